@@ -1,0 +1,62 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layers, each importing only those below it:
+//   StudySpec (study file model, YAML parsing, validation)
+//   Sampling  (samplers and distributions; knows nothing of YAML)
+//   Planning  (job graph, rendering of scripts)
+//   MelissaCLI (the `melissa` command)
+let package = Package(
+    name: "melissa",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "melissa", targets: ["MelissaCLI"]),
+        .executable(name: "melissa-bench", targets: ["MelissaBench"]),
+        .library(name: "StudySpec", targets: ["StudySpec"]),
+        .library(name: "Sampling", targets: ["Sampling"]),
+        .library(name: "Planning", targets: ["Planning"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+    ],
+    targets: [
+        .target(
+            name: "StudySpec",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(name: "Sampling"),
+        .target(
+            name: "Planning",
+            dependencies: [
+                "StudySpec",
+                "Sampling",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
+        .executableTarget(
+            name: "MelissaCLI",
+            dependencies: [
+                "StudySpec",
+                "Sampling",
+                "Planning",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "MelissaBench",
+            dependencies: [
+                "StudySpec",
+                "Sampling",
+                "Planning",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "StudySpecTests", dependencies: ["StudySpec"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SamplingTests", dependencies: ["Sampling"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PlanningTests", dependencies: ["Planning", "StudySpec", "Sampling"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MelissaCLITests", dependencies: ["MelissaCLI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

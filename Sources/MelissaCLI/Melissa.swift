@@ -1,0 +1,6 @@
+import ArgumentParser
+
+@main
+struct Melissa: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Online training of surrogates from simulation ensembles.")
+}
