@@ -1,0 +1,124 @@
+/// The `training` section: the surrogate, its optimiser and the training topology.
+public struct TrainingSpec: Sendable, Hashable, Codable {
+    /// Training processes (MPI ranks), each with its own buffer. Default: 1.
+    public var ranks: Int
+    /// BLAS threads per rank. Default: 1.
+    public var threads: Int
+    /// The network.
+    public var model: ModelSpec
+    /// Samples per batch per rank. Default: 10.
+    public var batchSize: Int
+    /// The optimiser.
+    public var optimizer: OptimizerSpec
+    /// Held-out simulations and how often they are evaluated.
+    public var validation: ValidationSpec
+    /// Batches between checkpoints. Default: 500.
+    public var checkpointEveryBatches: Int
+
+    /// Creates the section.
+    public init(
+        ranks: Int = 1,
+        threads: Int = 1,
+        model: ModelSpec = ModelSpec(),
+        batchSize: Int = 10,
+        optimizer: OptimizerSpec = OptimizerSpec(),
+        validation: ValidationSpec = ValidationSpec(),
+        checkpointEveryBatches: Int = 500
+    ) {
+        self.ranks = ranks
+        self.threads = threads
+        self.model = model
+        self.batchSize = batchSize
+        self.optimizer = optimizer
+        self.validation = validation
+        self.checkpointEveryBatches = checkpointEveryBatches
+    }
+}
+
+/// The surrogate network: an MLP from (parameters, time step) to the fields.
+public struct ModelSpec: Sendable, Hashable, Codable {
+    /// An activation function.
+    public enum Activation: String, Sendable, Hashable, Codable, CaseIterable {
+        /// max(0, x).
+        case relu
+        /// tanh(x).
+        case tanh
+        /// Gaussian error linear unit.
+        case gelu
+    }
+
+    /// The kind of network; only `mlp` for now.
+    public var kind: String
+    /// Widths of the hidden layers. Default: [256, 256].
+    public var hidden: [Int]
+    /// The activation of the hidden layers. Default: relu.
+    public var activation: Activation
+
+    /// Creates the model description.
+    public init(kind: String = "mlp", hidden: [Int] = [256, 256], activation: Activation = .relu) {
+        self.kind = kind
+        self.hidden = hidden
+        self.activation = activation
+    }
+}
+
+/// The optimiser and its learning-rate schedule.
+public struct OptimizerSpec: Sendable, Hashable, Codable {
+    /// An optimisation method.
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Adam (decoupled weight decay when `weight_decay` > 0).
+        case adam
+        /// Stochastic gradient descent with momentum.
+        case sgd
+    }
+
+    /// The method. Default: adam.
+    public var kind: Kind
+    /// The initial learning rate. Default: 1e-3.
+    public var learningRate: Double
+    /// Weight decay. Default: 0.
+    public var weightDecay: Double
+    /// Momentum (SGD only). Default: 0.9.
+    public var momentum: Double
+    /// Batches between learning-rate decays; 0 means never. Default: 0.
+    public var decayEveryBatches: Int
+    /// The factor applied at each decay. Default: 0.5.
+    public var decayFactor: Double
+
+    /// Creates the optimiser description.
+    public init(
+        kind: Kind = .adam,
+        learningRate: Double = 1e-3,
+        weightDecay: Double = 0,
+        momentum: Double = 0.9,
+        decayEveryBatches: Int = 0,
+        decayFactor: Double = 0.5
+    ) {
+        self.kind = kind
+        self.learningRate = learningRate
+        self.weightDecay = weightDecay
+        self.momentum = momentum
+        self.decayEveryBatches = decayEveryBatches
+        self.decayFactor = decayFactor
+    }
+}
+
+/// Held-out simulations for validation.
+public struct ValidationSpec: Sendable, Hashable, Codable {
+    /// Extra simulations run and streamed like the others but never trained on. Default: 0.
+    public var simulations: Int
+    /// Batches between evaluations. Default: 100.
+    public var everyBatches: Int
+    /// The seed of the validation points. Default: the study's seed + 1.
+    public var seed: UInt64?
+    /// A CSV file of validation parameter sets (replaces `simulations` drawn at random).
+    public var file: String?
+
+    /// Creates the validation description.
+    public init(simulations: Int = 0, everyBatches: Int = 100, seed: UInt64? = nil, file: String? = nil) {
+        self.simulations = simulations
+        self.everyBatches = everyBatches
+        self.seed = seed
+        self.file = file
+    }
+}
