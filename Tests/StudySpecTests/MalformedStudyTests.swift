@@ -87,7 +87,7 @@ let malformedCases: [MalformedCase] = [
     MalformedCase(
         "unknown placeholder",
         replacingLine("command:", with: "command: ./heat {{T2}}"),
-        "study.yaml:9:19: simulation.command: unknown placeholder `{{T2}}`; did you mean `{{T0}}`? expected a parameter "
+        "study.yaml:9:19: simulation.command: unknown placeholder `{{T2}}`; expected a parameter "
             + "(`T0` and `T1`) or a built-in (`simulation_id`, `attempt`, `study_dir`, `study_file_dir`, `study_name`, "
             + "`time_steps` and `tasks`)"),
     MalformedCase(
@@ -148,7 +148,7 @@ let malformedCases: [MalformedCase] = [
         "parameter named like a built-in",
         replacingLine("T1:", with: "attempt: {uniform: [1, 2]}"),
         "study.yaml:6:3: parameters.attempt: `attempt` is a built-in placeholder; choose another parameter name",
-        "study.yaml:9:49: simulation.command: unknown placeholder `{{T1}}`; did you mean `{{T0}}`? expected a parameter "
+        "study.yaml:9:49: simulation.command: unknown placeholder `{{T1}}`; expected a parameter "
             + "(`T0` and `attempt`) or a built-in (`simulation_id`, `attempt`, `study_dir`, `study_file_dir`, "
             + "`study_name`, `time_steps` and `tasks`)"),
     MalformedCase(
