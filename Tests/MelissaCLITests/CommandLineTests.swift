@@ -8,7 +8,8 @@ struct MelissaRun {
     let standardError: String
 
     static var binary: URL {
-        let productsDirectory = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL
+        let productsDirectory =
+            Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL
             .deletingLastPathComponent() ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         return productsDirectory.appendingPathComponent("melissa")
     }
