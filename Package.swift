@@ -6,6 +6,7 @@ import PackageDescription
 //   Sampling  (samplers and distributions; knows nothing of YAML)
 //   Planning  (job graph, rendering of scripts)
 //   MelissaCLI (the `melissa` command)
+// Beside them, for the training server: Buffers (FIFO, FIRO and reservoir training buffers).
 let package = Package(
     name: "melissa",
     platforms: [.macOS(.v14)],
@@ -15,6 +16,7 @@ let package = Package(
         .library(name: "StudySpec", targets: ["StudySpec"]),
         .library(name: "Sampling", targets: ["Sampling"]),
         .library(name: "Planning", targets: ["Planning"]),
+        .library(name: "Buffers", targets: ["Buffers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +29,11 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
         .target(name: "Sampling"),
+        .target(
+            name: "Buffers",
+            // The buffers sit on the ingest and training hot paths: let their generics specialise in client modules.
+            swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
+        ),
         .target(
             name: "Planning",
             dependencies: [
@@ -47,6 +54,7 @@ let package = Package(
         .executableTarget(
             name: "MelissaBench",
             dependencies: [
+                "Buffers",
                 "StudySpec",
                 "Sampling",
                 "Planning",
@@ -57,6 +65,7 @@ let package = Package(
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "StudySpec", "Sampling"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MelissaCLITests", dependencies: ["MelissaCLI"]),
+        .testTarget(name: "BuffersTests", dependencies: ["Buffers"]),
     ],
     swiftLanguageModes: [.v6]
 )
