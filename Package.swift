@@ -33,7 +33,8 @@ let package = Package(
                 "StudySpec",
                 "Sampling",
                 .product(name: "Mustache", package: "swift-mustache"),
-            ]
+            ],
+            resources: [.copy("Templates")]
         ),
         .executableTarget(
             name: "MelissaCLI",
