@@ -1,6 +1,16 @@
 import ArgumentParser
 
+/// The `melissa` command: plan, launch and inspect online-training studies.
 @main
 struct Melissa: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Online training of surrogates from simulation ensembles.")
+    static let configuration = CommandConfiguration(
+        commandName: "melissa",
+        abstract: "Train deep surrogates online from large ensembles of running simulations.",
+        discussion: """
+            A study is one YAML file: the parameters and how to sample them, how one simulation runs, \
+            the training buffer and the training topology. Start with `melissa validate study.yaml`, \
+            then `melissa plan study.yaml`. See docs/study-reference.md for every key.
+            """,
+        subcommands: [Validate.self]
+    )
 }

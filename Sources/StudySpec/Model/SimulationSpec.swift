@@ -138,6 +138,9 @@ public struct Walltime: Sendable, Hashable, Codable, CustomStringConvertible {
         let parts = rest.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
         guard !parts.isEmpty, parts.count <= 3, parts.allSatisfy({ ($0 ?? -1) >= 0 }) else { return nil }
         let values = parts.compactMap { $0 }
+        // Every field after the first is bounded by its unit (minutes and seconds below 60, hours below 24 after days).
+        for (index, value) in values.enumerated() where index > 0 && value >= 60 { return nil }
+        if trimmed.contains("-"), values[0] >= 24 { return nil }
         var total: Int
         if trimmed.contains("-") {
             // D-HH, D-HH:MM, D-HH:MM:SS
