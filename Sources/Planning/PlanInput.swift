@@ -37,7 +37,24 @@ public struct PlanInput: Sendable {
 
     /// `path` as an absolute file URL: itself when absolute, otherwise relative to `directory`.
     static func resolve(_ path: String, against directory: URL) -> URL {
-        if path.hasPrefix("/") { return URL(fileURLWithPath: path).standardizedFileURL }
-        return directory.appendingPathComponent(path).standardizedFileURL
+        LoadedStudy.resolve(path, relativeTo: directory)
+    }
+}
+
+extension PlanInput {
+    /// The input for a loaded study file.
+    public init(
+        loaded: LoadedStudy,
+        studyDirectory: URL? = nil,
+        scheduler: ExecutionSpec.Scheduler? = nil,
+        melissaExecutable: String
+    ) {
+        self.init(
+            study: loaded.study,
+            studyFileDirectory: loaded.directory,
+            studyDirectory: studyDirectory,
+            scheduler: scheduler,
+            melissaExecutable: melissaExecutable
+        )
     }
 }
