@@ -60,9 +60,24 @@ public struct PlanWriter: Sendable {
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {
-            var data = try encoder.encode(plan)
-            data.append(0x0A)
-            return data
+            // Everything but the simulations through JSONEncoder, the simulations by hand (speed), spliced in.
+            var skeleton = plan
+            skeleton.simulations = []
+            let data = try encoder.encode(skeleton)
+            let marker = Data(#""simulations":[]"#.utf8)
+            guard let range = data.range(of: marker) else {
+                throw PlanningError.write(path: "plan.json", reason: "cannot place the simulations")
+            }
+            var result = Data()
+            result.reserveCapacity(data.count + plan.simulations.count * 320)
+            result.append(data[..<range.lowerBound])
+            result.append(contentsOf: #""simulations":"#.utf8)
+            result.append(contentsOf: SimulationJSON.array(plan.simulations))
+            result.append(data[range.upperBound...])
+            result.append(0x0A)
+            return result
+        } catch let error as PlanningError {
+            throw error
         } catch {
             throw PlanningError.write(path: "plan.json", reason: String(describing: error))
         }
@@ -95,9 +110,10 @@ public struct PlanWriter: Sendable {
 
     /// A CSV cell: in double quotes (a quote doubled) when it holds a comma, quote, line break or outer blanks.
     static func csvCell(_ text: String) -> String {
+        let utf8 = text.utf8
         let needsQuotes =
-            text.contains { $0 == "," || $0 == "\"" || $0.isNewline }
-            || text.first == " " || text.last == " " || text.first == "\t" || text.last == "\t"
+            utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
+            || utf8.first == 0x20 || utf8.last == 0x20 || utf8.first == 0x09 || utf8.last == 0x09
         guard needsQuotes else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

@@ -123,7 +123,7 @@ public struct ScriptRenderer: Sendable {
         }
         line += "mkdir -p -- \(job.workingDirectory) && cd -- \(job.workingDirectory) || exit 1; "
         line += "\"${melissa_launch[@]}\" " + job.command
-        guard !line.contains(where: \.isNewline) else { throw PlanningError.multilineCommand }
+        guard !line.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { throw PlanningError.multilineCommand }
         return line
     }
 

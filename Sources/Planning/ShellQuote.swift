@@ -7,11 +7,7 @@ public enum ShellQuote {
     /// `text` as one shell word: `'…'` (a `'` written `'\''`), or `$'…'` when `text` holds control
     /// characters, so that the word never spans lines.
     public static func word(_ text: String) -> String {
-        var needsANSI = false
-        for scalar in text.unicodeScalars where scalar.value < 0x20 || scalar.value == 0x7F {
-            needsANSI = true
-            break
-        }
+        let needsANSI = text.utf8.contains { $0 < 0x20 || $0 == 0x7F }
         return needsANSI ? ansiC(text) : singleQuoted(text)
     }
 
@@ -22,6 +18,7 @@ public enum ShellQuote {
 
     /// `'…'` with every `'` written `'\''`.
     static func singleQuoted(_ text: String) -> String {
+        if !text.utf8.contains(UInt8(ascii: "'")) { return "'" + text + "'" }
         var result = "'"
         result.reserveCapacity(text.utf8.count + 2)
         for character in text.unicodeScalars {
