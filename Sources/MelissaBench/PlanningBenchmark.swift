@@ -62,7 +62,9 @@ extension MelissaBench {
             print("  peak RSS             \(Self.peakRSSMiB()) MiB")
             print("  files written        \(result.files.count): \(result.files.joined(separator: ", "))")
             print("  bytes written        \(result.bytes)")
-            print("  plan.json            \(result.planBytes) bytes (\(result.planBytes / max(simulations, 1)) per simulation)")
+            print(
+                "  plan.json            \(result.planBytes) bytes (\(result.planBytes / max(simulations, 1)) per simulation)"
+            )
             try maestro()
         }
 
@@ -71,7 +73,9 @@ extension MelissaBench {
             let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
                 .map { "\($0)/maestro" }.first { FileManager.default.isExecutableFile(atPath: $0) }
             guard path != nil else {
-                print("  maestro              not on PATH; DESIGN.md: `maestro run --dry` plans 100,000 in 269 s, 1.7 GB,")
+                print(
+                    "  maestro              not on PATH; DESIGN.md: `maestro run --dry` plans 100,000 in 269 s, 1.7 GB,"
+                )
                 print("                       100,000 script files")
                 return
             }
@@ -84,7 +88,8 @@ extension MelissaBench {
                 parameters: (0..<5).map { Parameter(name: "T\($0)", distribution: .uniform(lower: 100, upper: 500)) },
                 sampler: SamplerSpec(kind: .sobol, count: count),
                 simulation: SimulationSpec(
-                    command: "{{study_file_dir}}/heat-pde --mesh 100 --steps {{time_steps}} {{T0}} {{T1}} {{T2}} {{T3}} {{T4}}",
+                    command:
+                        "{{study_file_dir}}/heat-pde --mesh 100 --steps {{time_steps}} {{T0}} {{T1}} {{T2}} {{T3}} {{T4}}",
                     fields: [FieldSpec(name: "temperature", size: 10_000)],
                     timeSteps: 100,
                     resources: Resources(tasks: 2, walltime: Walltime(seconds: 600))

@@ -71,18 +71,25 @@ extension Melissa {
             lines.append("✓ planned \(plan.studyName) for \(plan.scheduler.rawValue)")
             var simulations = "\(plan.trainingCount) training + \(plan.validationCount) validation simulations"
             if plan.scheduler == .slurm {
-                simulations += plan.packing == .jobs ? ", one job each" : ", one job array (at most \(plan.concurrency.max) at once)"
+                simulations +=
+                    plan.packing == .jobs
+                    ? ", one job each" : ", one job array (at most \(plan.concurrency.max) at once)"
             }
-            lines.append("  jobs        1 server (\(plan.server.ranks) rank\(plan.server.ranks == 1 ? "" : "s")), \(simulations)")
+            lines.append(
+                "  jobs        1 server (\(plan.server.ranks) rank\(plan.server.ranks == 1 ? "" : "s")), \(simulations)"
+            )
             lines.append(
                 "  requested   \(hours(plan.totals.coreHours)) core-hours, \(hours(plan.totals.nodeHours)) node-hours, "
                     + "\(hours(plan.totals.gpuHours)) GPU-hours"
             )
             lines.append("  study dir   \(plan.studyDirectory)")
-            lines.append("  wrote       \(result.files.count) files (\(result.bytes) bytes): plan.json, parameters.csv, scripts/"
-                + (result.tokenCreated ? ", token" : "; kept the existing token"))
+            lines.append(
+                "  wrote       \(result.files.count) files (\(result.bytes) bytes): plan.json, parameters.csv, scripts/"
+                    + (result.tokenCreated ? ", token" : "; kept the existing token"))
             if !templates.overridden.isEmpty {
-                lines.append("  templates   \(templates.overridden.joined(separator: ", ")) from \(plan.templatesDirectory ?? "")")
+                lines.append(
+                    "  templates   \(templates.overridden.joined(separator: ", ")) from \(plan.templatesDirectory ?? "")"
+                )
             }
             lines.append("  next        melissa launch \(ShellQuote.word(plan.studyDirectory))")
             return lines.joined(separator: "\n")

@@ -113,7 +113,8 @@ public struct Plan: Sendable, Hashable, Codable {
         let coreSeconds = seconds(server, server.cores) + count * seconds(simulation, simulation.cores)
         let nodeSeconds = seconds(server, server.nodes) + count * seconds(simulation, simulation.nodes)
         let gpuSeconds =
-            seconds(server, server.gpus * server.nodes) + count * seconds(simulation, simulation.gpus * simulation.nodes)
+            seconds(server, server.gpus * server.nodes) + count
+            * seconds(simulation, simulation.gpus * simulation.nodes)
         return PlanTotals(
             jobs: count + 1,
             coreHours: Double(coreSeconds) / 3600,
@@ -129,7 +130,8 @@ public struct Plan: Sendable, Hashable, Codable {
         guard schemaVersion == Self.currentSchemaVersion else {
             throw DecodingError.dataCorruptedError(
                 forKey: .schemaVersion, in: container,
-                debugDescription: "plan schema version \(schemaVersion) is not supported (expected \(Self.currentSchemaVersion))"
+                debugDescription:
+                    "plan schema version \(schemaVersion) is not supported (expected \(Self.currentSchemaVersion))"
             )
         }
         studyName = try container.decode(String.self, forKey: .studyName)

@@ -175,7 +175,8 @@ public enum Planner {
     ) throws -> Points {
         let validation = study.training.validation
         if let file = validation.file {
-            return Points(rows: try readPointFile(file, study: study, directory: studyFileDirectory, readFile), state: nil)
+            return Points(
+                rows: try readPointFile(file, study: study, directory: studyFileDirectory, readFile), state: nil)
         }
         guard validation.simulations > 0 else { return Points(rows: [], state: nil) }
         // Held-out points are independent Monte Carlo draws: a low-discrepancy sequence with another seed

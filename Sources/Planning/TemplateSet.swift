@@ -21,7 +21,8 @@ public struct TemplateSet: Sendable {
     /// The built-in templates, with every `<name>.mustache` of `directory` (when given) in place of its own.
     public init(overridesIn directory: URL? = nil) throws {
         guard let builtIn = Self.builtInDirectory else {
-            throw PlanningError.template(name: "templates", reason: "the built-in templates are missing from the bundle")
+            throw PlanningError.template(
+                name: "templates", reason: "the built-in templates are missing from the bundle")
         }
         var sources: [String: String] = [:]
         for name in Self.names {

@@ -76,7 +76,9 @@ import Testing
         #expect(Set(plan.simulations.map { $0.values[0].description }) == Set(values))
         #expect(!FileManager.default.fileExists(atPath: marker), "a hostile value ran as a command")
         // The server script parses too.
-        #expect(try TestSupport.bashSyntaxErrors(try String(contentsOfFile: studyDirectory + "/scripts/server.sh", encoding: .utf8)) == nil)
+        #expect(
+            try TestSupport.bashSyntaxErrors(
+                try String(contentsOfFile: studyDirectory + "/scripts/server.sh", encoding: .utf8)) == nil)
     }
 
     @Test func hostileValuesFromAPointFile() throws {
@@ -84,8 +86,12 @@ import Testing
         defer { try? FileManager.default.removeItem(at: root) }
         let marker = "/tmp/pwned-\(UUID().uuidString)"
         // A point file cell cannot span lines; everything else goes.
-        let values = Self.hostileValues(marker: marker).filter { !$0.contains("\n") && !$0.contains("\r") && !$0.isEmpty }
-        let csv = "p\n" + values.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: "\n") + "\n"
+        let values = Self.hostileValues(marker: marker).filter {
+            !$0.contains("\n") && !$0.contains("\r") && !$0.isEmpty
+        }
+        let csv =
+            "p\n" + values.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: "\n")
+            + "\n"
         try csv.write(to: root.appendingPathComponent("points.csv"), atomically: true, encoding: .utf8)
         var study = hostileStudy(values: ["x"], marker: marker, mpirun: try Self.fakeMPIRun(in: root))
         study.sampler = SamplerSpec(kind: .file, count: values.count, file: "points.csv")

@@ -23,7 +23,8 @@ import Testing
         #expect(plan.simulationJobName == "heat-sim")
         #expect(plan.server.command == [TestSupport.melissa, "server", TestSupport.studyDirectory])
         #expect(plan.server.resources.tasks == 2)
-        #expect(plan.dependencies == [JobDependency(dependent: .simulations, prerequisite: .server, condition: .listening)])
+        #expect(
+            plan.dependencies == [JobDependency(dependent: .simulations, prerequisite: .server, condition: .listening)])
         for job in plan.simulations {
             guard case .real(let t0) = job.values[0], case .integer(let n) = job.values[1],
                 case .text(let solver) = job.values[2]

@@ -15,7 +15,8 @@ import Testing
             return
         }
         let golden = try String(contentsOf: url, encoding: .utf8)
-        #expect(text == golden, "\(name) differs from its golden file; MELISSA_UPDATE_GOLDEN=1 rewrites it",
+        #expect(
+            text == golden, "\(name) differs from its golden file; MELISSA_UPDATE_GOLDEN=1 rewrites it",
             sourceLocation: sourceLocation)
     }
 

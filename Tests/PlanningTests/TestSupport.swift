@@ -27,7 +27,8 @@ enum TestSupport {
                     + "--run {{simulation_id}}.{{attempt}}",
                 fields: [FieldSpec(name: "temperature", size: 100), FieldSpec(name: "flux")],
                 timeSteps: 50,
-                resources: Resources(nodes: 1, tasks: 4, cpusPerTask: 2, memoryMiB: 2048, walltime: Walltime(seconds: 1800)),
+                resources: Resources(
+                    nodes: 1, tasks: 4, cpusPerTask: 2, memoryMiB: 2048, walltime: Walltime(seconds: 1800)),
                 timeoutSeconds: 60,
                 retries: 2,
                 redrawAfter: 3,
@@ -95,7 +96,10 @@ enum TestSupport {
         let outData = output.fileHandleForReading.readDataToEndOfFile()
         let errData = error.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: outData, as: UTF8.self),
+            String(decoding: errData, as: UTF8.self)
+        )
     }
 
     /// `bash -n` on a script's text.

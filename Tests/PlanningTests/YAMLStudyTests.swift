@@ -8,7 +8,8 @@ import Testing
         let url = TestSupport.testsDirectory.appendingPathComponent("Fixtures/heat.yaml")
         let loaded = try StudyLoader.load(contentsOf: url)
         let plan = try Planner.plan(PlanInput(loaded: loaded, melissaExecutable: "/usr/bin/melissa"))
-        #expect(plan.studyDirectory == TestSupport.testsDirectory.appendingPathComponent("Fixtures/runs/heat-yaml").path)
+        #expect(
+            plan.studyDirectory == TestSupport.testsDirectory.appendingPathComponent("Fixtures/runs/heat-yaml").path)
         #expect(plan.trainingCount == 6)
         #expect(plan.validationCount == 2)
         #expect(plan.scheduler == .slurm)
@@ -17,7 +18,10 @@ import Testing
         let expectedCoreHours: Double = 1 + 8 * 2.0 / 3
         #expect(plan.totals.coreHours == expectedCoreHours)
         let files = try ScriptRenderer(templates: try TemplateSet()).files(for: plan)
-        #expect(files.map(\.path) == ["scripts/server.sbatch", "scripts/simulations.sbatch", "scripts/simulations.commands"])
+        #expect(
+            files.map(\.path) == [
+                "scripts/server.sbatch", "scripts/simulations.sbatch", "scripts/simulations.commands",
+            ])
         for file in files where file.executable {
             #expect(try TestSupport.bashSyntaxErrors(file.contents) == nil)
         }
@@ -25,7 +29,8 @@ import Testing
 
     @Test func theHeatPDEExamplePlans() throws {
         let repository = TestSupport.testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
-        let loaded = try StudyLoader.load(contentsOf: repository.appendingPathComponent("workflows/heat-pde/study.yaml"))
+        let loaded = try StudyLoader.load(
+            contentsOf: repository.appendingPathComponent("workflows/heat-pde/study.yaml"))
         let plan = try Planner.plan(
             PlanInput(loaded: loaded, studyDirectory: URL(fileURLWithPath: "/tmp/heat-pde"), melissaExecutable: "/m")
         )
