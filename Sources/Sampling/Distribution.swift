@@ -28,6 +28,8 @@ public enum Distribution: Sendable, Hashable, Codable {
         case .uniform(let lower, let upper):
             return .real(min(max(lower + u * (upper - lower), lower), upper))
         case .logUniform(let lower, let upper):
+            if u == 0 { return .real(lower) }
+            if u == 1 { return .real(upper) }
             let low = log(lower)
             return .real(min(max(exp(low + u * (log(upper) - low)), lower), upper))
         case .normal(let mean, let std, let lower, let upper):
