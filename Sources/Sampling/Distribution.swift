@@ -39,8 +39,10 @@ public enum Distribution: Sendable, Hashable, Codable {
             }
             let a = lower.map { ($0 - mean) / std } ?? -.infinity
             let b = upper.map { ($0 - mean) / std } ?? .infinity
-            let x = mean + std * StandardNormal.truncatedQuantile(
-                u, lower: a, upper: b, clamp: Self.normalQuantileClamp)
+            let x =
+                mean + std
+                * StandardNormal.truncatedQuantile(
+                    u, lower: a, upper: b, clamp: Self.normalQuantileClamp)
             return .real(min(max(x, lower ?? -.infinity), upper ?? .infinity))
         case .integerUniform(let lower, let upper):
             guard upper > lower else { return .integer(lower) }

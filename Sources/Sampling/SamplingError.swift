@@ -41,7 +41,8 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
         case .gridLevelsMismatch(let levels, let dimension):
             return "the grid has \(levels) level counts but there are \(dimension) parameters; give one per parameter"
         case .invalidGridLevels(let levels):
-            return "grid levels \(levels) are invalid: each must be at least 1 and the grid must not be astronomically large"
+            return
+                "grid levels \(levels) are invalid: each must be at least 1 and the grid must not be astronomically large"
         case .gridExhausted(let size, let drawn, let requested):
             return
                 "the grid has \(size) points, \(drawn) are drawn, and \(requested) more were asked for; add levels"

@@ -26,7 +26,8 @@ struct LatinHypercubeTests {
 
     @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6, 7, 8])
     func maximinDoesNotWorsenTheMinimumDistance(seed: UInt64) throws {
-        var plain = try UnitSampler(state: SamplerState(kind: .latinHypercube(optimization: .none), dimension: 3, seed: seed))
+        var plain = try UnitSampler(
+            state: SamplerState(kind: .latinHypercube(optimization: .none), dimension: 3, seed: seed))
         var maximin = try UnitSampler(
             state: SamplerState(kind: .latinHypercube(optimization: .maximin), dimension: 3, seed: seed))
         let p = try plain.draw(60)
@@ -49,7 +50,8 @@ struct LatinHypercubeTests {
     }
 
     @Test func laterDrawsAreNewDesigns() throws {
-        var sampler = try UnitSampler(state: SamplerState(kind: .latinHypercube(optimization: .none), dimension: 2, seed: 4))
+        var sampler = try UnitSampler(
+            state: SamplerState(kind: .latinHypercube(optimization: .none), dimension: 2, seed: 4))
         let first = try sampler.draw(10)
         let second = try sampler.draw(10)
         #expect(first != second)

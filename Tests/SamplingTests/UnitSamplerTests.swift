@@ -72,8 +72,9 @@ struct UnitSamplerTests {
         #expect(decoded == state)
     }
 
-    @Test(arguments: [SamplerKind.monteCarlo, .halton(scrambled: false), .halton(scrambled: true)]
-        + [SobolScramble.none, .linearMatrix, .owen].map { SamplerKind.sobol(scramble: $0) })
+    @Test(
+        arguments: [SamplerKind.monteCarlo, .halton(scrambled: false), .halton(scrambled: true)]
+            + [SobolScramble.none, .linearMatrix, .owen].map { SamplerKind.sobol(scramble: $0) })
     func sequencesDoNotDependOnHowTheyAreCutIntoDraws(kind: SamplerKind) throws {
         var whole = try sampler(kind)
         var pieces = try sampler(kind)
@@ -83,8 +84,9 @@ struct UnitSamplerTests {
         #expect(values == all.values)
     }
 
-    @Test(arguments: [SamplerKind.halton(scrambled: true)]
-        + [SobolScramble.linearMatrix, .owen].map { SamplerKind.sobol(scramble: $0) })
+    @Test(
+        arguments: [SamplerKind.halton(scrambled: true)]
+            + [SobolScramble.linearMatrix, .owen].map { SamplerKind.sobol(scramble: $0) })
     func scrambledPointsStayInsideTheHalfOpenCube(kind: SamplerKind) throws {
         var s = try UnitSampler(state: SamplerState(kind: kind, dimension: 8, seed: 99))
         let points = try s.draw(4096)
