@@ -20,8 +20,9 @@ public enum Distribution: Sendable, Hashable, Codable {
     /// Maps u in [0, 1] through the inverse CDF.
     ///
     /// Total: u outside [0, 1] is clamped into it (NaN counts as 0.5); unbounded normals clamp u into
-    /// [`normalQuantileClamp`, 1 - `normalQuantileClamp`]; results always lie within the bounds, integers and
-    /// choices never index out of range. An empty choice, which `validate()` rejects, yields `.text("")`.
+    /// [`normalQuantileClamp`, 1 - `normalQuantileClamp`]; results of a valid distribution (see `validate()`) lie
+    /// within its bounds, and integers and choices never index out of range. An empty choice, which `validate()`
+    /// rejects, yields `.text("")`.
     public func value(atQuantile u: Double) -> ParameterValue {
         let u = u.isNaN ? 0.5 : min(max(u, 0), 1)
         switch self {

@@ -55,7 +55,7 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
         case .unexpectedColumns(let names):
             return "the point file has columns \(names.joined(separator: ", ")) that are not parameters; remove them"
         case .duplicateColumn(let name):
-            return "line 1: column \(name) appears twice in the header"
+            return "the header of the point file names column \(name) twice; keep one"
         case .raggedRow(let line, let expected, let found):
             return "line \(line): \(found) cells, but the header has \(expected)"
         case .emptyCell(let line, let column):
