@@ -20,14 +20,17 @@ public enum Distribution: Sendable, Hashable, Codable {
     /// Maps u in [0, 1] through the inverse CDF.
     ///
     /// Total: u outside [0, 1] is clamped into it (NaN counts as 0.5); unbounded normals clamp u into
-    /// [`normalQuantileClamp`, 1 - `normalQuantileClamp`]; results always lie within the bounds, integers and
-    /// choices never index out of range. An empty choice, which `validate()` rejects, yields `.text("")`.
+    /// [`normalQuantileClamp`, 1 - `normalQuantileClamp`]; results of a valid distribution (see `validate()`) lie
+    /// within its bounds, and integers and choices never index out of range. An empty choice, which `validate()`
+    /// rejects, yields `.text("")`.
     public func value(atQuantile u: Double) -> ParameterValue {
         let u = u.isNaN ? 0.5 : min(max(u, 0), 1)
         switch self {
         case .uniform(let lower, let upper):
             return .real(min(max(lower + u * (upper - lower), lower), upper))
         case .logUniform(let lower, let upper):
+            if u == 0 { return .real(lower) }
+            if u == 1 { return .real(upper) }
             let low = log(lower)
             return .real(min(max(exp(low + u * (log(upper) - low)), lower), upper))
         case .normal(let mean, let std, let lower, let upper):
@@ -37,8 +40,10 @@ public enum Distribution: Sendable, Hashable, Codable {
             }
             let a = lower.map { ($0 - mean) / std } ?? -.infinity
             let b = upper.map { ($0 - mean) / std } ?? .infinity
-            let x = mean + std * StandardNormal.truncatedQuantile(
-                u, lower: a, upper: b, clamp: Self.normalQuantileClamp)
+            let x =
+                mean + std
+                * StandardNormal.truncatedQuantile(
+                    u, lower: a, upper: b, clamp: Self.normalQuantileClamp)
             return .real(min(max(x, lower ?? -.infinity), upper ?? .infinity))
         case .integerUniform(let lower, let upper):
             guard upper > lower else { return .integer(lower) }

@@ -7,8 +7,9 @@ import Foundation
 /// dimension and digit position, as scipy does), over enough digit positions to fill a double; the points
 /// then differ from scipy's, whose permutations come from numpy's generator.
 ///
-/// A draw splits each index into low digits, looked up in a table of radical inverses built for the draw, and
-/// high digits, recomputed only when they change; a coordinate is then one table read and one addition.
+/// A draw splits each index into its low digits (up to 4096 combinations), looked up in a table of radical
+/// inverses built for the draw when the draw is large enough, and its high digits, recomputed only when they
+/// change; a coordinate is then one table read and one addition.
 struct HaltonSequence: Sendable {
     /// Largest table of low-digit radical inverses built per dimension and draw.
     private static let tableLimit = 4096
@@ -100,16 +101,20 @@ struct HaltonSequence: Sendable {
         let largestBelowOne = 1.0.nextDown
         for j in 0..<d {
             let base = bases[j]
-            // Table of the first `lowDigits` digit positions for every combination of those digits.
+            // The first `lowDigits` digit positions come from a table (or, for a short draw, are computed the
+            // same way), the others are recomputed when they change: the sum does not depend on the draw's size.
             var lowDigits = 1
             var tableSize = base
-            while tableSize * base <= min(Self.tableLimit, max(count, base)) {
+            while tableSize * base <= Self.tableLimit {
                 tableSize *= base
                 lowDigits += 1
             }
             table.removeAll(keepingCapacity: true)
-            for t in 0..<tableSize {
-                table.append(radicalInverse(t, dimension: j, firstPosition: 0, limit: lowDigits))
+            let useTable = count >= tableSize
+            if useTable {
+                for t in 0..<tableSize {
+                    table.append(radicalInverse(t, dimension: j, firstPosition: 0, limit: lowDigits))
+                }
             }
             var low = start % tableSize
             var high = start / tableSize
@@ -118,7 +123,9 @@ struct HaltonSequence: Sendable {
             table.withUnsafeBufferPointer { lows in
                 var p = out + j
                 for _ in 0..<count {
-                    let value = lows[low] + highValue
+                    let lowValue =
+                        useTable ? lows[low] : radicalInverse(low, dimension: j, firstPosition: 0, limit: lowDigits)
+                    let value = lowValue + highValue
                     p.pointee = scrambled ? min(value, largestBelowOne) : value
                     p += d
                     low += 1

@@ -2,7 +2,7 @@
 ///
 /// Cells are separated by commas; a cell may be quoted with `"` (a doubled `""` inside stands for one quote, and
 /// a quoted cell cannot span lines). Whitespace around unquoted cells and names is ignored, as are blank lines
-/// and a `\r` before a line break.
+/// and line breaks may be `\n`, `\r\n` or `\r`.
 public enum PointFile {
     /// Reads values for the named columns (order of `columns`, header may list them in any order; extra columns
     /// are an error naming them; missing ones too). Cells parse as integer, then finite real, else text. Errors
@@ -10,11 +10,10 @@ public enum PointFile {
     public static func read(_ text: String, columns: [String]) throws -> [[ParameterValue]] {
         var lines: [(number: Int, cells: [Cell])] = []
         var number = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             number += 1
-            let trimmedLine = line.hasSuffix("\r") ? line.dropLast() : line
-            if trimmedLine.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
-            lines.append((number, try cells(of: trimmedLine, line: number)))
+            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+            lines.append((number, try cells(of: line, line: number)))
         }
         guard let header = lines.first else { throw SamplingError.emptyFile }
         let names = header.cells.map(\.text)

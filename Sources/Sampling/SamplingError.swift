@@ -41,7 +41,8 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
         case .gridLevelsMismatch(let levels, let dimension):
             return "the grid has \(levels) level counts but there are \(dimension) parameters; give one per parameter"
         case .invalidGridLevels(let levels):
-            return "grid levels \(levels) are invalid: each must be at least 1 and the grid must not be astronomically large"
+            return
+                "grid levels \(levels) are invalid: each must be at least 1 and the grid must not be astronomically large"
         case .gridExhausted(let size, let drawn, let requested):
             return
                 "the grid has \(size) points, \(drawn) are drawn, and \(requested) more were asked for; add levels"
@@ -54,7 +55,7 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
         case .unexpectedColumns(let names):
             return "the point file has columns \(names.joined(separator: ", ")) that are not parameters; remove them"
         case .duplicateColumn(let name):
-            return "line 1: column \(name) appears twice in the header"
+            return "the header of the point file names column \(name) twice; keep one"
         case .raggedRow(let line, let expected, let found):
             return "line \(line): \(found) cells, but the header has \(expected)"
         case .emptyCell(let line, let column):

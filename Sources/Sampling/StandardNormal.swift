@@ -49,8 +49,8 @@ enum StandardNormal {
     /// A standard normal truncated to [a, b] (a < b, either possibly infinite) at quantile u in [0, 1].
     ///
     /// Works in the lower tail (mirroring when a ≥ 0) where Φ keeps relative accuracy. When the interval
-    /// carries too little mass for Φ to resolve (beyond about 37 standard deviations), it uses the exponential
-    /// approximation of the far tail, x = a - log(1 - u·(1 - e^{-a(b-a)})) / a for the mirrored a > 0.
+    /// carries too little mass for Φ to resolve (beyond about 37 standard deviations), it inverts the asymptotic
+    /// expansion of the tail by Newton's method instead.
     /// An infinite end is reached at quantile `clamp` of the untruncated normal, so that u = 0 or 1 stays finite.
     static func truncatedQuantile(_ u: Double, lower a: Double, upper b: Double, clamp: Double) -> Double {
         guard a < b else { return a.isNaN || b.isNaN ? .nan : a }
@@ -66,10 +66,32 @@ enum StandardNormal {
             let x = quantile(p)
             return min(max(x, a), b)
         }
-        // Both ends far in the lower tail: mirror to the upper tail, where the density decays like e^{-t·x}.
+        // Both ends far in the lower tail, beyond Φ's range: mirror to the upper tail [t, s] and solve
+        // Q(x) = Q(t) - v·(Q(t) - Q(s)) in log space, v being the fraction of the mass from t.
         let t = -b
-        let width = b - a
-        let x = t - log1p(-(1 - u) * -expm1(-t * width)) / t
+        let s = -a
+        let v = min(1 - u, 1 - clamp)
+        let logQt = logUpperTail(t)
+        let ratio = s.isFinite ? exp(logUpperTail(s) - logQt) : 0
+        let target = logQt + log1p(-v * (1 - ratio))
+        // Start from the exponential approximation of the tail, then Newton steps: d log Q / dx = -x / series(x).
+        var x = t - log1p(-v * (1 - ratio)) / t
+        for _ in 0..<4 {
+            x += (logUpperTail(x) - target) * tailSeries(x) / x
+            x = min(max(x, t), s)
+        }
         return min(max(-x, a), b)
+    }
+
+    /// log Q(x) = log(1 - Φ(x)) for large x (≥ 30): -x²/2 - log(x·√(2π)) + log(series(x)), from the asymptotic
+    /// expansion of the Mills ratio (error below 1e-13 relative there).
+    private static func logUpperTail(_ x: Double) -> Double {
+        -x * x / 2 - log(x) - 0.5 * log(2 * Double.pi) + log(tailSeries(x))
+    }
+
+    /// 1 - 1/x² + 3/x⁴ - 15/x⁶ + 105/x⁸ - 945/x¹⁰.
+    private static func tailSeries(_ x: Double) -> Double {
+        let y = 1 / (x * x)
+        return 1 + y * (-1 + y * (3 + y * (-15 + y * (105 - 945 * y))))
     }
 }

@@ -6,7 +6,7 @@ import Testing
 ///
 /// The reference files in Fixtures/ were made by Fixtures/make_reference.py with scipy 1.17.1 and numpy 2.4.6:
 /// `Sobol(21, scramble=False).random(256)`, `Sobol(5, scramble=False).random(1024)`, columns 1091...1110 of
-/// `Sobol(1111, scramble=False).random(128)` and `Halton(10, scramble=False).random(256)`, written as CSV with
+/// `Sobol(1111, scramble=False).random(128)` and `Halton(10, scramble=False).random(256)` and rows 8000..<8200 of `Halton(3, scramble=False).random(8200)`, written as CSV with
 /// Python's `repr` of each float. Points must agree to 1e-12.
 struct ReferencePointTests {
     private func expectClose(_ points: PointSet, _ reference: [[Double]], columns: Range<Int>? = nil) {
@@ -49,6 +49,14 @@ struct ReferencePointTests {
         let third = try sampler.draw(155)
         expectClose(PointSet(dimension: 10, values: first.values + second.values + third.values), reference)
         #expect(Array(first[0]) == Array(repeating: 0, count: 10))
+    }
+
+    @Test func haltonMatchesScipyInALargeDraw() throws {
+        // Large enough for the table of low digits; the reference is rows 8000..<8200.
+        var sampler = try UnitSampler(state: SamplerState(kind: .halton(scrambled: false), dimension: 3, seed: 3))
+        let points = try sampler.draw(8200)
+        let tail = PointSet(dimension: 3, values: Array(points.values[(8000 * 3)...]))
+        expectClose(tail, try Fixture.numbers("halton_d3_n8200_tail.csv"))
     }
 
     @Test func sobolRefusesMoreDimensionsThanTheTable() {
