@@ -25,7 +25,9 @@ struct StudySummary {
         if let file = validation.file {
             row("validation", "parameter sets from \(file), every \(validation.everyBatches) batches")
         } else if validation.simulations > 0 {
-            row("validation", "\(validation.simulations) held-out simulations, every \(validation.everyBatches) batches")
+            row(
+                "validation", "\(validation.simulations) held-out simulations, every \(validation.everyBatches) batches"
+            )
         } else {
             row("validation", "none")
         }
@@ -46,7 +48,8 @@ struct StudySummary {
         row(
             "model",
             "MLP \(layers.joined(separator: " → ")) (\(training.model.activation.rawValue)), "
-                + "\(training.optimizer.kind.rawValue) lr \(training.optimizer.learningRate), batch \(training.batchSize)")
+                + "\(training.optimizer.kind.rawValue) lr \(training.optimizer.learningRate), batch \(training.batchSize)"
+        )
         row(
             "training",
             "\(training.ranks) rank\(training.ranks == 1 ? "" : "s") × \(training.threads) thread"
@@ -73,7 +76,8 @@ struct StudySummary {
         case .uniform(let lower, let upper): return "uniform [\(number(lower)), \(number(upper))]"
         case .logUniform(let lower, let upper): return "log-uniform [\(number(lower)), \(number(upper))]"
         case .normal(let mean, let std, let lower, let upper):
-            let bounds = lower == nil && upper == nil ? "" : " in [\(lower.map(number) ?? "-∞"), \(upper.map(number) ?? "∞")]"
+            let bounds =
+                lower == nil && upper == nil ? "" : " in [\(lower.map(number) ?? "-∞"), \(upper.map(number) ?? "∞")]"
             return "normal(\(number(mean)), \(number(std)))\(bounds)"
         case .integerUniform(let lower, let upper): return "integer \(lower)...\(upper)"
         case .choice(let values): return "one of {\(values.map(\.description).joined(separator: ", "))}"
@@ -98,8 +102,13 @@ struct StudySummary {
     }
 
     static func describe(_ resources: Resources, tasks: Int) -> String {
-        var parts = ["\(resources.nodes) node\(resources.nodes == 1 ? "" : "s")", "\(tasks) tasks × \(resources.cpusPerTask) CPU"]
-        if let memory = resources.memoryMiB { parts.append(memory % 1024 == 0 ? "\(memory / 1024) GiB" : "\(memory) MiB") }
+        var parts = [
+            "\(resources.nodes) node\(resources.nodes == 1 ? "" : "s")",
+            "\(tasks) tasks × \(resources.cpusPerTask) CPU",
+        ]
+        if let memory = resources.memoryMiB {
+            parts.append(memory % 1024 == 0 ? "\(memory / 1024) GiB" : "\(memory) MiB")
+        }
         if resources.gpus > 0 { parts.append("\(resources.gpus) GPU/node") }
         parts.append("walltime \(resources.walltime)")
         return parts.joined(separator: ", ")

@@ -10,7 +10,8 @@ enum Spelling {
             if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
         }
         guard let best else { return nil }
-        let allowed = max(1, min(3, best.candidate.count / 3))
+        // Names of one or two letters are too short for a typo to be told from another name.
+        let allowed = best.candidate.count <= 2 ? 0 : max(1, min(3, best.candidate.count / 3))
         return best.distance <= allowed ? best.candidate : nil
     }
 

@@ -12,9 +12,11 @@ public enum StudyLoader {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            let reason = FileManager.default.fileExists(atPath: url.path) ? "is not readable UTF-8 text" : "does not exist"
+            let reason =
+                FileManager.default.fileExists(atPath: url.path) ? "is not readable UTF-8 text" : "does not exist"
             throw StudyValidationError(diagnostics: [
-                StudyDiagnostic(file: url.relativePath, line: 1, column: 1, path: "", message: "the study file \(reason)")
+                StudyDiagnostic(
+                    file: url.relativePath, line: 1, column: 1, path: "", message: "the study file \(reason)")
             ])
         }
         let directory = url.deletingLastPathComponent().standardizedFileURL
@@ -28,7 +30,9 @@ public enum StudyLoader {
         guard parser.diagnostics.isEmpty, let study else {
             throw StudyValidationError(diagnostics: parser.diagnostics)
         }
-        return LoadedStudy(study: study, fileURL: directory.appendingPathComponent(URL(fileURLWithPath: fileName).lastPathComponent), directory: directory)
+        return LoadedStudy(
+            study: study, fileURL: directory.appendingPathComponent(URL(fileURLWithPath: fileName).lastPathComponent),
+            directory: directory)
     }
 
     private static func absolute(_ url: URL) -> URL {

@@ -10,7 +10,8 @@ extension StudyParser {
         var name: String?
         if let value = fields["name"] {
             if let text = string(value, "study.name", what: "a study name") {
-                let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+                let allowed = CharacterSet(
+                    charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
                 if text.unicodeScalars.allSatisfy(allowed.contains), text.first != "-", text.count <= 64 {
                     name = text
                 } else {
@@ -37,7 +38,8 @@ extension StudyParser {
             string($0, "study.description", what: "text", allowEmpty: true)
         }
         guard let name else { return nil }
-        return StudyInfo(name: name, output: output, seed: UInt64(seed ?? 0), templates: templates, description: description)
+        return StudyInfo(
+            name: name, output: output, seed: UInt64(seed ?? 0), templates: templates, description: description)
     }
 
     func resolve(_ path: String) -> URL {
@@ -50,7 +52,10 @@ extension StudyParser {
 
     mutating func parameters(_ node: Node) -> [Parameter]? {
         guard case .mapping(let mapping) = node else {
-            report(node, "parameters", "expected a mapping of parameter names to distributions, e.g. `T0: {uniform: [100, 500]}`, found \(Self.describe(node))")
+            report(
+                node, "parameters",
+                "expected a mapping of parameter names to distributions, e.g. `T0: {uniform: [100, 500]}`, found \(Self.describe(node))"
+            )
             return nil
         }
         guard fields(node, "parameters", allowed: nil) != nil else { return nil }
@@ -94,7 +99,10 @@ extension StudyParser {
         guard let fields = fields(node, path, allowed: Self.distributions) else { return nil }
         guard fields.keys.count == 1, let kind = fields.keys.first, let value = fields[kind] else {
             if fields.keys.count > 1 {
-                report(node, path, "gives \(fields.keys.count) distributions; expected exactly one of \(Self.list(Self.distributions))")
+                report(
+                    node, path,
+                    "gives \(fields.keys.count) distributions; expected exactly one of \(Self.list(Self.distributions))"
+                )
             } else if fields.keys.isEmpty, case .mapping(let mapping) = node, mapping.count == 0 {
                 report(node, path, "no distribution; expected one of \(Self.list(Self.distributions)), \(example)")
             } else if fields.keys.count == 1 {
@@ -107,7 +115,9 @@ extension StudyParser {
         case "uniform", "log_uniform":
             guard let (lower, upper) = bounds(value, subpath, integers: false) else { return nil }
             if kind == "log_uniform", lower <= 0 {
-                report(value, subpath, "the lower bound \(lower) is not positive; a log-uniform distribution needs 0 < lower < upper")
+                report(
+                    value, subpath,
+                    "the lower bound \(lower) is not positive; a log-uniform distribution needs 0 < lower < upper")
                 return nil
             }
             return kind == "uniform" ? .uniform(lower: lower, upper: upper) : .logUniform(lower: lower, upper: upper)
@@ -148,7 +158,8 @@ extension StudyParser {
         }
         guard let lower = values[0], let upper = values[1] else { return nil }
         guard lower < upper || (integers && lower == upper) else {
-            report(node, path, "the lower bound \(Self.format(lower)) is not below the upper bound \(Self.format(upper))")
+            report(
+                node, path, "the lower bound \(Self.format(lower)) is not below the upper bound \(Self.format(upper))")
             return nil
         }
         return (lower, upper)
@@ -158,13 +169,17 @@ extension StudyParser {
         guard let fields = fields(node, path, allowed: ["mean", "std", "lower", "upper"]) else { return nil }
         var mean: Double?
         var std: Double?
-        if let value = fields["mean"] { mean = number(value, fields.path("mean")) } else {
+        if let value = fields["mean"] {
+            mean = number(value, fields.path("mean"))
+        } else {
             missing(fields, "mean", "the mean, e.g. `{mean: 0, std: 1}`")
         }
         if let value = fields["std"] {
             std = number(value, fields.path("std"))
             if let given = std, given <= 0 {
-                report(value, fields.path("std"), "\(Self.format(given)) is not positive; expected a standard deviation > 0")
+                report(
+                    value, fields.path("std"),
+                    "\(Self.format(given)) is not positive; expected a standard deviation > 0")
                 std = nil
             }
         } else {
@@ -173,7 +188,8 @@ extension StudyParser {
         let lower = fields["lower"].flatMap { number($0, fields.path("lower")) }
         let upper = fields["upper"].flatMap { number($0, fields.path("upper")) }
         if let lower, let upper, lower >= upper, let node = fields["upper"] {
-            report(node, fields.path("upper"), "\(Self.format(upper)) is not above the lower bound \(Self.format(lower))")
+            report(
+                node, fields.path("upper"), "\(Self.format(upper)) is not above the lower bound \(Self.format(lower))")
             return nil
         }
         guard let mean, let std else { return nil }

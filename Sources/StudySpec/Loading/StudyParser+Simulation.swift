@@ -12,7 +12,9 @@ extension StudyParser {
             return nil
         }
         guard let kind = choice(kindNode, "sampler.kind", SamplerSpec.Kind.self) else {
-            _ = fields["count"].flatMap { integer($0, "sampler.count", minimum: 1, what: "a positive number of simulations") }
+            _ = fields["count"].flatMap {
+                integer($0, "sampler.count", minimum: 1, what: "a positive number of simulations")
+            }
             return nil
         }
         var spec = SamplerSpec(kind: kind, count: 0)
@@ -75,7 +77,9 @@ extension StudyParser {
                     if FileManager.default.isReadableFile(atPath: url.path) {
                         spec.file = path
                     } else {
-                        report(value, "sampler.file", "`\(url.path)` is not a readable file; expected a CSV file of parameter values")
+                        report(
+                            value, "sampler.file",
+                            "`\(url.path)` is not a readable file; expected a CSV file of parameter values")
                         ok = false
                     }
                 } else {
@@ -104,7 +108,9 @@ extension StudyParser {
         }
         guard let value = choice(node, "sampler.scramble", SamplerSpec.Scramble.self) else { return nil }
         if value == .owen, kind == .halton {
-            report(node, "sampler.scramble", "Owen scrambling is for `sobol`; expected `true`, `false` or `linear-matrix` for `halton`")
+            report(
+                node, "sampler.scramble",
+                "Owen scrambling is for `sobol`; expected `true`, `false` or `linear-matrix` for `halton`")
             return nil
         }
         return value
@@ -131,7 +137,8 @@ extension StudyParser {
             guard let given = self.fields(node, "sampler.levels", allowed: parameters.map(\.name)) else { return nil }
             for (index, parameter) in parameters.enumerated() {
                 if let value = given[parameter.name] {
-                    levels[index] = integer(value, given.path(parameter.name), minimum: 1, what: "a positive number of levels")
+                    levels[index] = integer(
+                        value, given.path(parameter.name), minimum: 1, what: "a positive number of levels")
                     if levels[index] == nil { return nil }
                 }
             }
@@ -141,13 +148,16 @@ extension StudyParser {
             let mark = node?.position ?? fields.mark
             report(
                 at: mark, "sampler.levels",
-                "no number of levels for \(Self.list(unset)); expected `levels: N` or a mapping such as `levels: {\(unset[0]): 5}`")
+                "no number of levels for \(Self.list(unset)); expected `levels: N` or a mapping such as `levels: {\(unset[0]): 5}`"
+            )
             return nil
         }
         let values = levels.compactMap { $0 }
         let total = values.reduce(1.0) { $0 * Double($1) }
         if total > 10_000_000 {
-            report(at: node?.position ?? fields.mark, "sampler.levels", "the grid has \(Self.format(total)) points; expected at most 10,000,000")
+            report(
+                at: node?.position ?? fields.mark, "sampler.levels",
+                "the grid has \(Self.format(total)) points; expected at most 10,000,000")
             return nil
         }
         return values
@@ -157,7 +167,8 @@ extension StudyParser {
 
     mutating func simulation(_ node: Node, parameters names: Set<String>) -> SimulationSpec? {
         let allowed = [
-            "command", "fields", "time_steps", "resources", "timeout", "retries", "redraw_after", "environment", "setup",
+            "command", "fields", "time_steps", "resources", "timeout", "retries", "redraw_after", "environment",
+            "setup",
             "working_directory",
         ]
         guard let fields = fields(node, "simulation", allowed: allowed) else { return nil }
@@ -165,13 +176,16 @@ extension StudyParser {
         var command: String?
         if let value = fields["command"] {
             command = string(value, "simulation.command", what: "a command line")
-            if let command { ok = checkTemplate(command, node: value, path: "simulation.command", names: names, shell: true) && ok }
+            if let command {
+                ok = checkTemplate(command, node: value, path: "simulation.command", names: names, shell: true) && ok
+            }
         } else {
             missing(fields, "command", "the command line of one simulation, e.g. `command: ./solver {{T0}}`")
         }
         var fieldSpecs: [FieldSpec]?
         if let value = fields["fields"] {
-            fieldSpecs = list(value, "simulation.fields", what: "field names", singleAllowed: true) { parser, item, path in
+            fieldSpecs = list(value, "simulation.fields", what: "field names", singleAllowed: true) {
+                parser, item, path in
                 parser.field(item, path)
             }
             if let specs = fieldSpecs {
@@ -199,7 +213,8 @@ extension StudyParser {
             if let seconds = duration(value, "simulation.timeout") { spec.timeoutSeconds = seconds } else { ok = false }
         }
         if let value = fields["retries"] {
-            if let retries = integer(value, "simulation.retries", minimum: 0, what: "a non-negative number of restarts") {
+            if let retries = integer(value, "simulation.retries", minimum: 0, what: "a non-negative number of restarts")
+            {
                 spec.retries = retries
             } else {
                 ok = false
@@ -262,7 +277,9 @@ extension StudyParser {
 
     private mutating func environment(_ node: Node, _ path: String, names: Set<String>) -> [EnvironmentVariable]? {
         guard case .mapping(let mapping) = node, fields(node, path, allowed: nil) != nil else {
-            if !node.isMapping { report(node, path, "expected a mapping of variable names to values, found \(Self.describe(node))") }
+            if !node.isMapping {
+                report(node, path, "expected a mapping of variable names to values, found \(Self.describe(node))")
+            }
             return nil
         }
         var result: [EnvironmentVariable] = []
@@ -271,12 +288,16 @@ extension StudyParser {
             guard let name = key.scalar?.string else { continue }
             let itemPath = "\(path).\(name)"
             guard Self.isIdentifier(name) else {
-                report(key, itemPath, "`\(name)` is not a valid environment variable name; expected letters, digits and `_`")
+                report(
+                    key, itemPath,
+                    "`\(name)` is not a valid environment variable name; expected letters, digits and `_`")
                 ok = false
                 continue
             }
             if name.hasPrefix("MELISSA_") || name.hasPrefix("SLURM_") {
-                report(key, itemPath, "`\(name)` is set by melissa or Slurm; choose a name without the `MELISSA_` or `SLURM_` prefix")
+                report(
+                    key, itemPath,
+                    "`\(name)` is set by melissa or Slurm; choose a name without the `MELISSA_` or `SLURM_` prefix")
                 ok = false
                 continue
             }
@@ -314,10 +335,16 @@ extension StudyParser {
             if let memory = memory(value, fields.path("memory")) { resources.memoryMiB = memory } else { ok = false }
         }
         if let value = fields["walltime"] {
-            if let walltime = walltime(value, fields.path("walltime")) { resources.walltime = walltime } else { ok = false }
+            if let walltime = walltime(value, fields.path("walltime")) {
+                resources.walltime = walltime
+            } else {
+                ok = false
+            }
         }
         if ok, resources.tasks < resources.nodes, let value = fields["tasks"] ?? fields["nodes"] {
-            report(value, fields.path("tasks"), "\(resources.tasks) tasks cannot fill \(resources.nodes) nodes; expected at least one task per node")
+            report(
+                value, fields.path("tasks"),
+                "\(resources.tasks) tasks cannot fill \(resources.nodes) nodes; expected at least one task per node")
             ok = false
         }
         return ok ? resources : nil
@@ -338,7 +365,9 @@ extension StudyParser {
                 ok = false
             } else if !names.contains(occurrence.name), !builtIns.contains(occurrence.name) {
                 let candidates = names.sorted() + builtIns
-                let hint = Spelling.suggestion(for: occurrence.name, among: candidates).map { "did you mean `{{\($0)}}`? " } ?? ""
+                let hint =
+                    Spelling.suggestion(for: occurrence.name, among: candidates).map { "did you mean `{{\($0)}}`? " }
+                    ?? ""
                 report(
                     at: mark, path,
                     "unknown placeholder `{{\(occurrence.name)}}`; \(hint)expected a parameter (\(Self.list(names.sorted()))) "
@@ -347,7 +376,8 @@ extension StudyParser {
             } else if quoted.contains(where: { $0.contains(occurrence.offset) }) {
                 report(
                     at: mark, path,
-                    "placeholder `{{\(occurrence.name)}}` inside quotes; melissa quotes each value itself, so write it unquoted")
+                    "placeholder `{{\(occurrence.name)}}` inside quotes; melissa quotes each value itself, so write it unquoted"
+                )
                 ok = false
             }
         }
@@ -384,7 +414,9 @@ extension StudyParser {
 
     /// The position of a scalar's character: exact for one-line plain and quoted scalars, else the scalar's start.
     static func mark(of offset: Int, in text: String, node: Node) -> Position? {
-        guard let mark = node.position, case .scalar(let scalar) = node, !text.contains("\n") else { return node.position }
+        guard let mark = node.position, case .scalar(let scalar) = node, !text.contains("\n") else {
+            return node.position
+        }
         switch scalar.style {
         case .plain: return Position(line: mark.line, column: mark.column + offset)
         case .singleQuoted where !text.contains("'"), .doubleQuoted where !text.contains("\\") && !text.contains("\""):

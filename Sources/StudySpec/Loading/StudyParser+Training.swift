@@ -29,9 +29,13 @@ extension StudyParser {
 
     mutating func training(_ node: Node) -> TrainingSpec {
         var spec = TrainingSpec()
-        let allowed = ["ranks", "threads", "model", "batch_size", "optimizer", "validation", "checkpoint_every_batches"]
+        let allowed = [
+            "ranks", "threads", "model", "batch_size", "optimizer", "validation", "checkpoint_every_batches",
+        ]
         guard let fields = fields(node, "training", allowed: allowed) else { return spec }
-        if let value = fields["ranks"], let ranks = integer(value, "training.ranks", minimum: 1, what: "a positive number of ranks") {
+        if let value = fields["ranks"],
+            let ranks = integer(value, "training.ranks", minimum: 1, what: "a positive number of ranks")
+        {
             spec.ranks = ranks
         }
         if let value = fields["threads"],
@@ -45,7 +49,8 @@ extension StudyParser {
             spec.batchSize = size
         }
         if let value = fields["checkpoint_every_batches"],
-            let count = integer(value, "training.checkpoint_every_batches", minimum: 1, what: "a positive number of batches")
+            let count = integer(
+                value, "training.checkpoint_every_batches", minimum: 1, what: "a positive number of batches")
         {
             spec.checkpointEveryBatches = count
         }
@@ -72,7 +77,9 @@ extension StudyParser {
         {
             spec.hidden = hidden
         }
-        if let value = fields["activation"], let activation = choice(value, "training.model.activation", ModelSpec.Activation.self) {
+        if let value = fields["activation"],
+            let activation = choice(value, "training.model.activation", ModelSpec.Activation.self)
+        {
             spec.activation = activation
         }
         return spec
@@ -85,23 +92,34 @@ extension StudyParser {
         if let value = fields["kind"], let kind = choice(value, "training.optimizer.kind", OptimizerSpec.Kind.self) {
             spec.kind = kind
         }
-        func real(_ key: String, _ range: ClosedRange<Double>, open: Bool, _ what: String, _ parser: inout StudyParser) -> Double? {
+        func real(_ key: String, _ range: ClosedRange<Double>, open: Bool, _ what: String, _ parser: inout StudyParser)
+            -> Double?
+        {
             guard let value = fields[key], let number = parser.number(value, fields.path(key)) else { return nil }
             let inside = range.contains(number) && !(open && number == range.lowerBound)
             if !inside {
-                parser.report(value, fields.path(key), "\(StudyParser.format(number)) is out of range; expected \(what)")
+                parser.report(
+                    value, fields.path(key), "\(StudyParser.format(number)) is out of range; expected \(what)")
                 return nil
             }
             return number
         }
-        if let rate = real("learning_rate", 0...10, open: true, "a learning rate in (0, 10]", &self) { spec.learningRate = rate }
-        if let decay = real("weight_decay", 0...1, open: false, "a weight decay in [0, 1]", &self) { spec.weightDecay = decay }
+        if let rate = real("learning_rate", 0...10, open: true, "a learning rate in (0, 10]", &self) {
+            spec.learningRate = rate
+        }
+        if let decay = real("weight_decay", 0...1, open: false, "a weight decay in [0, 1]", &self) {
+            spec.weightDecay = decay
+        }
         if let momentum = real("momentum", 0...0.999_999, open: false, "a momentum in [0, 1)", &self) {
             spec.momentum = momentum
         }
-        if let factor = real("decay_factor", 0...1, open: true, "a decay factor in (0, 1]", &self) { spec.decayFactor = factor }
+        if let factor = real("decay_factor", 0...1, open: true, "a decay factor in (0, 1]", &self) {
+            spec.decayFactor = factor
+        }
         if let value = fields["decay_every_batches"],
-            let every = integer(value, fields.path("decay_every_batches"), minimum: 0, what: "a non-negative number of batches (0: never)")
+            let every = integer(
+                value, fields.path("decay_every_batches"), minimum: 0,
+                what: "a non-negative number of batches (0: never)")
         {
             spec.decayEveryBatches = every
         }
@@ -113,7 +131,8 @@ extension StudyParser {
         guard let fields = fields(node, "training.validation", allowed: allowed) else { return nil }
         var spec = ValidationSpec()
         if let value = fields["simulations"],
-            let count = integer(value, fields.path("simulations"), minimum: 0, what: "a non-negative number of simulations")
+            let count = integer(
+                value, fields.path("simulations"), minimum: 0, what: "a non-negative number of simulations")
         {
             spec.simulations = count
         }
@@ -122,7 +141,9 @@ extension StudyParser {
         {
             spec.everyBatches = every
         }
-        if let value = fields["seed"], let seed = integer(value, fields.path("seed"), minimum: 0, what: "a non-negative integer") {
+        if let value = fields["seed"],
+            let seed = integer(value, fields.path("seed"), minimum: 0, what: "a non-negative integer")
+        {
             spec.seed = UInt64(seed)
         }
         if let value = fields["file"], let path = string(value, fields.path("file"), what: "a CSV file path") {
@@ -130,10 +151,14 @@ extension StudyParser {
             if FileManager.default.isReadableFile(atPath: url.path) {
                 spec.file = path
                 if let count = fields["simulations"] {
-                    report(count, fields.path("simulations"), "is not used with `file`; every row of the file is a validation simulation")
+                    report(
+                        count, fields.path("simulations"),
+                        "is not used with `file`; every row of the file is a validation simulation")
                 }
             } else {
-                report(value, fields.path("file"), "`\(url.path)` is not a readable file; expected a CSV file of parameter values")
+                report(
+                    value, fields.path("file"),
+                    "`\(url.path)` is not a readable file; expected a CSV file of parameter values")
             }
         }
         return spec
@@ -145,22 +170,34 @@ extension StudyParser {
         var spec = ExecutionSpec()
         let allowed = ["scheduler", "concurrency", "server", "slurm", "local"]
         guard let fields = fields(node, "execution", allowed: allowed) else { return spec }
-        if let value = fields["scheduler"], let scheduler = choice(value, "execution.scheduler", ExecutionSpec.Scheduler.self) {
+        if let value = fields["scheduler"],
+            let scheduler = choice(value, "execution.scheduler", ExecutionSpec.Scheduler.self)
+        {
             spec.scheduler = scheduler
             if scheduler == .slurm, fields.entries["slurm"] == nil {
-                report(value, "execution.scheduler", "is `slurm` but there is no `execution.slurm` section; expected one (it may be empty: `slurm: {}`)")
+                report(
+                    value, "execution.scheduler",
+                    "is `slurm` but there is no `execution.slurm` section; expected one (it may be empty: `slurm: {}`)")
             }
         }
-        if let value = fields["concurrency"], let window = self.fields(value, "execution.concurrency", allowed: ["min", "max"]) {
-            if let low = window["min"], let min = integer(low, window.path("min"), minimum: 1, what: "a positive number") {
+        if let value = fields["concurrency"],
+            let window = self.fields(value, "execution.concurrency", allowed: ["min", "max"])
+        {
+            if let low = window["min"],
+                let min = integer(low, window.path("min"), minimum: 1, what: "a positive number")
+            {
                 spec.concurrency.min = min
                 spec.concurrency.max = Swift.max(spec.concurrency.max, min)
             }
-            if let high = window["max"], let max = integer(high, window.path("max"), minimum: 1, what: "a positive number") {
+            if let high = window["max"],
+                let max = integer(high, window.path("max"), minimum: 1, what: "a positive number")
+            {
                 spec.concurrency.max = max
                 if window["min"] == nil { spec.concurrency.min = Swift.min(spec.concurrency.min, max) }
                 if spec.concurrency.min > max {
-                    report(high, window.path("max"), "\(max) is smaller than execution.concurrency.min (\(spec.concurrency.min))")
+                    report(
+                        high, window.path("max"),
+                        "\(max) is smaller than execution.concurrency.min (\(spec.concurrency.min))")
                 }
             }
         }
@@ -170,7 +207,9 @@ extension StudyParser {
         if let value = fields.entries["slurm"]?.value {
             spec.slurm = value.isEmptyValue ? SlurmOptions() : slurm(value)
         }
-        if let value = fields["local"], let local = self.fields(value, "execution.local", allowed: ["mpirun", "mpirun_arguments"]) {
+        if let value = fields["local"],
+            let local = self.fields(value, "execution.local", allowed: ["mpirun", "mpirun_arguments"])
+        {
             if let mpirun = local["mpirun"], let path = string(mpirun, local.path("mpirun"), what: "an executable") {
                 spec.local.mpirun = path
             }
@@ -194,10 +233,13 @@ extension StudyParser {
         if let value = fields["server"], let server = self.fields(value, "execution.slurm.server", allowed: jobKeys) {
             spec.server = jobOptions(server)
         }
-        if let value = fields["packing"], let packing = choice(value, fields.path("packing"), SlurmOptions.Packing.self) {
+        if let value = fields["packing"], let packing = choice(value, fields.path("packing"), SlurmOptions.Packing.self)
+        {
             spec.packing = packing
         }
-        if let value = fields["launcher"], let launcher = choice(value, fields.path("launcher"), SlurmOptions.Launcher.self) {
+        if let value = fields["launcher"],
+            let launcher = choice(value, fields.path("launcher"), SlurmOptions.Launcher.self)
+        {
             spec.launcher = launcher
         }
         if let value = fields["launcher_arguments"],
@@ -207,9 +249,13 @@ extension StudyParser {
         {
             spec.launcherArguments = arguments
         }
-        if let value = fields["signal_before_walltime"], let seconds = duration(value, fields.path("signal_before_walltime")) {
+        if let value = fields["signal_before_walltime"],
+            let seconds = duration(value, fields.path("signal_before_walltime"))
+        {
             if seconds > 65_535 {
-                report(value, fields.path("signal_before_walltime"), "\(seconds) s is too long; Slurm accepts at most 65535 s")
+                report(
+                    value, fields.path("signal_before_walltime"),
+                    "\(seconds) s is too long; Slurm accepts at most 65535 s")
             } else {
                 spec.signalSecondsBeforeWalltime = seconds
             }
@@ -220,9 +266,11 @@ extension StudyParser {
     /// Slurm option values go into `#SBATCH` lines: no blanks, quotes or shell characters.
     private mutating func jobOptions(_ fields: Fields) -> SlurmJobOptions {
         var options = SlurmJobOptions()
-        let safe = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:,=+-/@%[]|&!*")
+        let safe = CharacterSet(
+            charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:,=+-/@%[]|&!*")
         func value(_ key: String, _ parser: inout StudyParser) -> String? {
-            guard let node = fields[key], let text = parser.string(node, fields.path(key), what: "a Slurm \(key)") else {
+            guard let node = fields[key], let text = parser.string(node, fields.path(key), what: "a Slurm \(key)")
+            else {
                 return nil
             }
             guard text.unicodeScalars.allSatisfy(safe.contains) else {
@@ -253,7 +301,10 @@ extension StudyParser {
     private mutating func directive(_ node: Node, _ path: String) -> String? {
         guard let text = string(node, path, what: "an sbatch option such as `--exclusive`") else { return nil }
         guard text.hasPrefix("-"), !text.contains("\n"), !text.contains("\r") else {
-            report(node, path, "`\(text.replacingOccurrences(of: "\n", with: "\\n"))` is not an sbatch option; expected one line starting with `-`, e.g. `--exclusive`")
+            report(
+                node, path,
+                "`\(text.replacingOccurrences(of: "\n", with: "\\n"))` is not an sbatch option; expected one line starting with `-`, e.g. `--exclusive`"
+            )
             return nil
         }
         return text
@@ -262,7 +313,8 @@ extension StudyParser {
     // MARK: - cross-field checks
 
     mutating func crossCheck(
-        buffer spec: BufferSpec, training: TrainingSpec, execution: ExecutionSpec, simulation: SimulationSpec?, top: Fields
+        buffer spec: BufferSpec, training: TrainingSpec, execution: ExecutionSpec, simulation: SimulationSpec?,
+        top: Fields
     ) {
         let buffer = top["buffer"].flatMap { try? fieldsQuietly($0) }
         if spec.watermark > spec.capacity {
@@ -275,7 +327,8 @@ extension StudyParser {
         if training.batchSize > spec.capacity {
             report(
                 at: (trainingFields?["batch_size"] ?? buffer?["capacity"])?.position ?? top.mark, "training.batch_size",
-                "\(training.batchSize) is larger than buffer.capacity (\(spec.capacity)); a batch must fit in the buffer")
+                "\(training.batchSize) is larger than buffer.capacity (\(spec.capacity)); a batch must fit in the buffer"
+            )
         }
         if let slurm = execution.slurm, execution.scheduler == .slurm, let simulation {
             let shortest = min(simulation.resources.walltime.seconds, execution.server.walltime.seconds)

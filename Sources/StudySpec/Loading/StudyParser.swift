@@ -25,7 +25,7 @@ struct StudyParser {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            report(yamlError: error)
+            report(yamlError: error, text: yaml)
             return nil
         } catch {
             report(at: nil, "", "cannot be read as YAML: \(error)")
@@ -37,7 +37,9 @@ struct StudyParser {
         }
         guard let top = fields(root, "", allowed: Self.sections) else { return nil }
         for section in ["study", "parameters", "sampler", "simulation"] where top[section] == nil {
-            report(at: top.mark, section, "missing section; every study needs \(Self.list(["study", "parameters", "sampler", "simulation"]))")
+            report(
+                at: top.mark, section,
+                "missing section; every study needs \(Self.list(["study", "parameters", "sampler", "simulation"]))")
         }
         let info = top["study"].flatMap { studyInfo($0) }
         let parameters = top["parameters"].flatMap { self.parameters($0) }
@@ -67,8 +69,35 @@ struct StudyParser {
         report(at: node.position, path, message)
     }
 
-    private mutating func report(yamlError: YamlError) {
+    private mutating func report(yamlError: YamlError, text: String) {
         switch yamlError {
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            // Yams reports the mapping's start; find each repeated key at that indentation in a block mapping.
+            let lines = text.components(separatedBy: "\n")
+            let indent = String(repeating: " ", count: context.mark.column - 1)
+            for key in duplicates {
+                var seen: [Int] = []
+                for number in (context.mark.line - 1)..<lines.count {
+                    let line = lines[number]
+                    if number >= context.mark.line, !line.hasPrefix(indent + " "), !line.hasPrefix(indent),
+                        !line.trimmingCharacters(in: .whitespaces).isEmpty
+                    {
+                        break
+                    }
+                    if line.hasPrefix(indent + key + ":") { seen.append(number + 1) }
+                }
+                if seen.count > 1 {
+                    for line in seen.dropFirst() {
+                        report(
+                            at: Position(line: line, column: context.mark.column), key,
+                            "duplicate key (first given at line \(seen[0]), column \(context.mark.column))")
+                    }
+                } else {
+                    report(
+                        at: Position(line: context.mark.line, column: context.mark.column), key,
+                        "duplicate key in this mapping; each key may be given once")
+                }
+            }
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
             let detail = context.map { "\($0.text) " } ?? ""
@@ -91,7 +120,9 @@ struct StudyParser {
     static func describe(_ node: Node) -> String {
         switch node {
         case .scalar(let scalar):
-            if scalar.tag.rawValue == Tag.Name.null.rawValue || (scalar.style == .plain && scalar.string.isEmpty) { return "nothing" }
+            if scalar.tag.rawValue == Tag.Name.null.rawValue || (scalar.style == .plain && scalar.string.isEmpty) {
+                return "nothing"
+            }
             let text = scalar.string.count > 40 ? String(scalar.string.prefix(37)) + "..." : scalar.string
             return "`\(text.replacingOccurrences(of: "\n", with: "\\n"))`"
         case .mapping: return "a mapping"
@@ -119,7 +150,8 @@ struct StudyParser {
         subscript(key: String) -> Node? {
             guard let value = entries[key]?.value else { return nil }
             if case .scalar(let scalar) = value, scalar.style == .plain,
-                scalar.tag.rawValue == Tag.Name.null.rawValue || scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null"
+                scalar.tag.rawValue == Tag.Name.null.rawValue || scalar.string.isEmpty || scalar.string == "~"
+                    || scalar.string == "null"
             {
                 return nil
             }
@@ -177,7 +209,9 @@ struct StudyParser {
 
     mutating func scalarNode(_ node: Node, _ path: String, expected: String) -> Node.Scalar? {
         guard case .scalar(let scalar) = node else {
-            report(node, path, "expected \(expected), found \(Self.describe(node))")
+            // `command: {{x}} …` is a flow mapping to YAML: the commonest surprise with placeholders.
+            let hint = node.isMapping ? " (YAML reads a value that starts with `{` as a mapping: put it in quotes)" : ""
+            report(node, path, "expected \(expected), found \(Self.describe(node))\(hint)")
             return nil
         }
         return scalar
@@ -186,7 +220,9 @@ struct StudyParser {
     /// An integer, at least `minimum` when given.
     mutating func integer(_ node: Node, _ path: String, minimum: Int? = nil, what: String = "an integer") -> Int? {
         guard let scalar = scalarNode(node, path, expected: what) else { return nil }
-        guard scalar.tag.rawValue != Tag.Name.str.rawValue || scalar.style == .plain, let value = Int.construct(from: scalar) else {
+        guard scalar.tag.rawValue != Tag.Name.str.rawValue || scalar.style == .plain,
+            let value = Int.construct(from: scalar)
+        else {
             report(node, path, "expected \(what), found \(Self.describe(node))")
             return nil
         }
@@ -202,7 +238,8 @@ struct StudyParser {
         guard let scalar = scalarNode(node, path, expected: what) else { return nil }
         let value: Double?
         if scalar.style == .plain {
-            value = Int.construct(from: scalar).map(Double.init) ?? Double.construct(from: scalar) ?? Double(scalar.string)
+            value =
+                Int.construct(from: scalar).map(Double.init) ?? Double.construct(from: scalar) ?? Double(scalar.string)
         } else {
             value = nil
         }
@@ -227,7 +264,8 @@ struct StudyParser {
 
     /// `true` or `false`.
     mutating func boolean(_ node: Node, _ path: String) -> Bool? {
-        guard let scalar = scalarNode(node, path, expected: "`true` or `false`"), let value = Bool.construct(from: scalar)
+        guard let scalar = scalarNode(node, path, expected: "`true` or `false`"),
+            let value = Bool.construct(from: scalar)
         else {
             if case .scalar = node { report(node, path, "expected `true` or `false`, found \(Self.describe(node))") }
             return nil
@@ -308,7 +346,9 @@ struct StudyParser {
     mutating func identifier(_ node: Node, _ path: String, what: String) -> String? {
         guard let text = string(node, path, what: what) else { return nil }
         guard Self.isIdentifier(text) else {
-            report(node, path, "`\(text)` is not a valid name; expected \(what): a letter or `_`, then letters, digits or `_`")
+            report(
+                node, path,
+                "`\(text)` is not a valid name; expected \(what): a letter or `_`, then letters, digits or `_`")
             return nil
         }
         return text

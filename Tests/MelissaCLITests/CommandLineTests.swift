@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+/// Runs the built `melissa` binary (beside the test bundle in the build directory) and captures its output.
+struct MelissaRun {
+    let status: Int32
+    let standardOutput: String
+    let standardError: String
+
+    static var binary: URL {
+        let productsDirectory =
+            Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL
+            .deletingLastPathComponent() ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        return productsDirectory.appendingPathComponent("melissa")
+    }
+
+    static func run(_ arguments: [String], in directory: URL? = nil) throws -> MelissaRun {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        let errData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return MelissaRun(
+            status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
+            standardError: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+@Test func validateSummarisesTheHeatStudy() throws {
+    let run = try MelissaRun.run(["validate", "workflows/heat-pde/study.yaml"], in: repositoryRoot)
+    #expect(run.status == 0, "\(run.standardError)")
+    #expect(run.standardOutput.hasPrefix("✓ heat-pde"))
+    #expect(run.standardOutput.contains("sobol (linear-matrix scramble), 16 simulations, seed 123"))
+    #expect(run.standardOutput.contains("MLP 6 → 256 → 256 → 10000 (relu)"))
+    #expect(run.standardError.isEmpty)
+}
+
+@Test func validateListsEveryProblemAndFails() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let study = """
+        study: {name: broken}
+        parameters: {x: {uniform: [0, 1]}}
+        sampler: {kind: sobol, count: 4}
+        simulation:
+          command: ./run {{y}}
+          fields: [u]
+          time_steps: 5
+        buffer: {capacity: 10, watermark: 20}
+        """
+    try study.write(to: directory.appendingPathComponent("study.yaml"), atomically: true, encoding: .utf8)
+    let run = try MelissaRun.run(["validate", "study.yaml"], in: directory)
+    #expect(run.status == 1)
+    #expect(run.standardOutput.isEmpty)
+    #expect(
+        run.standardError == """
+            study.yaml:5:18: simulation.command: unknown placeholder `{{y}}`; expected a parameter (`x`) or a built-in \
+            (`simulation_id`, `attempt`, `study_dir`, `study_file_dir`, `study_name`, `time_steps` and `tasks`)
+            study.yaml:8:35: buffer.watermark: 20 is larger than buffer.capacity (10)
+            2 problems found.
+
+            """)
+}
+
+@Test func helpDescribesTheCommands() throws {
+    let run = try MelissaRun.run(["--help"])
+    #expect(run.status == 0)
+    #expect(run.standardOutput.contains("validate"))
+}
