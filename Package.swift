@@ -40,7 +40,8 @@ let package = Package(
                 "StudySpec",
                 "Sampling",
                 .product(name: "Mustache", package: "swift-mustache"),
-            ]
+            ],
+            resources: [.copy("Templates")]
         ),
         .executableTarget(
             name: "MelissaCLI",

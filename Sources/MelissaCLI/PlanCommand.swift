@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import Planning
+import StudySpec
+
+extension Melissa {
+    /// `melissa plan`: turns a study into a job graph and the scripts that run it.
+    struct Plan: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Plan a study: draw its parameter sets and write plan.json and the job scripts.",
+            discussion: """
+                Writes <study dir>/plan.json, parameters.csv, the secret token (kept when it exists), and \
+                the scripts under scripts/: sbatch files for Slurm, run scripts for local. Nothing is \
+                submitted; `melissa launch <study dir>` does that. See docs/plan-format.md.
+                """
+        )
+
+        @Argument(help: "The study file (YAML).", completion: .file(extensions: ["yaml", "yml"]))
+        var studyFile: String
+
+        @Option(name: .long, help: "The study directory (default: study.output, relative to the study file).")
+        var out: String?
+
+        @Option(name: .long, help: "The scheduler the scripts are written for: local or slurm (default: the study's).")
+        var scheduler: SchedulerChoice?
+
+        @Flag(name: .long, help: "Print plan.json instead of the summary (the files are written all the same).")
+        var json = false
+
+        @Option(name: .long, help: "The melissa executable the server job runs (default: this one).")
+        var melissa: String?
+
+        func run() throws {
+            let loaded = try StudyFileInput.load(studyFile)
+            let input = PlanInput(
+                loaded: loaded,
+                studyDirectory: out.map { URL(fileURLWithPath: $0).standardizedFileURL },
+                scheduler: scheduler.map { ExecutionSpec.Scheduler(rawValue: $0.rawValue) ?? .local },
+                melissaExecutable: melissa.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+                    ?? Self.currentExecutable()
+            )
+            do {
+                let plan = try Planner.plan(input)
+                let templates = try TemplateSet(overridesIn: plan.templatesDirectory.map { URL(fileURLWithPath: $0) })
+                let result = try PlanWriter(templates: templates).write(plan)
+                if json {
+                    let data = try PlanWriter.encode(plan)
+                    FileHandle.standardOutput.write(data)
+                } else {
+                    print(Self.summary(plan, result, templates: templates))
+                }
+            } catch let error as PlanningError {
+                FileHandle.standardError.write(Data("melissa plan: \(error.description)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+
+        /// The absolute path of the running executable.
+        static func currentExecutable() -> String {
+            if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+                return path
+            }
+            let argument = CommandLine.arguments.first ?? "melissa"
+            let url = URL(fileURLWithPath: argument)
+            return url.standardizedFileURL.path
+        }
+
+        static func summary(_ plan: Planning.Plan, _ result: PlanWriteResult, templates: TemplateSet) -> String {
+            func hours(_ value: Double) -> String { String(format: "%.1f", value) }
+            var lines: [String] = []
+            lines.append("✓ planned \(plan.studyName) for \(plan.scheduler.rawValue)")
+            var simulations = "\(plan.trainingCount) training + \(plan.validationCount) validation simulations"
+            if plan.scheduler == .slurm {
+                simulations +=
+                    plan.packing == .jobs
+                    ? ", one job each" : ", one job array (at most \(plan.concurrency.max) at once)"
+            }
+            lines.append(
+                "  jobs        1 server (\(plan.server.ranks) rank\(plan.server.ranks == 1 ? "" : "s")), \(simulations)"
+            )
+            lines.append(
+                "  requested   \(hours(plan.totals.coreHours)) core-hours, \(hours(plan.totals.nodeHours)) node-hours, "
+                    + "\(hours(plan.totals.gpuHours)) GPU-hours"
+            )
+            lines.append("  study dir   \(plan.studyDirectory)")
+            lines.append(
+                "  wrote       \(result.files.count) files (\(result.bytes) bytes): plan.json, parameters.csv, scripts/"
+                    + (result.tokenCreated ? ", token" : "; kept the existing token"))
+            if !templates.overridden.isEmpty {
+                lines.append(
+                    "  templates   \(templates.overridden.joined(separator: ", ")) from \(plan.templatesDirectory ?? "")"
+                )
+            }
+            lines.append("  next        melissa launch \(ShellQuote.word(plan.studyDirectory))")
+            return lines.joined(separator: "\n")
+        }
+    }
+}

@@ -1,0 +1,7 @@
+import ArgumentParser
+
+/// The `--scheduler` values of `melissa plan`.
+enum SchedulerChoice: String, CaseIterable, ExpressibleByArgument {
+    case local
+    case slurm
+}

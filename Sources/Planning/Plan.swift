@@ -1,0 +1,170 @@
+import Foundation
+import Sampling
+import StudySpec
+
+/// A study's job graph: plain data, produced by ``Planner`` and written by ``PlanWriter`` as `plan.json`.
+///
+/// The schema is documented in `docs/plan-format.md`. Paths are absolute unless said otherwise; nothing
+/// secret is in it (the token stays in ``tokenFile``).
+public struct Plan: Sendable, Hashable, Codable {
+    /// The schema version this code writes.
+    public static let currentSchemaVersion = 1
+
+    /// The version of the plan's schema (``currentSchemaVersion``).
+    public var schemaVersion: Int
+    /// The study's name; prefixes every job name.
+    public var studyName: String
+    /// The study directory (absolute): plan, logs, journal, checkpoints.
+    public var studyDirectory: String
+    /// The directory of the study file (absolute).
+    public var studyFileDirectory: String
+    /// The directory of the study's own templates (absolute), when it has one.
+    public var templatesDirectory: String?
+    /// The file that holds the study's secret token (`<study dir>/token`); the token itself is never in the plan.
+    public var tokenFile: String
+    /// Where the server publishes its address once it listens (`<study dir>/server.address`).
+    public var serverAddressFile: String
+    /// Where the jobs' standard output and error go (`<study dir>/logs`).
+    public var logsDirectory: String
+    /// The scheduler the scripts are written for.
+    public var scheduler: ExecutionSpec.Scheduler
+    /// How simulations are submitted to Slurm; nil for local.
+    public var packing: SlurmOptions.Packing?
+    /// Seconds before its walltime at which a Slurm job is warned with SIGUSR1; nil for local.
+    public var warningSeconds: Int?
+    /// The elastic window of simultaneous simulations (its maximum throttles the job array).
+    public var concurrency: Concurrency
+    /// The parameters, in study order; every ``SimulationJob/values`` follows this order.
+    public var parameters: [PlanParameter]
+    /// The training server.
+    public var server: ServerJob
+    /// What every simulation shares.
+    public var simulation: SimulationSettings
+    /// Slurm options of the simulations' jobs; nil for local.
+    public var simulationSlurm: SlurmJobOptions?
+    /// The simulations' job name, `<study>-sim`.
+    public var simulationJobName: String
+    /// Every simulation, by id: training first, then validation.
+    public var simulations: [SimulationJob]
+    /// The edges of the job graph.
+    public var dependencies: [JobDependency]
+    /// The samplers' states after drawing, to draw more later.
+    public var samplers: PlanSamplers
+    /// The scripts, relative to the study directory.
+    public var scripts: PlanScripts
+    /// What the plan requests in all.
+    public var totals: PlanTotals
+
+    /// Creates a plan (normally done by ``Planner``).
+    public init(
+        studyName: String,
+        studyDirectory: String,
+        studyFileDirectory: String,
+        templatesDirectory: String?,
+        scheduler: ExecutionSpec.Scheduler,
+        packing: SlurmOptions.Packing?,
+        warningSeconds: Int?,
+        concurrency: Concurrency,
+        parameters: [PlanParameter],
+        server: ServerJob,
+        simulation: SimulationSettings,
+        simulationSlurm: SlurmJobOptions?,
+        simulations: [SimulationJob],
+        samplers: PlanSamplers,
+        scripts: PlanScripts
+    ) {
+        self.schemaVersion = Self.currentSchemaVersion
+        self.studyName = studyName
+        self.studyDirectory = studyDirectory
+        self.studyFileDirectory = studyFileDirectory
+        self.templatesDirectory = templatesDirectory
+        self.tokenFile = studyDirectory + "/token"
+        self.serverAddressFile = studyDirectory + "/server.address"
+        self.logsDirectory = studyDirectory + "/logs"
+        self.scheduler = scheduler
+        self.packing = packing
+        self.warningSeconds = warningSeconds
+        self.concurrency = concurrency
+        self.parameters = parameters
+        self.server = server
+        self.simulation = simulation
+        self.simulationSlurm = simulationSlurm
+        self.simulationJobName = studyName + "-sim"
+        self.simulations = simulations
+        self.dependencies = [JobDependency(dependent: .simulations, prerequisite: .server, condition: .listening)]
+        self.samplers = samplers
+        self.scripts = scripts
+        self.totals = Self.totals(server: server.resources, simulation: simulation.resources, count: simulations.count)
+    }
+
+    /// Simulations whose samples are trained on.
+    public var trainingCount: Int { simulations.count { $0.role == .training } }
+    /// Held-out simulations.
+    public var validationCount: Int { simulations.count { $0.role == .validation } }
+
+    /// The parameter values of `job` by name, in parameter order.
+    public func namedValues(of job: SimulationJob) -> [(name: String, value: ParameterValue)] {
+        zip(parameters, job.values).map { (name: $0.name, value: $1) }
+    }
+
+    /// Totals of a server and `count` simulations of the same resources.
+    static func totals(server: Resources, simulation: Resources, count: Int) -> PlanTotals {
+        func seconds(_ resources: Resources, _ factor: Int) -> Int { factor * resources.walltime.seconds }
+        let coreSeconds = seconds(server, server.cores) + count * seconds(simulation, simulation.cores)
+        let nodeSeconds = seconds(server, server.nodes) + count * seconds(simulation, simulation.nodes)
+        let gpuSeconds =
+            seconds(server, server.gpus * server.nodes) + count
+            * seconds(simulation, simulation.gpus * simulation.nodes)
+        return PlanTotals(
+            jobs: count + 1,
+            coreHours: Double(coreSeconds) / 3600,
+            nodeHours: Double(nodeSeconds) / 3600,
+            gpuHours: Double(gpuSeconds) / 3600
+        )
+    }
+
+    /// Decodes a plan, giving each value the type of its parameter (JSON does not tell `500` from `500.0`).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        schemaVersion = try container.decode(Int.self, forKey: .schemaVersion)
+        guard schemaVersion == Self.currentSchemaVersion else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .schemaVersion, in: container,
+                debugDescription:
+                    "plan schema version \(schemaVersion) is not supported (expected \(Self.currentSchemaVersion))"
+            )
+        }
+        studyName = try container.decode(String.self, forKey: .studyName)
+        studyDirectory = try container.decode(String.self, forKey: .studyDirectory)
+        studyFileDirectory = try container.decode(String.self, forKey: .studyFileDirectory)
+        templatesDirectory = try container.decodeIfPresent(String.self, forKey: .templatesDirectory)
+        tokenFile = try container.decode(String.self, forKey: .tokenFile)
+        serverAddressFile = try container.decode(String.self, forKey: .serverAddressFile)
+        logsDirectory = try container.decode(String.self, forKey: .logsDirectory)
+        scheduler = try container.decode(ExecutionSpec.Scheduler.self, forKey: .scheduler)
+        packing = try container.decodeIfPresent(SlurmOptions.Packing.self, forKey: .packing)
+        warningSeconds = try container.decodeIfPresent(Int.self, forKey: .warningSeconds)
+        concurrency = try container.decode(Concurrency.self, forKey: .concurrency)
+        parameters = try container.decode([PlanParameter].self, forKey: .parameters)
+        server = try container.decode(ServerJob.self, forKey: .server)
+        simulation = try container.decode(SimulationSettings.self, forKey: .simulation)
+        simulationSlurm = try container.decodeIfPresent(SlurmJobOptions.self, forKey: .simulationSlurm)
+        simulationJobName = try container.decode(String.self, forKey: .simulationJobName)
+        let types = parameters.map(\.type)
+        simulations = try container.decode([SimulationJob].self, forKey: .simulations).map { job in
+            var job = job
+            job.values = zip(types, job.values).map { type, value in
+                switch (type, value) {
+                case (.real, .integer(let integer)): return .real(Double(integer))
+                case (.integer, .real(let real)) where real.rounded() == real: return .integer(Int(real))
+                default: return value
+                }
+            }
+            return job
+        }
+        dependencies = try container.decode([JobDependency].self, forKey: .dependencies)
+        samplers = try container.decode(PlanSamplers.self, forKey: .samplers)
+        scripts = try container.decode(PlanScripts.self, forKey: .scripts)
+        totals = try container.decode(PlanTotals.self, forKey: .totals)
+    }
+}

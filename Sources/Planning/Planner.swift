@@ -1,0 +1,295 @@
+import Foundation
+import Sampling
+import StudySpec
+
+/// Turns a study into a ``Plan``: draws the parameter sets, renders each simulation's command line, and
+/// assembles the job graph.
+///
+/// Planning is pure: it touches no scheduler and writes nothing. It reads only the point files the study names
+/// (through `readFile`, which tests can replace).
+public enum Planner {
+    /// Plans `input`; `readFile` reads point files (default: from disk, as UTF-8).
+    public static func plan(
+        _ input: PlanInput,
+        readFile: (URL) throws -> String = { try String(contentsOf: $0, encoding: .utf8) }
+    ) throws -> Plan {
+        let study = input.study
+        let scheduler = input.scheduler ?? study.execution.scheduler
+        let slurm = scheduler == .slurm ? (study.execution.slurm ?? SlurmOptions()) : nil
+        let studyFileDirectory = input.studyFileDirectory.standardizedFileURL
+        let studyDirectory = input.resolvedStudyDirectory.path
+        let names = study.parameters.map(\.name)
+
+        var training = try trainingPoints(study, studyFileDirectory: studyFileDirectory, readFile: readFile)
+        var validation = try validationPoints(study, studyFileDirectory: studyFileDirectory, readFile: readFile)
+        let parameters = planParameters(study.parameters, rows: training.rows + validation.rows)
+        training.rows = training.rows.map { conform($0, to: parameters) }
+        validation.rows = validation.rows.map { conform($0, to: parameters) }
+        for row in training.rows + validation.rows {
+            for case .text(let text) in row where text.unicodeScalars.contains("\0") {
+                throw PlanningError.unrepresentableValue(text, in: "a parameter value")
+            }
+        }
+
+        let simulationSpec = study.simulation
+        let command = simulationSpec.command.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !command.contains(where: \.isNewline) else { throw PlanningError.multilineCommand }
+        let commandTemplate = try PlaceholderTemplate(command, parameters: names, place: "simulation.command")
+        let directoryTemplate = try PlaceholderTemplate(
+            simulationSpec.workingDirectory, parameters: names, place: "simulation.working_directory"
+        )
+        let environmentTemplates = try simulationSpec.environment.map { variable in
+            (
+                name: variable.name,
+                template: try PlaceholderTemplate(
+                    variable.value, parameters: names, place: "simulation.environment.\(variable.name)"
+                )
+            )
+        }
+        let context = PlaceholderTemplate.Context(
+            studyDirectory: studyDirectory,
+            studyFileDirectory: studyFileDirectory.path,
+            studyName: study.info.name,
+            timeSteps: simulationSpec.timeSteps,
+            tasks: simulationSpec.resources.tasks
+        )
+
+        let jobsPacking = slurm?.packing == .jobs
+        var simulations: [SimulationJob] = []
+        simulations.reserveCapacity(training.rows.count + validation.rows.count)
+        let roles =
+            training.rows.lazy.map { (SimulationRole.training, $0) } + validation.rows.lazy.map { (.validation, $0) }
+        for (id, (role, values)) in roles.enumerated() {
+            var directory = directoryTemplate.literalParts(id: id, values: values, context: context)
+            if case .literal(let first)? = directory.first, first.hasPrefix("/") {
+            } else {
+                directory.insert(.literal(studyDirectory + "/"), at: 0)
+            }
+            let environment = environmentTemplates.map { variable in
+                RenderedVariable(
+                    name: variable.name,
+                    word: ShellWordPart.word(variable.template.literalParts(id: id, values: values, context: context))
+                )
+            }
+            simulations.append(
+                SimulationJob(
+                    id: id,
+                    role: role,
+                    values: values,
+                    command: commandTemplate.shellCommand(id: id, values: values, context: context),
+                    workingDirectory: ShellWordPart.word(directory),
+                    environment: environment,
+                    script: jobsPacking ? "scripts/simulation-\(id).sbatch" : nil
+                )
+            )
+        }
+
+        let settings = SimulationSettings(
+            resources: simulationSpec.resources,
+            retries: simulationSpec.retries,
+            redrawAfter: simulationSpec.redrawAfter,
+            timeoutSeconds: simulationSpec.timeoutSeconds,
+            timeSteps: simulationSpec.timeSteps,
+            fields: simulationSpec.fields.map(\.name),
+            setup: simulationSpec.setup,
+            launcher: launcher(tasks: simulationSpec.resources.tasks, slurm: slurm, local: study.execution.local)
+        )
+        var serverResources = study.execution.server
+        serverResources.tasks = study.training.ranks
+        let server = ServerJob(
+            name: study.info.name + "-server",
+            ranks: study.training.ranks,
+            resources: serverResources,
+            slurm: slurm.map { $0.server.filled(from: $0.job) },
+            launcher: launcher(tasks: study.training.ranks, slurm: slurm, local: study.execution.local),
+            command: [input.melissaExecutable, "server", studyDirectory],
+            script: slurm == nil ? "scripts/server.sh" : "scripts/server.sbatch"
+        )
+        let scripts = PlanScripts(
+            server: server.script,
+            simulations: slurm == nil ? "scripts/simulation.sh" : (jobsPacking ? nil : "scripts/simulations.sbatch"),
+            commands: "scripts/simulations.commands"
+        )
+        let templatesDirectory = study.info.templates.map {
+            PlanInput.resolve($0, against: studyFileDirectory).path
+        }
+        return Plan(
+            studyName: study.info.name,
+            studyDirectory: studyDirectory,
+            studyFileDirectory: studyFileDirectory.path,
+            templatesDirectory: templatesDirectory,
+            scheduler: scheduler,
+            packing: slurm?.packing,
+            warningSeconds: slurm?.signalSecondsBeforeWalltime,
+            concurrency: study.execution.concurrency,
+            parameters: parameters,
+            server: server,
+            simulation: settings,
+            simulationSlurm: slurm?.job,
+            simulations: simulations,
+            samplers: PlanSamplers(training: training.state, validation: validation.state),
+            scripts: scripts
+        )
+    }
+
+    /// Parameter sets and the state of the sampler that drew them (nil when read from a file).
+    struct Points {
+        var rows: [[ParameterValue]]
+        var state: SamplerState?
+    }
+
+    static func trainingPoints(
+        _ study: Study, studyFileDirectory: URL, readFile: (URL) throws -> String
+    ) throws -> Points {
+        let sampler = study.sampler
+        if sampler.kind == .file {
+            let rows = try readPointFile(sampler.file ?? "", study: study, directory: studyFileDirectory, readFile)
+            return Points(rows: rows, state: nil)
+        }
+        var count = sampler.count
+        let kind: SamplerKind
+        switch sampler.kind {
+        case .monteCarlo: kind = .monteCarlo
+        case .latinHypercube:
+            kind = .latinHypercube(optimization: sampler.optimization == .maximin ? .maximin : .none)
+        case .halton: kind = .halton(scrambled: sampler.scramble != .none)
+        case .sobol:
+            switch sampler.scramble {
+            case .none: kind = .sobol(scramble: .none)
+            case .linearMatrix: kind = .sobol(scramble: .linearMatrix)
+            case .owen: kind = .sobol(scramble: .owen)
+            }
+        case .grid, .file:
+            let levels = try gridLevels(study)
+            count = levels.reduce(1, *)
+            kind = .grid(levels: levels)
+        }
+        let state = SamplerState(
+            kind: kind, dimension: study.parameters.count, seed: sampler.seed ?? study.info.seed, drawn: 0
+        )
+        return try draw(count, state: state, parameters: study.parameters)
+    }
+
+    static func validationPoints(
+        _ study: Study, studyFileDirectory: URL, readFile: (URL) throws -> String
+    ) throws -> Points {
+        let validation = study.training.validation
+        if let file = validation.file {
+            return Points(
+                rows: try readPointFile(file, study: study, directory: studyFileDirectory, readFile), state: nil)
+        }
+        guard validation.simulations > 0 else { return Points(rows: [], state: nil) }
+        // Held-out points are independent Monte Carlo draws: a low-discrepancy sequence with another seed
+        // could repeat the training points (an unscrambled Sobol sequence ignores its seed).
+        let state = SamplerState(
+            kind: .monteCarlo,
+            dimension: study.parameters.count,
+            seed: validation.seed ?? (study.info.seed &+ 1),
+            drawn: 0
+        )
+        return try draw(validation.simulations, state: state, parameters: study.parameters)
+    }
+
+    static func draw(_ count: Int, state: SamplerState, parameters: [Parameter]) throws -> Points {
+        let distributions = parameters.map { distribution($0.distribution) }
+        var sampler: UnitSampler
+        let points: PointSet
+        do {
+            sampler = try UnitSampler(state: state)
+            points = try sampler.draw(count)
+        } catch {
+            throw PlanningError.sampler(String(describing: error))
+        }
+        var rows: [[ParameterValue]] = []
+        rows.reserveCapacity(count)
+        for index in 0..<points.count {
+            rows.append(zip(distributions, points[index]).map { $0.value(atQuantile: $1) })
+        }
+        return Points(rows: rows, state: sampler.state)
+    }
+
+    static func gridLevels(_ study: Study) throws -> [Int] {
+        if !study.sampler.levels.isEmpty { return study.sampler.levels }
+        return try study.parameters.map { parameter in
+            switch parameter.distribution {
+            case .choice(let values): return values.count
+            case .integerUniform(let lower, let upper): return upper - lower + 1
+            default: throw PlanningError.missingGridLevels(parameter: parameter.name)
+            }
+        }
+    }
+
+    static func readPointFile(
+        _ path: String, study: Study, directory: URL, _ readFile: (URL) throws -> String
+    ) throws -> [[ParameterValue]] {
+        let url = PlanInput.resolve(path, against: directory)
+        do {
+            return try PointFile.read(try readFile(url), columns: study.parameters.map(\.name))
+        } catch {
+            throw PlanningError.pointFile(path: url.path, reason: String(describing: error))
+        }
+    }
+
+    static func distribution(_ spec: DistributionSpec) -> Distribution {
+        switch spec {
+        case .uniform(let lower, let upper): return .uniform(lower: lower, upper: upper)
+        case .logUniform(let lower, let upper): return .logUniform(lower: lower, upper: upper)
+        case .normal(let mean, let std, let lower, let upper):
+            return .normal(mean: mean, std: std, lower: lower, upper: upper)
+        case .integerUniform(let lower, let upper): return .integerUniform(lower: lower, upper: upper)
+        case .choice(let values): return .choice(values.map(parameterValue))
+        }
+    }
+
+    static func parameterValue(_ scalar: ScalarValue) -> ParameterValue {
+        switch scalar {
+        case .integer(let value): return .integer(value)
+        case .real(let value): return .real(value)
+        case .text(let value): return .text(value)
+        }
+    }
+
+    /// The type of each parameter: from its distribution, or from the values drawn for a choice or read from a file.
+    static func planParameters(_ parameters: [Parameter], rows: [[ParameterValue]]) -> [PlanParameter] {
+        parameters.enumerated().map { index, parameter in
+            switch parameter.distribution {
+            case .uniform, .logUniform, .normal: return PlanParameter(name: parameter.name, type: .real)
+            case .integerUniform: return PlanParameter(name: parameter.name, type: .integer)
+            case .choice: break
+            }
+            var type = PlanParameter.ValueType.integer
+            for row in rows where index < row.count {
+                switch row[index] {
+                case .integer: break
+                case .real: if type == .integer { type = .real }
+                case .text: type = .text
+                }
+                if type == .text { break }
+            }
+            if case .choice(let values) = parameter.distribution, rows.isEmpty {
+                type = values.allSatisfy { if case .integer = $0 { true } else { false } } ? .integer : .text
+            }
+            return PlanParameter(name: parameter.name, type: type)
+        }
+    }
+
+    /// `row` with each value of the type of its parameter (integers of a real parameter become reals, and so on).
+    static func conform(_ row: [ParameterValue], to parameters: [PlanParameter]) -> [ParameterValue] {
+        zip(row, parameters).map { value, parameter in
+            switch (value, parameter.type) {
+            case (.integer(let integer), .real): return .real(Double(integer))
+            case (.integer, .text), (.real, .text): return .text(value.description)
+            default: return value
+            }
+        }
+    }
+
+    /// The MPI launcher of a job of `tasks` tasks.
+    static func launcher(tasks: Int, slurm: SlurmOptions?, local: LocalOptions) -> [String] {
+        guard let slurm else { return [local.mpirun, "-np", String(tasks)] + local.mpirunArguments }
+        switch slurm.launcher {
+        case .srun: return ["srun"] + slurm.launcherArguments
+        case .mpirun: return ["mpirun", "-np", String(tasks)] + slurm.launcherArguments
+        }
+    }
+}

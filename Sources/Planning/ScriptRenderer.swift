@@ -1,0 +1,167 @@
+import Foundation
+
+/// Renders a plan's scripts and its command file from templates.
+///
+/// Every value a template receives is already safe where it goes: shell words are quoted (``ShellQuote``),
+/// `#SBATCH` options are single tokens, setup lines are the study's own shell. Output is deterministic.
+public struct ScriptRenderer: Sendable {
+    /// The templates.
+    public var templates: TemplateSet
+
+    /// Creates a renderer.
+    public init(templates: TemplateSet) {
+        self.templates = templates
+    }
+
+    /// The scripts and the command file of `plan`, paths relative to the study directory.
+    public func files(for plan: Plan) throws -> [GeneratedFile] {
+        var files: [GeneratedFile] = []
+        files.append(GeneratedFile(path: plan.server.script, contents: try serverScript(plan), executable: true))
+        if !plan.simulations.isEmpty {
+            if let path = plan.scripts.simulations {
+                files.append(GeneratedFile(path: path, contents: try simulationsScript(plan), executable: true))
+            } else {
+                for job in plan.simulations {
+                    let path = job.script ?? "scripts/simulation-\(job.id).sbatch"
+                    files.append(GeneratedFile(path: path, contents: try simulationScript(plan, job), executable: true))
+                }
+            }
+        }
+        files.append(GeneratedFile(path: plan.scripts.commands, contents: try commandFile(plan), executable: false))
+        return files
+    }
+
+    /// The server's script.
+    public func serverScript(_ plan: Plan) throws -> String {
+        var context = commonContext(plan, jobName: plan.server.name, simulation: false)
+        context["launch"] = ShellQuote.words(plan.server.launcher)
+        context["server_command"] = ShellQuote.words(plan.server.command)
+        switch plan.scheduler {
+        case .local:
+            return try templates.render("local-server.sh", context)
+        case .slurm:
+            context["directives"] = try SlurmDirectives.directives(
+                jobName: plan.server.name,
+                logsDirectory: plan.logsDirectory,
+                logPattern: plan.server.name + "-%j",
+                resources: plan.server.resources,
+                options: plan.server.slurm ?? .init(),
+                warningSeconds: plan.warningSeconds ?? 120,
+                array: nil
+            )
+            return try templates.render("slurm-server.sbatch", context)
+        }
+    }
+
+    /// The script that runs any simulation: a job array (slurm) or `simulation.sh <id>` (local).
+    public func simulationsScript(_ plan: Plan) throws -> String {
+        var context = simulationContext(plan)
+        context["commands_file"] = ShellQuote.word(plan.studyDirectory + "/" + plan.scripts.commands)
+        switch plan.scheduler {
+        case .local:
+            return try templates.render("local-simulation.sh", context)
+        case .slurm:
+            let last = plan.simulations.count - 1
+            let throttle = max(1, plan.concurrency.max)
+            context["directives"] = try SlurmDirectives.directives(
+                jobName: plan.simulationJobName,
+                logsDirectory: plan.logsDirectory,
+                logPattern: plan.simulationJobName + "-%A_%a",
+                resources: plan.simulation.resources,
+                options: plan.simulationSlurm ?? .init(),
+                warningSeconds: plan.warningSeconds ?? 120,
+                array: "0-\(last)%\(throttle)"
+            )
+            return try templates.render("slurm-simulations.sbatch", context)
+        }
+    }
+
+    /// The batch script of one simulation (`packing: jobs`).
+    public func simulationScript(_ plan: Plan, _ job: SimulationJob) throws -> String {
+        var context = simulationContext(plan)
+        context["simulation_id"] = String(job.id)
+        context["command_line"] = try Self.commandLine(for: job)
+        context["directives"] = try SlurmDirectives.directives(
+            jobName: plan.simulationJobName,
+            logsDirectory: plan.logsDirectory,
+            logPattern: plan.simulationJobName + "-%j",
+            resources: plan.simulation.resources,
+            options: plan.simulationSlurm ?? .init(),
+            warningSeconds: plan.warningSeconds ?? 120,
+            array: nil
+        )
+        return try templates.render("slurm-simulation.sbatch", context)
+    }
+
+    /// The command file: line `id + 1` runs simulation `id`, as evaluated by the simulation scripts.
+    public func commandFile(_ plan: Plan) throws -> String {
+        var text = ""
+        text.reserveCapacity(plan.simulations.count * 128)
+        for (index, job) in plan.simulations.enumerated() {
+            guard job.id == index else {
+                throw PlanningError.write(path: plan.scripts.commands, reason: "simulation ids are not 0, 1, 2…")
+            }
+            text += try Self.commandLine(for: job)
+            text += "\n"
+        }
+        return text
+    }
+
+    /// One simulation's shell fragment: its environment, its working directory, then the MPI launcher
+    /// (`"${melissa_launch[@]}"`, set by the script) and its command. Always a single line.
+    public static func commandLine(for job: SimulationJob) throws -> String {
+        var line = ""
+        if !job.environment.isEmpty {
+            line += "export"
+            for variable in job.environment {
+                guard Self.isVariableName(variable.name) else {
+                    throw PlanningError.unsafeDirective(option: "environment", value: variable.name)
+                }
+                line += " " + variable.name + "=" + variable.word
+            }
+            line += "; "
+        }
+        line += "mkdir -p -- \(job.workingDirectory) && cd -- \(job.workingDirectory) || exit 1; "
+        line += "\"${melissa_launch[@]}\" " + job.command
+        guard !line.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { throw PlanningError.multilineCommand }
+        return line
+    }
+
+    /// Whether `name` is a portable environment variable name.
+    static func isVariableName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic)
+        else { return false }
+        return name.unicodeScalars.allSatisfy {
+            $0 == "_" || ($0.isASCII && $0.properties.isAlphabetic) || ("0"..."9").contains($0)
+        }
+    }
+
+    private func commonContext(_ plan: Plan, jobName: String, simulation: Bool) -> [String: Any] {
+        var exports: [[String: String]] = [
+            ["name": "MELISSA_STUDY_DIR", "value": ShellQuote.word(plan.studyDirectory)],
+            ["name": "MELISSA_SERVER_ADDRESS_FILE", "value": ShellQuote.word(plan.serverAddressFile)],
+            ["name": "MELISSA_TOKEN_FILE", "value": ShellQuote.word(plan.tokenFile)],
+        ]
+        if simulation {
+            exports.append(["name": "MELISSA_TIME_STEPS", "value": ShellQuote.word(String(plan.simulation.timeSteps))])
+            exports.append(
+                ["name": "MELISSA_FIELDS", "value": ShellQuote.word(plan.simulation.fields.joined(separator: ","))]
+            )
+        }
+        return [
+            "study_name": String(plan.studyName.map { $0.isNewline ? "?" : $0 }),
+            "study_dir": ShellQuote.word(plan.studyDirectory),
+            "logs_dir": ShellQuote.word(plan.logsDirectory),
+            "job_name": ShellQuote.word(jobName),
+            "exports": exports,
+        ]
+    }
+
+    private func simulationContext(_ plan: Plan) -> [String: Any] {
+        var context = commonContext(plan, jobName: plan.simulationJobName, simulation: true)
+        context["launch"] = ShellQuote.words(plan.simulation.launcher)
+        context["setup"] = plan.simulation.setup
+        context["simulation_count"] = String(plan.simulations.count)
+        return context
+    }
+}

@@ -1,0 +1,42 @@
+import StudySpec
+
+/// What every simulation of a plan shares, stored once rather than per simulation.
+public struct SimulationSettings: Sendable, Hashable, Codable {
+    /// What one simulation asks of the scheduler.
+    public var resources: Resources
+    /// Restarts of a failed simulation before it is given up.
+    public var retries: Int
+    /// Crashes after which a simulation's parameters are drawn anew.
+    public var redrawAfter: Int
+    /// Silence, in seconds, after which a running simulation counts as hung.
+    public var timeoutSeconds: Int
+    /// Time steps each simulation sends.
+    public var timeSteps: Int
+    /// The fields each time step carries.
+    public var fields: [String]
+    /// Shell lines run before each simulation, as the study file writes them.
+    public var setup: [String]
+    /// The MPI launcher and its arguments, as separate (unquoted) words, e.g. `["mpirun", "-np", "4"]`.
+    public var launcher: [String]
+
+    /// Creates the settings.
+    public init(
+        resources: Resources,
+        retries: Int,
+        redrawAfter: Int,
+        timeoutSeconds: Int,
+        timeSteps: Int,
+        fields: [String],
+        setup: [String],
+        launcher: [String]
+    ) {
+        self.resources = resources
+        self.retries = retries
+        self.redrawAfter = redrawAfter
+        self.timeoutSeconds = timeoutSeconds
+        self.timeSteps = timeSteps
+        self.fields = fields
+        self.setup = setup
+        self.launcher = launcher
+    }
+}
