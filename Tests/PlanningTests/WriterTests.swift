@@ -39,7 +39,7 @@ import Testing
         // The token is in no file but its own.
         for file in try manager.subpathsOfDirectory(atPath: directory) where file != "token" {
             var isDirectory: ObjCBool = false
-            manager.fileExists(atPath: directory + "/" + file, isDirectory: &isDirectory)
+            _ = manager.fileExists(atPath: directory + "/" + file, isDirectory: &isDirectory)
             if isDirectory.boolValue { continue }
             let text = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
             #expect(!text.contains(token), "\(file) holds the token")
