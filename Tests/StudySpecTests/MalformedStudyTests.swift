@@ -179,6 +179,37 @@ let malformedCases: [MalformedCase] = [
         replacingLine("buffer:", with: "buffer: [fifo, 100]"),
         "study.yaml:13:9: buffer: expected a mapping with the keys `policy`, `capacity` and `watermark`, found a list"),
     MalformedCase(
+        "unclosed placeholder",
+        replacingLine("command:", with: "command: ./heat {{T0}} {{T1"),
+        "study.yaml:9:26: simulation.command: unclosed placeholder; expected `{{name}}`"),
+    MalformedCase(
+        "a command that starts with a placeholder, unquoted",
+        replacingLine("command:", with: "command: {{study_dir}}/heat {{T0}}"),
+        "study.yaml:9:25: invalid YAML: while parsing a block mapping did not find expected key (a value that starts "
+            + "with `{{` must be quoted: YAML reads `{` as the start of a mapping)"),
+    MalformedCase(
+        "environment variable without a value",
+        replacingLine("fields:", with: "fields: [temperature]\n  environment: {A: ~}"),
+        "study.yaml:11:20: simulation.environment.A: has no value; write `\"\"` for an empty one"),
+    MalformedCase(
+        "more server nodes than ranks",
+        replacingLine("concurrency:", with: "concurrency: {min: 1, max: 4}\n  server: {nodes: 2}"),
+        "study.yaml:19:19: execution.server.nodes: 2 nodes for 1 training rank; expected at most one node per rank "
+            + "(training.ranks)"),
+    MalformedCase(
+        "nodes without tasks",
+        replacingLine("resources:", with: "resources: {nodes: 3}"),
+        "study.yaml:12:22: simulation.resources.nodes: 1 task cannot fill 3 nodes; expected at least one task per node"),
+    MalformedCase(
+        "momentum with adam",
+        replacingLine("batch_size:", with: "batch_size: 10\n  optimizer: {kind: adam, momentum: 0.5}"),
+        "study.yaml:16:37: training.optimizer.momentum: is used by `sgd` only; remove it or set `kind: sgd`"),
+    MalformedCase(
+        "more grid levels than choices",
+        replacingLine("T1:", with: "T1: {choice: [a, b]}").replacingOccurrences(
+            of: "sampler: {kind: sobol, count: 8}", with: "sampler: {kind: grid, levels: {T0: 3, T1: 4}}"),
+        "study.yaml:7:31: sampler.levels: 4 levels for `T1`, which has only 2 distinct values; expected at most 2"),
+    MalformedCase(
         "bad environment variable name",
         replacingLine("fields:", with: "fields: [temperature]\n  environment: {MELISSA_TOKEN: x}"),
         "study.yaml:11:17: simulation.environment.MELISSA_TOKEN: `MELISSA_TOKEN` is set by melissa or Slurm; "

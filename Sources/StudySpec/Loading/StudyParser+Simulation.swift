@@ -153,6 +153,15 @@ extension StudyParser {
             return nil
         }
         let values = levels.compactMap { $0 }
+        for (parameter, count) in zip(parameters, values) {
+            if let most = natural(parameter), count > most {
+                report(
+                    at: node?.position ?? fields.mark, "sampler.levels",
+                    "\(count) levels for `\(parameter.name)`, which has only \(most) distinct values; expected at most \(most)"
+                )
+                return nil
+            }
+        }
         let total = values.reduce(1.0) { $0 * Double($1) }
         if total > 10_000_000 {
             report(
@@ -301,6 +310,11 @@ extension StudyParser {
                 ok = false
                 continue
             }
+            if value.isEmptyValue, !value.isMapping, value.scalar?.string != "" {
+                report(value, itemPath, "has no value; write `\"\"` for an empty one")
+                ok = false
+                continue
+            }
             guard let text = string(value, itemPath, what: "a value", allowEmpty: true) else {
                 ok = false
                 continue
@@ -341,10 +355,12 @@ extension StudyParser {
                 ok = false
             }
         }
-        if ok, resources.tasks < resources.nodes, let value = fields["tasks"] ?? fields["nodes"] {
+        if ok, tasks, resources.tasks < resources.nodes, let node = fields["tasks"] ?? fields["nodes"] {
+            let key = fields["tasks"] == nil ? "nodes" : "tasks"
             report(
-                value, fields.path("tasks"),
-                "\(resources.tasks) tasks cannot fill \(resources.nodes) nodes; expected at least one task per node")
+                node, fields.path(key),
+                "\(resources.tasks) task\(resources.tasks == 1 ? "" : "s") cannot fill \(resources.nodes) nodes; "
+                    + "expected at least one task per node")
             ok = false
         }
         return ok ? resources : nil
@@ -358,7 +374,16 @@ extension StudyParser {
         var ok = true
         let builtIns = Placeholder.BuiltIn.allCases.map(\.rawValue)
         let quoted = shell ? Self.quotedRanges(template) : []
-        for occurrence in Placeholder.occurrences(in: template) {
+        let occurrences = Placeholder.occurrences(in: template)
+        let closedUpTo = occurrences.last.map { $0.offset + $0.length } ?? 0
+        let rest = String(String.UnicodeScalarView(template.unicodeScalars.dropFirst(closedUpTo)))
+        if let open = rest.range(of: "{{") {
+            let offset = closedUpTo + rest.unicodeScalars[rest.unicodeScalars.startIndex..<open.lowerBound].count
+            report(
+                at: Self.mark(of: offset, in: template, node: node), path, "unclosed placeholder; expected `{{name}}`")
+            ok = false
+        }
+        for occurrence in occurrences {
             let mark = Self.mark(of: occurrence.offset, in: template, node: node)
             if occurrence.name.isEmpty {
                 report(at: mark, path, "empty placeholder `{{}}`; expected a parameter name or a built-in")

@@ -75,7 +75,11 @@ extension StudyParser {
                 value, "training.model.hidden", what: "layer widths",
                 item: { parser, item, path in parser.integer(item, path, minimum: 1, what: "a positive layer width") })
         {
-            spec.hidden = hidden
+            if hidden.isEmpty, let value = fields["hidden"] {
+                report(value, "training.model.hidden", "the list is empty; expected at least one hidden layer width")
+            } else {
+                spec.hidden = hidden
+            }
         }
         if let value = fields["activation"],
             let activation = choice(value, "training.model.activation", ModelSpec.Activation.self)
@@ -112,6 +116,9 @@ extension StudyParser {
         }
         if let momentum = real("momentum", 0...0.999_999, open: false, "a momentum in [0, 1)", &self) {
             spec.momentum = momentum
+            if spec.kind != .sgd, let value = fields["momentum"] {
+                report(value, fields.path("momentum"), "is used by `sgd` only; remove it or set `kind: sgd`")
+            }
         }
         if let factor = real("decay_factor", 0...1, open: true, "a decay factor in (0, 1]", &self) {
             spec.decayFactor = factor
@@ -329,6 +336,15 @@ extension StudyParser {
                 at: (trainingFields?["batch_size"] ?? buffer?["capacity"])?.position ?? top.mark, "training.batch_size",
                 "\(training.batchSize) is larger than buffer.capacity (\(spec.capacity)); a batch must fit in the buffer"
             )
+        }
+        if training.ranks < execution.server.nodes {
+            let executionFields = top["execution"].flatMap { try? fieldsQuietly($0) }
+            let serverFields = executionFields?["server"].flatMap { try? fieldsQuietly($0) }
+            report(
+                at: (serverFields?["nodes"] ?? trainingFields?["ranks"])?.position ?? top.mark,
+                "execution.server.nodes",
+                "\(execution.server.nodes) nodes for \(training.ranks) training rank\(training.ranks == 1 ? "" : "s"); "
+                    + "expected at most one node per rank (training.ranks)")
         }
         if let slurm = execution.slurm, execution.scheduler == .slurm, let simulation {
             let shortest = min(simulation.resources.walltime.seconds, execution.server.walltime.seconds)

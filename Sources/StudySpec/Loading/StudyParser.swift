@@ -101,7 +101,12 @@ struct StudyParser {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
             let detail = context.map { "\($0.text) " } ?? ""
-            report(at: Position(line: mark.line, column: mark.column), "", "invalid YAML: \(detail)\(problem)")
+            let lines = text.components(separatedBy: "\n")
+            let nearby = lines[max(0, mark.line - 2)..<min(lines.count, mark.line)]
+            let hint =
+                nearby.contains { $0.range(of: #":\s*\{\{"#, options: .regularExpression) != nil }
+                ? " (a value that starts with `{{` must be quoted: YAML reads `{` as the start of a mapping)" : ""
+            report(at: Position(line: mark.line, column: mark.column), "", "invalid YAML: \(detail)\(problem)\(hint)")
         case .reader(let problem, _, _, _):
             report(at: nil, "", "invalid text: \(problem)")
         default:

@@ -1,6 +1,6 @@
 /// The `buffer` section: how streamed samples wait for the trainer.
 public struct BufferSpec: Sendable, Hashable, Codable {
-    /// The eviction and read policy (see docs/buffers.md).
+    /// The eviction and read policy (see docs/study-reference.md).
     public enum Policy: String, Sendable, Hashable, Codable, CaseIterable {
         /// Each sample read once, oldest first.
         case fifo

@@ -61,7 +61,7 @@ public struct SlurmOptions: Sendable, Hashable, Codable {
 
     /// How MPI programs start inside a job.
     public enum Launcher: String, Sendable, Hashable, Codable, CaseIterable {
-        /// `srun` (Slurm's own launcher, `--mpi=pmix` by default).
+        /// `srun`, Slurm's own launcher (add `--mpi=pmix` to `launcher_arguments` where the site needs it).
         case srun
         /// `mpirun` from the MPI library.
         case mpirun

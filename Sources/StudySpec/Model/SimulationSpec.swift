@@ -111,6 +111,13 @@ public struct Resources: Sendable, Hashable, Codable {
         self.walltime = walltime
     }
 
+    private enum CodingKeys: String, CodingKey {
+        // `memoryMib`, so that snake-case JSON reads `memory_mib` rather than `memory_mi_b`.
+        case nodes, tasks, cpusPerTask
+        case memoryMiB = "memoryMib"
+        case gpus, walltime
+    }
+
     /// Cores requested: tasks × CPUs per task.
     public var cores: Int { tasks * cpusPerTask }
 }
