@@ -21,12 +21,6 @@ source "$HOME/heat-env.sh"
 melissa_launch=('mpirun' '-np' '4')
 melissa_commands='/scratch/melissa/heat/scripts/simulations.commands'
 # Line <id + 1> of the command file runs simulation <id>; every value in it is quoted.
-case "$MELISSA_SIMULATION_ID" in
-'' | *[!0-9]*)
-    echo "melissa: not a simulation id: $MELISSA_SIMULATION_ID" >&2
-    exit 2
-    ;;
-esac
 melissa_line=$(sed -n "$((10#$MELISSA_SIMULATION_ID + 1)){p;q}" "$melissa_commands")
 if [ -z "$melissa_line" ]; then
     echo "melissa: no simulation $MELISSA_SIMULATION_ID in $melissa_commands" >&2
