@@ -71,9 +71,11 @@ extension Melissa {
             lines.append("✓ planned \(plan.studyName) for \(plan.scheduler.rawValue)")
             var simulations = "\(plan.trainingCount) training + \(plan.validationCount) validation simulations"
             if plan.scheduler == .slurm {
+                let arrays = plan.scripts.arrays.count
                 simulations +=
                     plan.packing == .jobs
-                    ? ", one job each" : ", one job array (at most \(plan.concurrency.max) at once)"
+                    ? ", one job each"
+                    : ", \(arrays == 1 ? "one job array" : "\(arrays) job arrays") (at most \(plan.concurrency.max) at once)"
             }
             lines.append(
                 "  jobs        1 server (\(plan.server.ranks) rank\(plan.server.ranks == 1 ? "" : "s")), \(simulations)"

@@ -7,11 +7,20 @@ public struct PlanScripts: Sendable, Hashable, Codable {
     public var simulations: String?
     /// The command file: line `id + 1` is the shell fragment that runs simulation `id`.
     public var commands: String
+    /// How the job array script covers the simulations (slurm, `packing: array`): one submission per chunk, with
+    /// `--array=0-<count - 1>` and `MELISSA_ARRAY_OFFSET=<first>` in its environment; empty otherwise.
+    public var arrays: [ArrayChunk]
 
     /// Creates the paths.
-    public init(server: String, simulations: String?, commands: String) {
+    public init(server: String, simulations: String?, commands: String, arrays: [ArrayChunk] = []) {
         self.server = server
         self.simulations = simulations
         self.commands = commands
+        self.arrays = arrays
+    }
+
+    /// The simulation ids `0..<count` cut into chunks of at most `size` (a cluster's `MaxArraySize`).
+    public static func chunks(count: Int, size: Int) -> [ArrayChunk] {
+        stride(from: 0, to: count, by: max(1, size)).map { ArrayChunk(first: $0, count: min(size, count - $0)) }
     }
 }

@@ -108,7 +108,11 @@ public enum Planner {
         let scripts = PlanScripts(
             server: server.script,
             simulations: slurm == nil ? "scripts/simulation.sh" : (jobsPacking ? nil : "scripts/simulations.sbatch"),
-            commands: "scripts/simulations.commands"
+            commands: "scripts/simulations.commands",
+            arrays: slurm.map {
+                $0.packing == .array ? PlanScripts.chunks(count: simulations.count, size: $0.maxArraySize) : []
+            }
+                ?? []
         )
         let templatesDirectory = study.info.templates.map {
             PlanInput.resolve($0, against: studyFileDirectory).path

@@ -61,7 +61,8 @@ public struct ScriptRenderer: Sendable {
         case .local:
             return try templates.render("local-simulation.sh", context)
         case .slurm:
-            let last = plan.simulations.count - 1
+            // The file's own directive covers the first chunk; later chunks override it on the sbatch command line.
+            let last = (plan.scripts.arrays.first?.count ?? plan.simulations.count) - 1
             let throttle = max(1, plan.concurrency.max)
             context["directives"] = try SlurmDirectives.directives(
                 jobName: plan.simulationJobName,

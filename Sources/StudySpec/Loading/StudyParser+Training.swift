@@ -233,7 +233,10 @@ extension StudyParser {
 
     private mutating func slurm(_ node: Node) -> SlurmOptions? {
         let jobKeys = ["partition", "account", "qos", "constraint", "reservation", "gres", "directives"]
-        let allowed = jobKeys + ["server", "packing", "launcher", "launcher_arguments", "signal_before_walltime"]
+        let allowed =
+            jobKeys + [
+                "server", "packing", "launcher", "launcher_arguments", "signal_before_walltime", "max_array_size",
+            ]
         guard let fields = fields(node, "execution.slurm", allowed: allowed) else { return nil }
         var spec = SlurmOptions()
         spec.job = jobOptions(fields)
@@ -255,6 +258,12 @@ extension StudyParser {
                 item: { parser, item, path in parser.string(item, path, what: "an argument") })
         {
             spec.launcherArguments = arguments
+        }
+        if let value = fields["max_array_size"],
+            let size = integer(
+                value, fields.path("max_array_size"), minimum: 1, what: "the cluster's MaxArraySize (≥ 1)")
+        {
+            spec.maxArraySize = size
         }
         if let value = fields["signal_before_walltime"],
             let seconds = duration(value, fields.path("signal_before_walltime"))

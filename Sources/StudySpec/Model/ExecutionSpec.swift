@@ -79,6 +79,9 @@ public struct SlurmOptions: Sendable, Hashable, Codable {
     public var launcherArguments: [String]
     /// Seconds before the walltime at which a job is warned (SIGUSR1 to the batch shell). Default: 120.
     public var signalSecondsBeforeWalltime: Int
+    /// The cluster's `MaxArraySize`: a job array holds at most this many tasks, so a larger ensemble is submitted as
+    /// several arrays of the same script. Default: 1001, Slurm's default.
+    public var maxArraySize: Int
 
     /// Creates the options.
     public init(
@@ -87,7 +90,8 @@ public struct SlurmOptions: Sendable, Hashable, Codable {
         packing: Packing = .array,
         launcher: Launcher = .srun,
         launcherArguments: [String] = [],
-        signalSecondsBeforeWalltime: Int = 120
+        signalSecondsBeforeWalltime: Int = 120,
+        maxArraySize: Int = 1001
     ) {
         self.job = job
         self.server = server
@@ -95,6 +99,7 @@ public struct SlurmOptions: Sendable, Hashable, Codable {
         self.launcher = launcher
         self.launcherArguments = launcherArguments
         self.signalSecondsBeforeWalltime = signalSecondsBeforeWalltime
+        self.maxArraySize = maxArraySize
     }
 }
 
