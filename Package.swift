@@ -6,7 +6,8 @@ import PackageDescription
 //   Sampling  (samplers and distributions; knows nothing of YAML)
 //   Planning  (job graph, rendering of scripts)
 //   MelissaCLI (the `melissa` command)
-// Beside them, for the training server: Buffers (FIFO, FIRO and reservoir training buffers).
+// Beside them, for the training server: Buffers (FIFO, FIRO and reservoir training buffers) and Reporting
+// (SVG charts for reports and docs).
 let package = Package(
     name: "melissa",
     platforms: [.macOS(.v14)],
@@ -17,6 +18,7 @@ let package = Package(
         .library(name: "Sampling", targets: ["Sampling"]),
         .library(name: "Planning", targets: ["Planning"]),
         .library(name: "Buffers", targets: ["Buffers"]),
+        .library(name: "Reporting", targets: ["Reporting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,6 +31,7 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
         .target(name: "Sampling"),
+        .target(name: "Reporting"),
         .target(
             name: "Buffers",
             // The buffers sit on the ingest and training hot paths: let their generics specialise in client modules.
@@ -56,6 +59,7 @@ let package = Package(
             name: "MelissaBench",
             dependencies: [
                 "Buffers",
+                "Reporting",
                 "StudySpec",
                 "Sampling",
                 "Planning",
@@ -67,6 +71,7 @@ let package = Package(
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "StudySpec", "Sampling"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MelissaCLITests", dependencies: ["MelissaCLI"]),
         .testTarget(name: "BuffersTests", dependencies: ["Buffers"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
     ],
     swiftLanguageModes: [.v6]
 )
