@@ -1,0 +1,26 @@
+/// How a ``LocalAdapter`` runs jobs on this machine.
+public struct LocalAdapterOptions: Sendable, Hashable {
+    /// Jobs running at once; later submissions wait, pending, in submission order.
+    public var concurrency: Int
+    /// Seconds between SIGTERM and SIGKILL when a job's process group is torn down.
+    public var gracePeriod: Double
+    /// The number of the first job (local job ids are numbers; start past the journal's, so ids stay unique).
+    public var firstJobNumber: Int
+    /// Where each job's standard output and error go before its script redirects them: `<directory>/local-<n>.out`
+    /// (nil: `/dev/null`).
+    public var outputDirectory: String?
+    /// Variables added to every job's environment, on top of the launcher's.
+    public var environment: [String: String]
+
+    /// Creates options.
+    public init(
+        concurrency: Int = 1, gracePeriod: Double = 10, firstJobNumber: Int = 1, outputDirectory: String? = nil,
+        environment: [String: String] = [:]
+    ) {
+        self.concurrency = concurrency
+        self.gracePeriod = gracePeriod
+        self.firstJobNumber = firstJobNumber
+        self.outputDirectory = outputDirectory
+        self.environment = environment
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+
+/// Submits, queries, cancels and re-throttles a study's jobs on Slurm.
+///
+/// - submit: `sbatch --parsable` with the request's options (array chunk and throttle, `--export=ALL,MELISSA_…`,
+///   `--dependency`, `--exclude`, `--mem`, `--time`);
+/// - query: one `sacct -X --parsable2 --noheader` call for every job of the study's names since its first
+///   submission; tracked jobs that accounting does not show yet (pending array tasks, jobs not yet eligible) are
+///   looked up with one `squeue` call. When accounting is off (`sacct` says "accounting storage is disabled" or
+///   fails) or ``SlurmAdapterOptions/useAccounting`` is false, `squeue` alone answers, and tracked jobs missing from
+///   it are reported as ``JobState/vanished``;
+/// - cancel: `scancel`; throttle: `scontrol update JobId=<id> ArrayTaskThrottle=<n>`.
+public struct SlurmAdapter: SchedulerAdapter {
+    /// How the adapter runs.
+    public var options: SlurmAdapterOptions
+    /// What runs the Slurm commands.
+    public var runner: CommandRunner
+
+    /// Creates an adapter.
+    public init(options: SlurmAdapterOptions = SlurmAdapterOptions()) {
+        self.options = options
+        self.runner = CommandRunner(timeout: options.commandTimeout, environment: options.environment)
+    }
+
+    /// The `sbatch` command that submits `request`.
+    public func submitCommand(_ request: SubmissionRequest) throws -> [String] {
+        var command = ["sbatch", "--parsable", "--job-name=\(request.name)"]
+        if let array = request.array {
+            let throttle = request.throttle.map { "%\(max(1, $0))" } ?? ""
+            command.append("--array=0-\(max(0, array.count - 1))\(throttle)")
+        }
+        let variables = request.jobEnvironment.sorted { $0.key < $1.key }
+        for (name, value) in variables where value.contains(",") || value.contains(where: \.isNewline) {
+            throw LaunchingError.unsupported(
+                "cannot pass \(name)=\(value) through sbatch --export (a comma or a newline in a value)")
+        }
+        command.append("--export=" + (["ALL"] + variables.map { "\($0.key)=\($0.value)" }).joined(separator: ","))
+        if let dependency = request.dependency { command.append("--dependency=\(dependency)") }
+        if !request.excludedNodes.isEmpty { command.append("--exclude=" + request.excludedNodes.joined(separator: ",")) }
+        if let memory = request.memoryMiB { command.append("--mem=\(memory)M") }
+        if let seconds = request.timeLimitSeconds {
+            command.append("--time=\(max(1, (seconds + 59) / 60))")
+        }
+        if let directory = request.workingDirectory { command.append("--chdir=\(directory)") }
+        return command + request.extraArguments + [request.script] + request.arguments
+    }
+
+    /// Submits with `sbatch --parsable` and returns the id it printed (for an array, the array's id).
+    public func submit(_ request: SubmissionRequest) async throws -> JobID {
+        let command = try submitCommand(request)
+        let result = try await runner.check(command)
+        guard let line = result.output.split(whereSeparator: \.isNewline).last, let id = JobID(line) else {
+            throw LaunchingError.unexpectedOutput(command: command, output: result.output)
+        }
+        return id
+    }
+
+    /// The `sacct` command of one poll.
+    public func sacctCommand(_ query: JobQuery) -> [String] {
+        let since = query.since.addingTimeInterval(-options.startTimeMargin)
+        return [
+            "sacct", "-X", "--parsable2", "--noheader", "--format=\(SlurmOutput.sacctFormat)",
+            "--name=\(query.names.joined(separator: ","))", "--starttime=\(Self.slurmTime(since))",
+        ]
+    }
+
+    /// The `squeue` command of one poll (every task on its own line, finished jobs still in memory included).
+    public func squeueCommand(_ query: JobQuery) -> [String] {
+        [
+            "squeue", "--array", "--states=all", "--noheader", "--name=\(query.names.joined(separator: ","))",
+            "--Format=\(SlurmOutput.squeueFormat)",
+        ]
+    }
+
+    /// Every job of the query, one status per job or array task (see ``SchedulerAdapter/query(_:)``).
+    public func query(_ query: JobQuery) async throws -> [JobStatus] {
+        if options.useAccounting {
+            let result = try await runner.run(sacctCommand(query))
+            if result.status.isSuccess && !SlurmOutput.accountingDisabled(result.output + result.error) {
+                let known = SlurmOutput.sacct(result.output).flatMap(\.expanded)
+                let missing = Self.missing(query.expected, from: known)
+                if missing.isEmpty { return known }
+                let queued = try await squeue(query)
+                let found = queued.filter { status in missing.contains { Self.covers($0, status.id) } }
+                return known + found + Self.vanished(Self.missing(missing, from: found))
+            }
+        }
+        let queued = try await squeue(query)
+        return queued + Self.vanished(Self.missing(query.expected, from: queued))
+    }
+
+    /// Cancels with `scancel`; jobs Slurm says are already over or unknown are ignored.
+    public func cancel(_ jobs: [JobID]) async throws {
+        guard !jobs.isEmpty else { return }
+        let result = try await runner.run(["scancel"] + jobs.map(\.description))
+        guard !result.status.isSuccess else { return }
+        let errors = result.error.split(whereSeparator: \.isNewline).filter { line in
+            !line.contains("already completing or completed") && !line.contains("Invalid job id specified")
+        }
+        if !errors.isEmpty { _ = try result.checked() }
+    }
+
+    /// `scontrol update JobId=<job> ArrayTaskThrottle=<limit>`.
+    public func updateThrottle(of job: JobID, to limit: Int) async throws {
+        _ = try await runner.check(["scontrol", "update", "JobId=\(job.job)", "ArrayTaskThrottle=\(max(0, limit))"])
+    }
+
+    /// The `ArrayTaskThrottle` Slurm has for array `job` (`scontrol show job`), nil when it is no pending array.
+    public func arrayThrottle(of job: JobID) async throws -> Int? {
+        let result = try await runner.check(["scontrol", "--oneliner", "show", "job", String(job.job)])
+        return SlurmOutput.scontrolRecords(result.output).lazy.compactMap { $0["ArrayTaskThrottle"] }
+            .compactMap { Int($0) }.first
+    }
+
+    private func squeue(_ query: JobQuery) async throws -> [JobStatus] {
+        let result = try await runner.check(squeueCommand(query))
+        return SlurmOutput.squeue(result.output).flatMap(\.expanded)
+    }
+
+    /// Whether `expected` (a job, an array, or a task) stands for `id`.
+    static func covers(_ expected: JobID, _ id: JobID) -> Bool {
+        guard expected.job == id.job else { return false }
+        if let task = expected.arrayTask { return id.arrayTask == task }
+        if let tasks = expected.arrayTasks { return id.arrayTask.map { tasks.indices.contains($0) } ?? false }
+        if let component = expected.component { return id.component == component }
+        return true
+    }
+
+    /// The expected jobs (expanded) that no status covers.
+    static func missing(_ expected: [JobID], from statuses: [JobStatus]) -> [JobID] {
+        let seen = Set(statuses.map(\.id))
+        let jobs = Set(statuses.map(\.id.job))
+        return expected.flatMap(\.expanded).filter { id in
+            if id.arrayTask != nil || id.component != nil { return !seen.contains(id) }
+            return !jobs.contains(id.job)
+        }
+    }
+
+    private static func vanished(_ ids: [JobID]) -> [JobStatus] {
+        ids.map { JobStatus(id: $0, state: .vanished, word: "vanished") }
+    }
+
+    /// Slurm's local time form, `YYYY-MM-DDTHH:MM:SS`.
+    static func slurmTime(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone.current
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+        return formatter.string(from: date)
+    }
+}
