@@ -17,6 +17,12 @@ public struct ProcessGroup: Sendable, Hashable {
     /// The leader's pid, which is also the group's (and the session's) id.
     public let id: pid_t
 
+    /// Refers to an existing group (one a previous launcher started, say) by its id; it can be signalled and
+    /// checked, not awaited.
+    public init(id: pid_t) {
+        self.id = id
+    }
+
     /// Starts `executable` with `arguments` (not including the program name) in a new session.
     ///
     /// - Parameters:

@@ -1,0 +1,155 @@
+import Foundation
+import Launching
+import Planning
+import Testing
+
+/// Parsing of captured and written `sacct`, `squeue` and `scontrol` output, and the commands the adapter builds.
+@Suite struct SlurmOutputTests {
+    @Test func mapsEveryStateWord() throws {
+        let statuses = SlurmOutput.sacct(try LaunchingTestSupport.fixture("sacct-states.txt"))
+        let states = Dictionary(uniqueKeysWithValues: statuses.map { ($0.id.job, $0.state) })
+        let expected: [Int: JobState] = [
+            101: .pending, 102: .running, 103: .completed, 104: .failed(exitCode: 1, signal: nil), 105: .timedOut,
+            106: .cancelled(by: 0), 107: .cancelled(by: nil), 108: .nodeFailure, 109: .bootFailure,
+            110: .outOfMemory, 111: .preempted, 112: .requeued, 113: .deadline, 114: .suspended, 115: .running,
+            116: .pending, 117: .requeued, 118: .failed(exitCode: 3, signal: nil), 119: .cancelled(by: nil),
+            120: .pending, 121: .suspended, 122: .running, 123: .running, 124: .running, 125: .requeued,
+            126: .cancelled(by: 1234), 127: .failed(exitCode: 0, signal: 9), 128: .bootFailure,
+            129: .unknown("SOMETHING_NEW"),
+        ]
+        #expect(states == expected)
+        let failed = try #require(statuses.first { $0.id.job == 104 })
+        #expect(failed.word == "FAILED")
+        #expect(failed.exitStatus == ExitStatus(code: 1))
+        #expect(failed.nodeList == "node[01-02]")
+        #expect(failed.reason == "NonZeroExitCode")
+        #expect(statuses.first { $0.id.job == 101 }?.nodeList == nil)
+        #expect(statuses.first { $0.id.job == 106 }?.word == "CANCELLED by 0")
+    }
+
+    @Test func mapsShortCodesAndOddSpellings() {
+        #expect(SlurmState.neutral(word: "PD") == .pending)
+        #expect(SlurmState.neutral(word: "CA") == .cancelled(by: nil))
+        #expect(SlurmState.neutral(word: "OOM") == .outOfMemory)
+        #expect(SlurmState.neutral(word: "NF") == .nodeFailure)
+        #expect(SlurmState.neutral(word: "cancelled by 42") == .cancelled(by: 42))
+        #expect(SlurmState.neutral(word: "COMPLETED", exit: ExitStatus(code: 2)) == .failed(exitCode: 2, signal: nil))
+        #expect(SlurmState.neutral(word: "FAILED") == .failed(exitCode: -1, signal: nil))
+        #expect(SlurmState.neutral(word: "") == .unknown(""))
+    }
+
+    @Test func parsesArrayAndHeterogeneousRecords() throws {
+        let statuses = SlurmOutput.sacct(try LaunchingTestSupport.fixture("sacct-arrays-het.txt"))
+        #expect(statuses.count == 7)
+        #expect(statuses[0].id.arrayTasks?.indices == [3, 4, 5, 6, 7])
+        let expanded = statuses.flatMap(\.expanded)
+        #expect(expanded.count == 13)
+        #expect(expanded.filter { $0.id.job == 200 }.map(\.id.description).sorted()
+            == ["200_0", "200_1", "200_2", "200_3", "200_4", "200_5", "200_6", "200_7"])
+        #expect(expanded.first { $0.id == JobID(job: 200, arrayTask: 6) }?.state == .pending)
+        #expect(expanded.first { $0.id == JobID(job: 200, arrayTask: 2) }?.state == .failed(exitCode: 2, signal: nil))
+        #expect(statuses.first { $0.id == JobID(job: 300, component: 1) }?.nodeList == "gpu01")
+        #expect(expanded.filter { $0.id.job == 400 }.map(\.id.arrayTask) == [1, 4, 5])
+    }
+
+    @Test func parsesCapturedSacct() throws {
+        let statuses = SlurmOutput.sacct(try LaunchingTestSupport.fixture("sacct-captured.txt"))
+        #expect(statuses.count == 10)
+        #expect(statuses[0].state == .completed)
+        #expect(statuses[1].state == .failed(exitCode: 3, signal: nil))
+        #expect(statuses[2].state == .cancelled(by: 0))
+        #expect(statuses[3].state == .failed(exitCode: 0, signal: 9))
+        // The last task of an array keeps the array's raw id (4), but its JobID column says 4_5.
+        #expect(statuses.last?.id == JobID(job: 4, arrayTask: 5))
+    }
+
+    @Test func emptyOutputAndTheDisabledMessage() throws {
+        #expect(SlurmOutput.sacct("").isEmpty)
+        #expect(SlurmOutput.sacct("\n\n").isEmpty)
+        #expect(SlurmOutput.squeue("").isEmpty)
+        let disabled = try LaunchingTestSupport.fixture("sacct-disabled.txt")
+        #expect(SlurmOutput.accountingDisabled(disabled))
+        #expect(SlurmOutput.sacct(disabled).isEmpty)
+        #expect(!SlurmOutput.accountingDisabled("1|1|COMPLETED|0:0|vm|None\n"))
+    }
+
+    @Test func parsesSqueue() throws {
+        let statuses = SlurmOutput.squeue(try LaunchingTestSupport.fixture("squeue-states.txt"))
+        let states = statuses.map(\.state)
+        #expect(
+            states == [
+                .running, .completed, .failed(exitCode: 3, signal: nil), .cancelled(by: nil),
+                .failed(exitCode: 0, signal: 9), .timedOut, .outOfMemory, .nodeFailure, .pending,
+            ])
+        #expect(statuses[0].name == "heat-server")
+        #expect(statuses[2].exitStatus == ExitStatus(code: 3))
+        #expect(statuses[8].nodeList == nil)
+        #expect(statuses[8].reason == "Resources")
+
+        let captured = SlurmOutput.squeue(try LaunchingTestSupport.fixture("squeue-captured.txt"))
+        #expect(captured.map(\.id.description) == ["12_1", "12_2", "12_3", "12_4", "12_5", "12_0"])
+        #expect(captured.last?.state == .running)
+        let unexpanded = SlurmOutput.squeue(try LaunchingTestSupport.fixture("squeue-unexpanded-captured.txt"))
+        #expect(unexpanded.first?.id.description == "12_[1-5%1]")
+        #expect(unexpanded.flatMap(\.expanded).count == 6)
+    }
+
+    @Test func parsesScontrol() throws {
+        let records = SlurmOutput.scontrolRecords(try LaunchingTestSupport.fixture("scontrol-array-captured.txt"))
+        #expect(records.count >= 2)
+        #expect(records[0]["ArrayTaskThrottle"] == "1")
+        let status = try #require(SlurmOutput.scontrolStatus(records[0]))
+        #expect(status.id.description == "12_[1-5%1]")
+        #expect(status.state == .pending)
+        #expect(status.name == "lfx-arr2")
+        let failed = SlurmOutput.scontrolStatus([
+            "JobId": "9", "JobState": "FAILED", "ExitCode": "1:0", "NodeList": "vm", "JobName": "x",
+        ])
+        #expect(failed?.state == .failed(exitCode: 1, signal: nil))
+        let het = SlurmOutput.scontrolStatus(["JobId": "31", "HetJobId": "30", "HetJobOffset": "1", "JobState": "RUNNING"])
+        #expect(het?.id == JobID(job: 30, component: 1))
+    }
+
+    @Test func buildsTheCommands() throws {
+        let adapter = SlurmAdapter()
+        var request = SubmissionRequest(
+            role: .simulations(ArrayChunk(first: 1000, count: 10)), name: "heat-sim", script: "/s/simulations.sbatch",
+            attempt: 1, environment: ["EXTRA": "x"], array: ArrayChunk(first: 1000, count: 10), throttle: 4,
+            dependency: "afterok:12", excludedNodes: ["node07", "node09"], memoryMiB: 4096, timeLimitSeconds: 90,
+            workingDirectory: "/s")
+        #expect(
+            try adapter.submitCommand(request) == [
+                "sbatch", "--parsable", "--job-name=heat-sim", "--array=0-9%4",
+                "--export=ALL,EXTRA=x,MELISSA_ARRAY_OFFSET=1000,MELISSA_ATTEMPT=1", "--dependency=afterok:12",
+                "--exclude=node07,node09", "--mem=4096M", "--time=2", "--chdir=/s", "/s/simulations.sbatch",
+            ])
+        request.environment = ["BAD": "a,b"]
+        #expect(throws: LaunchingError.self) { try adapter.submitCommand(request) }
+
+        let query = JobQuery(names: ["heat-server", "heat-sim"], since: Date(timeIntervalSince1970: 0))
+        let sacct = adapter.sacctCommand(query)
+        #expect(sacct.prefix(5) == ["sacct", "-X", "--parsable2", "--noheader", "--format=\(SlurmOutput.sacctFormat)"])
+        #expect(sacct.contains("--name=heat-server,heat-sim"))
+        #expect(sacct.last?.hasPrefix("--starttime=19") == true)
+        #expect(adapter.squeueCommand(query).contains("--states=all"))
+    }
+
+    @Test func commandFailuresSayWhichCommandAndWhy() async throws {
+        let runner = CommandRunner(timeout: 30)
+        let result = try await runner.run(["sh", "-c", "echo out; echo 'bad thing' >&2; exit 3"])
+        #expect(result.status == ExitStatus(code: 3))
+        #expect(result.output == "out\n")
+        #expect(result.error == "bad thing\n")
+        do {
+            _ = try await runner.check(["sh", "-c", "echo 'bad thing' >&2; exit 3"])
+            Issue.record("no error")
+        } catch let error as LaunchingError {
+            #expect("\(error)" == "`sh -c echo 'bad thing' >&2; exit 3` exited with status 3: bad thing")
+        }
+        await #expect(throws: LaunchingError.commandTimedOut(command: ["sleep", "30"], seconds: 0.5)) {
+            _ = try await CommandRunner(timeout: 0.5).run(["sleep", "30"])
+        }
+        let missing = try await runner.run(["melissa-no-such-command-xyz"])
+        #expect(missing.status.code == 127)
+    }
+}
