@@ -6,8 +6,6 @@ import Testing
 enum LaunchingTestSupport {
     static let environment = ProcessInfo.processInfo.environment
     static let slurmEnabled = environment["MELISSA_SLURM_CLUSTER"] == "1"
-    static let slurmReason = "needs the Slurm test cluster: scripts/slurm-test-cluster start, then "
-        + "eval \"$(scripts/slurm-test-cluster env)\" (MELISSA_SLURM_CLUSTER=1)"
 
     /// The text of a fixture file.
     static func fixture(_ name: String) throws -> String {
