@@ -72,7 +72,8 @@ public final class Journal: Sendable {
     /// Records that the launcher is alive.
     public func heartbeat(at time: Date = Date()) throws {
         try pool.write { db in
-            try db.execute(sql: "UPDATE study SET heartbeat_at = ? WHERE id = 1", arguments: [time.timeIntervalSince1970])
+            try db.execute(
+                sql: "UPDATE study SET heartbeat_at = ? WHERE id = 1", arguments: [time.timeIntervalSince1970])
         }
     }
 
@@ -157,7 +158,8 @@ public final class Journal: Sendable {
                     ])
                 guard old != status.state else { continue }
                 try db.execute(
-                    sql: "INSERT INTO state_changes (job_id, at, old_state, new_state, state_word) VALUES (?, ?, ?, ?, ?)",
+                    sql:
+                        "INSERT INTO state_changes (job_id, at, old_state, new_state, state_word) VALUES (?, ?, ?, ?, ?)",
                     arguments: [job.rowID, time.timeIntervalSince1970, old.code, status.state.code, status.word])
                 changes.append(JournalStateChange(job: job, from: old))
             }
@@ -227,7 +229,8 @@ public final class Journal: Sendable {
         try pool.read { db in
             Set(
                 try Int.fetchAll(
-                    db, sql: "SELECT DISTINCT simulation_id FROM jobs WHERE state = 'completed' AND simulation_id NOT NULL")
+                    db,
+                    sql: "SELECT DISTINCT simulation_id FROM jobs WHERE state = 'completed' AND simulation_id NOT NULL")
             )
         }
     }
@@ -237,7 +240,8 @@ public final class Journal: Sendable {
         try pool.read { db in
             var attempts: [Int: Int] = [:]
             for row in try Row.fetchAll(
-                db, sql: "SELECT simulation_id, MAX(attempt) AS attempt FROM jobs WHERE simulation_id NOT NULL GROUP BY 1")
+                db,
+                sql: "SELECT simulation_id, MAX(attempt) AS attempt FROM jobs WHERE simulation_id NOT NULL GROUP BY 1")
             {
                 attempts[row["simulation_id"]] = row["attempt"]
             }
@@ -332,7 +336,8 @@ public final class Journal: Sendable {
     private static func completedSimulations(_ db: Database) throws -> Set<Int> {
         Set(
             try Int.fetchAll(
-                db, sql: "SELECT DISTINCT simulation_id FROM jobs WHERE state = 'completed' AND simulation_id NOT NULL"))
+                db, sql: "SELECT DISTINCT simulation_id FROM jobs WHERE state = 'completed' AND simulation_id NOT NULL")
+        )
     }
 
     private static func job(_ row: Row) -> JournalJob? {

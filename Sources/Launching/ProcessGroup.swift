@@ -73,8 +73,7 @@ public struct ProcessGroup: Sendable, Hashable {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+            for pointer in argv + envp { free(pointer) }
         }
         var spawned: pid_t = 0
         let error = posix_spawn(&spawned, executable, &actions, &attributes, argv, envp)

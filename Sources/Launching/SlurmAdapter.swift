@@ -36,7 +36,9 @@ public struct SlurmAdapter: SchedulerAdapter {
         }
         command.append("--export=" + (["ALL"] + variables.map { "\($0.key)=\($0.value)" }).joined(separator: ","))
         if let dependency = request.dependency { command.append("--dependency=\(dependency)") }
-        if !request.excludedNodes.isEmpty { command.append("--exclude=" + request.excludedNodes.joined(separator: ",")) }
+        if !request.excludedNodes.isEmpty {
+            command.append("--exclude=" + request.excludedNodes.joined(separator: ","))
+        }
         if let memory = request.memoryMiB { command.append("--mem=\(memory)M") }
         if let seconds = request.timeLimitSeconds {
             command.append("--time=\(max(1, (seconds + 59) / 60))")

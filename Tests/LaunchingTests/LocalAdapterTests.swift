@@ -67,7 +67,8 @@ import Testing
         let id = try await adapter.submit(Self.request(stubborn))
         let pidFile = directory.path + "/pgid"
         #expect(await LaunchingTestSupport.wait(timeout: 30) { FileManager.default.fileExists(atPath: pidFile) })
-        let pgid = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let pgid = try #require(
+            Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(getpgid(pgid) == pgid, "the job leads its own process group")
         #expect(getsid(pgid) == pgid, "and its own session")
         #expect(kill(-pgid, 0) == 0)

@@ -55,7 +55,8 @@ import Testing
     @Test(
         .enabled(
             if: LaunchingTestSupport.slurmEnabled,
-            "needs the Slurm test cluster: scripts/slurm-test-cluster start; eval \"$(scripts/slurm-test-cluster env)\""))
+            "needs the Slurm test cluster: scripts/slurm-test-cluster start; eval \"$(scripts/slurm-test-cluster env)\""
+        ))
     func completedFailedAndCancelledJobs() async throws {
         let directory = try LaunchingTestSupport.temporaryDirectory("melissa-slurm-adapter")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -68,7 +69,8 @@ import Testing
             ok.attempt = 2
             let okID = try await adapter.submit(ok)
             track(okID)
-            let failID = try await adapter.submit(try Self.request("exit 1", name: name, in: directory, file: "fail.sh"))
+            let failID = try await adapter.submit(
+                try Self.request("exit 1", name: name, in: directory, file: "fail.sh"))
             track(failID)
             let slowID = try await adapter.submit(
                 try Self.request("sleep 300", name: name, in: directory, file: "slow.sh"))
@@ -84,7 +86,8 @@ import Testing
             #expect(statuses[failID]?.state == .failed(exitCode: 1, signal: nil))
             #expect(statuses[failID]?.exitStatus == ExitStatus(code: 1))
             let cancelled = statuses[slowID]?.state
-            #expect(cancelled == .cancelled(by: 0) || cancelled == .cancelled(by: nil), "\(String(describing: cancelled))")
+            #expect(
+                cancelled == .cancelled(by: 0) || cancelled == .cancelled(by: nil), "\(String(describing: cancelled))")
             let attempt = try String(contentsOfFile: directory.path + "/attempt.txt", encoding: .utf8)
             #expect(attempt == "2\n")
             // Cancelling jobs that are over is not an error.
@@ -95,7 +98,8 @@ import Testing
     @Test(
         .enabled(
             if: LaunchingTestSupport.slurmEnabled,
-            "needs the Slurm test cluster: scripts/slurm-test-cluster start; eval \"$(scripts/slurm-test-cluster env)\""))
+            "needs the Slurm test cluster: scripts/slurm-test-cluster start; eval \"$(scripts/slurm-test-cluster env)\""
+        ))
     func anArrayWhoseThrottleChanges() async throws {
         let directory = try LaunchingTestSupport.temporaryDirectory("melissa-slurm-array")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -134,7 +138,8 @@ import Testing
     @Test(
         .enabled(
             if: LaunchingTestSupport.slurmEnabled,
-            "needs the Slurm test cluster: scripts/slurm-test-cluster start; eval \"$(scripts/slurm-test-cluster env)\""))
+            "needs the Slurm test cluster: scripts/slurm-test-cluster start; eval \"$(scripts/slurm-test-cluster env)\""
+        ))
     func withoutAccountingAFinishedJobVanishes() async throws {
         let directory = try LaunchingTestSupport.temporaryDirectory("melissa-slurm-squeue")
         defer { try? FileManager.default.removeItem(at: directory) }

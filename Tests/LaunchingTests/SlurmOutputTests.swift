@@ -44,8 +44,9 @@ import Testing
         #expect(statuses[0].id.arrayTasks?.indices == [3, 4, 5, 6, 7])
         let expanded = statuses.flatMap(\.expanded)
         #expect(expanded.count == 13)
-        #expect(expanded.filter { $0.id.job == 200 }.map(\.id.description).sorted()
-            == ["200_0", "200_1", "200_2", "200_3", "200_4", "200_5", "200_6", "200_7"])
+        #expect(
+            expanded.filter { $0.id.job == 200 }.map(\.id.description).sorted()
+                == ["200_0", "200_1", "200_2", "200_3", "200_4", "200_5", "200_6", "200_7"])
         #expect(expanded.first { $0.id == JobID(job: 200, arrayTask: 6) }?.state == .pending)
         #expect(expanded.first { $0.id == JobID(job: 200, arrayTask: 2) }?.state == .failed(exitCode: 2, signal: nil))
         #expect(statuses.first { $0.id == JobID(job: 300, component: 1) }?.nodeList == "gpu01")
@@ -106,7 +107,9 @@ import Testing
             "JobId": "9", "JobState": "FAILED", "ExitCode": "1:0", "NodeList": "vm", "JobName": "x",
         ])
         #expect(failed?.state == .failed(exitCode: 1, signal: nil))
-        let het = SlurmOutput.scontrolStatus(["JobId": "31", "HetJobId": "30", "HetJobOffset": "1", "JobState": "RUNNING"])
+        let het = SlurmOutput.scontrolStatus([
+            "JobId": "31", "HetJobId": "30", "HetJobOffset": "1", "JobState": "RUNNING",
+        ])
         #expect(het?.id == JobID(job: 30, component: 1))
     }
 
