@@ -6,7 +6,9 @@ import PackageDescription
 //   Sampling  (samplers and distributions; knows nothing of YAML)
 //   Planning  (job graph, rendering of scripts)
 //   MelissaCLI (the `melissa` command)
-// Beside them, for the training server: Buffers (FIFO, FIRO and reservoir training buffers).
+// Beside them, for the training server: Buffers (FIFO, FIRO and reservoir training buffers), Training (the MLP
+// trainer on OpenBLAS, free of MPI) and Distributed (data parallelism over MPI), over the system libraries
+// COpenBLAS and CMPI.
 let package = Package(
     name: "melissa",
     platforms: [.macOS(.v14)],
@@ -17,6 +19,9 @@ let package = Package(
         .library(name: "Sampling", targets: ["Sampling"]),
         .library(name: "Planning", targets: ["Planning"]),
         .library(name: "Buffers", targets: ["Buffers"]),
+        .library(name: "Training", targets: ["Training"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
+        .executable(name: "melissa-train-check", targets: ["MelissaTrainCheck"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +39,11 @@ let package = Package(
             // The buffers sit on the ingest and training hot paths: let their generics specialise in client modules.
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "Training", dependencies: ["COpenBLAS", "Buffers", "StudySpec"]),
+        .target(name: "Distributed", dependencies: ["CMPI", "Training"]),
+        .executableTarget(name: "MelissaTrainCheck", dependencies: ["Distributed", "Training"]),
         .target(
             name: "Planning",
             dependencies: [
@@ -59,6 +69,7 @@ let package = Package(
                 "StudySpec",
                 "Sampling",
                 "Planning",
+                "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -67,6 +78,8 @@ let package = Package(
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "StudySpec", "Sampling"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MelissaCLITests", dependencies: ["MelissaCLI"]),
         .testTarget(name: "BuffersTests", dependencies: ["Buffers"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "StudySpec"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training"]),
     ],
     swiftLanguageModes: [.v6]
 )
