@@ -241,6 +241,19 @@ public final class Trainer {
         return Float(sum)
     }
 
+    /// The network's raw (de-normalised) output for one raw input, changing nothing but the staging buffers.
+    public func predict(input: [Float]) throws -> [Float] {
+        let architecture = configuration.architecture
+        guard input.count == architecture.inputCount else {
+            throw TrainingError.wrongParameterCount(expected: architecture.inputCount - 1, got: input.count - 1)
+        }
+        try stage([TrainingSample(input: input, output: [Float](repeating: 0, count: architecture.outputCount))])
+        normalizeStagedRows(1)
+        forward(1)
+        let output = workspace.preActivations[layers.count - 1]
+        return (0..<architecture.outputCount).map { output[$0] * normalizer.outputStd[$0] + normalizer.outputMean[$0] }
+    }
+
     // MARK: Passes
 
     private func refreshNormalization() {
