@@ -41,7 +41,13 @@ let package = Package(
         ),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
-        .target(name: "Training", dependencies: ["COpenBLAS", "Buffers", "StudySpec"]),
+        .target(
+            name: "Training",
+            dependencies: ["COpenBLAS", "Buffers", "StudySpec"],
+            // Float.squareRoot() inlines C's __builtin_sqrtf; without errno semantics it becomes a vector sqrtps and
+            // the fused Adam loop vectorises (about 3× faster).
+            swiftSettings: [.unsafeFlags(["-Xcc", "-fno-math-errno"])]
+        ),
         .target(name: "Distributed", dependencies: ["CMPI", "Training"]),
         .executableTarget(name: "MelissaTrainCheck", dependencies: ["Distributed", "Training"]),
         .target(
@@ -70,6 +76,7 @@ let package = Package(
                 "Sampling",
                 "Planning",
                 "Training",
+                "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -32,20 +32,9 @@ enum OptimizerKernels {
         let decay = 1 - learningRate * weightDecay
         let oneMinusBeta1 = 1 - beta1
         let oneMinusBeta2 = 1 - beta2
-        let lanes = count / Lane.scalarCount * Lane.scalarCount
-        var i = 0
-        while i < lanes {
-            let gradient = load(g, i)
-            let first = beta1 * load(m, i) + oneMinusBeta1 * gradient
-            let second = beta2 * load(v, i) + oneMinusBeta2 * gradient * gradient
-            let denominator = second.squareRoot() * inverseRootCorrection2 + epsilon
-            let parameter = load(p, i) * decay - stepSize * first / denominator
-            store(first, m, i)
-            store(second, v, i)
-            store(parameter, p, i)
-            i += Lane.scalarCount
-        }
-        while i < count {
+        // A plain loop over raw pointers: LLVM vectorises it, square root and division included (the stdlib's
+        // SIMD16.squareRoot() is lowered lane by lane).
+        for i in 0..<count {
             let gradient = g[i]
             let first = beta1 * m[i] + oneMinusBeta1 * gradient
             let second = beta2 * v[i] + oneMinusBeta2 * gradient * gradient
@@ -53,7 +42,6 @@ enum OptimizerKernels {
             m[i] = first
             v[i] = second
             p[i] = p[i] * decay - stepSize * first / denominator
-            i += 1
         }
     }
 
