@@ -65,6 +65,7 @@ let package = Package(
                 "StudySpec",
                 "Sampling",
                 "Planning",
+                "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -83,7 +84,7 @@ let package = Package(
         .testTarget(name: "StudySpecTests", dependencies: ["StudySpec"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "StudySpec", "Sampling"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "MelissaCLITests", dependencies: ["MelissaCLI"]),
+        .testTarget(name: "MelissaCLITests", dependencies: ["MelissaCLI", "Training"]),
         .testTarget(name: "BuffersTests", dependencies: ["Buffers"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "StudySpec"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training"]),
