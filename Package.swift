@@ -7,8 +7,9 @@ import PackageDescription
 //   Planning  (job graph, rendering of scripts)
 //   Launching (scheduler adapters, neutral job states, the study's journal)
 //   MelissaCLI (the `melissa` command)
-// Beside them, for the training server: Buffers (FIFO, FIRO and reservoir training buffers) and Reporting
-// (SVG charts for reports and docs).
+// Beside them, for the training server: Buffers (FIFO, FIRO and reservoir training buffers), Training (the MLP
+// trainer on OpenBLAS, free of MPI) and Distributed (data parallelism over MPI), over the system libraries
+// COpenBLAS and CMPI; Reporting (SVG charts for reports and docs).
 let package = Package(
     name: "melissa",
     platforms: [.macOS(.v14)],
@@ -21,6 +22,9 @@ let package = Package(
         .library(name: "Launching", targets: ["Launching"]),
         .library(name: "Buffers", targets: ["Buffers"]),
         .library(name: "Reporting", targets: ["Reporting"]),
+        .library(name: "Training", targets: ["Training"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
+        .executable(name: "melissa-train-check", targets: ["MelissaTrainCheck"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,6 +44,17 @@ let package = Package(
             // The buffers sit on the ingest and training hot paths: let their generics specialise in client modules.
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .target(
+            name: "Training",
+            dependencies: ["COpenBLAS", "Buffers", "StudySpec"],
+            // Float.squareRoot() inlines C's __builtin_sqrtf; without errno semantics it becomes a vector sqrtps and
+            // the fused Adam loop vectorises (about 3× faster).
+            swiftSettings: [.unsafeFlags(["-Xcc", "-fno-math-errno"])]
+        ),
+        .target(name: "Distributed", dependencies: ["CMPI", "Training"]),
+        .executableTarget(name: "MelissaTrainCheck", dependencies: ["Distributed", "Training"]),
         .target(
             name: "Planning",
             dependencies: [
@@ -60,6 +75,7 @@ let package = Package(
                 "StudySpec",
                 "Sampling",
                 "Planning",
+                "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -71,6 +87,8 @@ let package = Package(
                 "StudySpec",
                 "Sampling",
                 "Planning",
+                "Training",
+                "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -80,9 +98,11 @@ let package = Package(
         .testTarget(
             name: "LaunchingTests", dependencies: ["Launching", "Planning", "StudySpec"], resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "MelissaCLITests", dependencies: ["MelissaCLI"]),
+        .testTarget(name: "MelissaCLITests", dependencies: ["MelissaCLI", "Training"]),
         .testTarget(name: "BuffersTests", dependencies: ["Buffers"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "StudySpec"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Training
 
 /// Runs the built `melissa` binary (beside the test bundle in the build directory) and captures its output.
 struct MelissaRun {
@@ -77,4 +78,21 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     let run = try MelissaRun.run(["--help"])
     #expect(run.status == 0)
     #expect(run.standardOutput.contains("validate"))
+}
+
+@Test func predictEvaluatesASurrogateModelFile() throws {
+    let surrogate = Surrogate(
+        architecture: MLPArchitecture(inputCount: 3, hidden: [], outputCount: 2, activation: .relu),
+        parameters: [1, 0, 0, 0, 1, 2, 0, 0.5], inputMean: [0, 0, 0], inputStd: [1, 1, 1], outputMean: [10, 0],
+        outputStd: [2, 1], parameterNames: ["T0", "T1"])
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-predict-\(UUID()).mlsmodel")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try surrogate.write(to: url)
+    let run = try MelissaRun.run(["predict", url.path, "--param", "T1=3", "--param", "T0=4", "--step", "5"])
+    #expect(run.status == 0, "\(run.standardError)")
+    // (T0 · 2 + 10, T1 + 2 · 5 + 0.5)
+    #expect(run.standardOutput == "18.0\n13.5\n")
+    let missing = try MelissaRun.run(["predict", url.path, "--param", "T0=4", "--step", "5"])
+    #expect(missing.status != 0)
+    #expect(missing.standardError.contains("missing --param for T1"))
 }

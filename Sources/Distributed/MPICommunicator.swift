@@ -1,0 +1,89 @@
+import CMPI
+import Training
+
+/// The data-parallel collectives of a ``Trainer`` over MPI_COMM_WORLD.
+///
+/// Gradients are summed in place with MPI_Allreduce on the flat gradient array (the trainer has already scaled each
+/// rank's share by the global batch size, so the sum is the average gradient); the global batch size, which tells
+/// the ranks collectively when every one of them has run out of data, is one more allreduce. Not thread-safe: use
+/// it from the thread that initialised MPI unless MPI granted MPI_THREAD_SERIALIZED or more.
+public final class MPICommunicator: TrainingCommunicator {
+    private let runtime: MPIRuntime
+    private let communicator = melissa_mpi_comm_world()
+
+    init(runtime: MPIRuntime) {
+        self.runtime = runtime
+    }
+
+    /// This process's rank.
+    public var rank: Int { runtime.rank }
+    /// The number of ranks.
+    public var size: Int { runtime.size }
+
+    private func checkThread(_ function: String) throws {
+        guard runtime.callingThreadMayUseMPI else {
+            throw MPIError(
+                function: function, code: -1,
+                message: "called from another thread than MPI_Init_thread's under \(runtime.threadLevel)")
+        }
+    }
+
+    /// The sum of `local` over all ranks.
+    public func totalSamples(local: Int) throws -> Int {
+        try checkThread("MPI_Allreduce")
+        var value = Int64(local)
+        try MPIError.check(
+            MPI_Allreduce(
+                melissa_mpi_in_place(), &value, 1, melissa_mpi_long_long(), melissa_mpi_sum(), communicator),
+            "MPI_Allreduce")
+        return Int(value)
+    }
+
+    /// Element-wise sum over all ranks, in place.
+    public func sumInPlace(_ values: UnsafeMutableBufferPointer<Float>) throws {
+        try checkThread("MPI_Allreduce")
+        guard size > 1, let base = values.baseAddress else { return }
+        try MPIError.check(
+            MPI_Allreduce(
+                melissa_mpi_in_place(), base, Int32(values.count), melissa_mpi_float(), melissa_mpi_sum(),
+                communicator),
+            "MPI_Allreduce")
+    }
+
+    /// Rank 0's values on every rank.
+    public func broadcastFromRoot(_ values: UnsafeMutableBufferPointer<Float>) throws {
+        try checkThread("MPI_Bcast")
+        guard size > 1, let base = values.baseAddress else { return }
+        try MPIError.check(
+            MPI_Bcast(base, Int32(values.count), melissa_mpi_float(), 0, communicator), "MPI_Bcast")
+    }
+
+    /// All ranks' statistics, gathered and merged in rank order (so every rank gets the same bits).
+    public func merge(_ local: FeatureStatistics) throws -> FeatureStatistics {
+        try checkThread("MPI_Allgather")
+        guard size > 1 else { return local }
+        let features = local.features
+        let stride = 1 + 2 * features
+        let packed = [Double(local.count)] + local.mean + local.squaredDeviations
+        var gathered = [Double](repeating: 0, count: stride * size)
+        try packed.withUnsafeBufferPointer { send in
+            try gathered.withUnsafeMutableBufferPointer { receive in
+                try MPIError.check(
+                    MPI_Allgather(
+                        send.baseAddress, Int32(stride), melissa_mpi_double(), receive.baseAddress, Int32(stride),
+                        melissa_mpi_double(), communicator),
+                    "MPI_Allgather")
+            }
+        }
+        var merged = FeatureStatistics(features: features)
+        for r in 0..<size {
+            let slice = gathered[(r * stride)..<((r + 1) * stride)]
+            let start = slice.startIndex
+            merged.merge(
+                FeatureStatistics(
+                    count: Int(slice[start]), mean: Array(slice[(start + 1)..<(start + 1 + features)]),
+                    squaredDeviations: Array(slice[(start + 1 + features)..<(start + stride)])))
+        }
+        return merged
+    }
+}

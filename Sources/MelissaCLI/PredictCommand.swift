@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Training
+
+extension Melissa {
+    /// `melissa predict`: evaluates a trained surrogate model file.
+    struct Predict: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Evaluate a trained surrogate for one parameter set and time step.",
+            discussion: """
+                MODEL is a surrogate model file (docs/training.md). Give every parameter by name, \
+                `--param T0=300 --param T1=120 ...` (or by position, `--param 300 --param 120 ...`, when the model \
+                has no names). Prints the predicted field, one value per line.
+                """
+        )
+
+        @Argument(help: "The surrogate model file.", completion: .file())
+        var model: String
+
+        @Option(name: .customLong("param"), help: "A parameter value, NAME=VALUE (repeat for each parameter).")
+        var parameters: [String] = []
+
+        @Option(help: "The time step.")
+        var step: Double
+
+        func run() throws {
+            let surrogate = try Surrogate(contentsOf: URL(fileURLWithPath: model))
+            let values = try parameterValues(for: surrogate)
+            let field = try surrogate.predict(parameters: values, timeStep: Float(step))
+            print(field.map { "\($0)" }.joined(separator: "\n"))
+        }
+
+        private func parameterValues(for surrogate: Surrogate) throws -> [Float] {
+            let expected = surrogate.architecture.inputCount - 1
+            let names = surrogate.parameterNames
+            var byName: [String: Float] = [:]
+            var positional: [Float] = []
+            for argument in parameters {
+                let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+                guard let text = parts.last, let value = Float(text) else {
+                    throw ValidationError("--param \(argument): expected NAME=VALUE with a number")
+                }
+                if parts.count == 2 { byName[parts[0]] = value } else { positional.append(value) }
+            }
+            if byName.isEmpty {
+                guard positional.count == expected else {
+                    throw ValidationError("the model takes \(expected) parameters, got \(positional.count)")
+                }
+                return positional
+            }
+            guard !names.isEmpty else {
+                throw ValidationError("this model has no parameter names; give the values by position")
+            }
+            let unknown = byName.keys.filter { !names.contains($0) }.sorted()
+            guard unknown.isEmpty else {
+                throw ValidationError(
+                    "unknown parameter(s) \(unknown.joined(separator: ", ")); the model takes "
+                        + names.joined(separator: ", "))
+            }
+            let missing = names.filter { byName[$0] == nil }
+            guard missing.isEmpty else {
+                throw ValidationError("missing --param for \(missing.joined(separator: ", "))")
+            }
+            return names.compactMap { byName[$0] }
+        }
+    }
+}
