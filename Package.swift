@@ -7,6 +7,8 @@ import PackageDescription
 //   Planning  (job graph, rendering of scripts)
 //   MelissaCLI (the `melissa` command)
 // Beside them, for the training server: Buffers (FIFO, FIRO and reservoir training buffers).
+// The data plane: CZeroMQ (libzmq) -> Transport (typed sockets); WireProtocol (pure Swift, docs/protocol.md);
+//   Ingest (the server's registration and data receivers) and MelissaClient (the Swift streaming client) on both.
 let package = Package(
     name: "melissa",
     platforms: [.macOS(.v14)],
@@ -17,6 +19,10 @@ let package = Package(
         .library(name: "Sampling", targets: ["Sampling"]),
         .library(name: "Planning", targets: ["Planning"]),
         .library(name: "Buffers", targets: ["Buffers"]),
+        .library(name: "Transport", targets: ["Transport"]),
+        .library(name: "WireProtocol", targets: ["WireProtocol"]),
+        .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "MelissaClient", targets: ["MelissaClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +40,16 @@ let package = Package(
             // The buffers sit on the ingest and training hot paths: let their generics specialise in client modules.
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
+        // libzmq without pkg-config: its .pc file carries a flag SwiftPM refuses.
+        .systemLibrary(name: "CZeroMQ"),
+        .target(name: "Transport", dependencies: ["CZeroMQ"]),
+        .target(name: "WireProtocol"),
+        .target(
+            name: "Ingest",
+            dependencies: ["Transport", "WireProtocol"],
+            swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
+        ),
+        .target(name: "MelissaClient", dependencies: ["Transport", "WireProtocol"]),
         .target(
             name: "Planning",
             dependencies: [
@@ -56,6 +72,10 @@ let package = Package(
             name: "MelissaBench",
             dependencies: [
                 "Buffers",
+                "Transport",
+                "Ingest",
+                "MelissaClient",
+                "WireProtocol",
                 "StudySpec",
                 "Sampling",
                 "Planning",
@@ -67,6 +87,9 @@ let package = Package(
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "StudySpec", "Sampling"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MelissaCLITests", dependencies: ["MelissaCLI"]),
         .testTarget(name: "BuffersTests", dependencies: ["Buffers"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "MelissaClient", "Transport", "WireProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )

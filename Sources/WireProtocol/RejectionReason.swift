@@ -26,6 +26,8 @@ public enum RejectionReason: String, Sendable, CaseIterable, Codable, Hashable {
     case stale
     /// A time step, rank, field index or element range beyond what was registered.
     case range
+    /// A time step sent to a training rank other than (simulation + time step) mod R.
+    case route
     /// A chunk overlapping elements already received for that (simulation, time step, field).
     case overlap
 }
