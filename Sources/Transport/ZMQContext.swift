@@ -4,7 +4,8 @@ import CZeroMQ
 ///
 /// `shutdown()` makes every blocking call on its sockets fail with ETERM (so receiving threads stop); the context
 /// itself is terminated when the last reference goes, which is after its last socket is closed (each socket keeps its
-/// context alive).
+/// context alive). Sockets keep libzmq's default linger (-1: unsent messages are delivered before termination) unless
+/// they set `.linger`; servers set 0.
 public final class ZMQContext: Sendable {
     nonisolated(unsafe) let handle: UnsafeMutableRawPointer
 
@@ -15,8 +16,6 @@ public final class ZMQContext: Sendable {
         }
         self.handle = handle
         _ = zmq_ctx_set(handle, ZMQ_IO_THREADS, Int32(clamping: ioThreads))
-        // Sockets are closed explicitly or by deinit; never let a lingering send hold the process at exit.
-        _ = zmq_ctx_set(handle, ZMQ_BLOCKY, 0)
     }
 
     deinit {
