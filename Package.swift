@@ -6,7 +6,8 @@ import PackageDescription
 //   Sampling  (samplers and distributions; knows nothing of YAML)
 //   Planning  (job graph, rendering of scripts)
 //   MelissaCLI (the `melissa` command)
-// Beside them, for the training server: Buffers (FIFO, FIRO and reservoir training buffers).
+// Beside them, for the training server: Buffers (FIFO, FIRO and reservoir training buffers) and Reporting
+// (SVG charts for reports and docs).
 // The data plane: CZeroMQ (libzmq) -> Transport (typed sockets); WireProtocol (pure Swift, docs/protocol.md);
 //   Ingest (the server's registration and data receivers) and MelissaClient (the Swift streaming client) on both.
 let package = Package(
@@ -19,6 +20,7 @@ let package = Package(
         .library(name: "Sampling", targets: ["Sampling"]),
         .library(name: "Planning", targets: ["Planning"]),
         .library(name: "Buffers", targets: ["Buffers"]),
+        .library(name: "Reporting", targets: ["Reporting"]),
         .library(name: "Transport", targets: ["Transport"]),
         .library(name: "WireProtocol", targets: ["WireProtocol"]),
         .library(name: "Ingest", targets: ["Ingest"]),
@@ -35,6 +37,7 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
         .target(name: "Sampling"),
+        .target(name: "Reporting"),
         .target(
             name: "Buffers",
             // The buffers sit on the ingest and training hot paths: let their generics specialise in client modules.
@@ -76,6 +79,7 @@ let package = Package(
                 "Ingest",
                 "MelissaClient",
                 "WireProtocol",
+                "Reporting",
                 "StudySpec",
                 "Sampling",
                 "Planning",
@@ -87,6 +91,7 @@ let package = Package(
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "StudySpec", "Sampling"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MelissaCLITests", dependencies: ["MelissaCLI"]),
         .testTarget(name: "BuffersTests", dependencies: ["Buffers"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "MelissaClient", "Transport", "WireProtocol"]),

@@ -7,6 +7,9 @@ struct MelissaBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "melissa-bench",
         abstract: "Benchmarks of melissa, each reported against a baseline measured in the same run.",
-        subcommands: [SamplingBenchmark.self, PlanningBenchmark.self, BufferBenchmark.self, IngestBenchmark.self]
+        subcommands: [
+            SamplingBenchmark.self, PlanningBenchmark.self, BufferBenchmark.self, BufferTraceCommand.self,
+            IngestBenchmark.self,
+        ]
     )
 }

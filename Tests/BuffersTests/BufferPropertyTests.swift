@@ -182,3 +182,23 @@ func snapshotRoundTrip(policy: BufferPolicy) {
     #expect(copy.snapshot().map(\.seen) == snapshot.map(\.seen))
     #expect(copy.statistics.population == snapshot.count)
 }
+
+@Test("a traced run trains every sample; the reservoir trains more and never starves", arguments: policies)
+func tracedRun(policy: BufferPolicy) {
+    let trace = BufferTrace(
+        policy: policy, capacity: 300, watermark: 100, productionPerTick: 4, receptionTicks: 200, batchSize: 10)
+    let last = trace.ticks[trace.ticks.count - 1]
+    #expect(last.received == 800)
+    #expect(last.distinctTrained == 800)
+    #expect(last.population == 0)
+    #expect(trace.statistics.lostUnseen == 0)
+    #expect(trace.ticks.allSatisfy { $0.population <= 300 })
+    if policy == .reservoir {
+        // Once the watermark is reached the trainer gets a full batch every tick.
+        let steady = trace.ticks.filter { $0.time > 30 && $0.time < trace.receptionEnd }
+        #expect(zip(steady, steady.dropFirst()).allSatisfy { $1.trained - $0.trained == 10 })
+        #expect(last.trained > 800)
+    } else {
+        #expect(last.trained == 800)
+    }
+}
