@@ -1,4 +1,5 @@
 import Foundation
+import Transport
 import WireProtocol
 
 /// What the ingest must know of the study (from plan.json and the token file) and where to listen.
@@ -21,12 +22,15 @@ public struct IngestConfiguration: Sendable {
     public var silenceTimeout: Double
     /// Messages a data socket queues before its senders are pushed back (ZMQ_RCVHWM).
     public var receiveHighWaterMark: Int32
+    /// The server's CURVE key pair: when set (and libzmq has CURVE), every socket requires encryption and
+    /// `server.address` carries the public key.
+    public var curveKeyPair: CurveKeyPair?
 
     /// A configuration; the defaults bind one training rank to 127.0.0.1.
     public init(
         token: [UInt8], simulationIDs: Set<UInt32>, fields: [FieldDeclaration], timeSteps: UInt32,
         trainingRanks: Int = 1, host: String = "127.0.0.1", studyDirectory: URL? = nil, silenceTimeout: Double = 60,
-        receiveHighWaterMark: Int32 = 1000
+        receiveHighWaterMark: Int32 = 1000, curveKeyPair: CurveKeyPair? = nil
     ) {
         self.token = token
         self.simulationIDs = simulationIDs
@@ -37,6 +41,7 @@ public struct IngestConfiguration: Sendable {
         self.studyDirectory = studyDirectory
         self.silenceTimeout = silenceTimeout
         self.receiveHighWaterMark = receiveHighWaterMark
+        self.curveKeyPair = curveKeyPair
     }
 
     /// Values per sample: the sum of the field sizes.

@@ -50,6 +50,13 @@ public final class IngestServer: Sendable {
         try phase.withLock { phase in
             guard case .idle = phase else { throw IngestError.configuration("the server was already started") }
             let endpoint = "tcp://\(configuration.host):*"
+            let curve = configuration.curveKeyPair
+            if curve != nil && !ZMQContext.has("curve") {
+                throw IngestError.configuration("CURVE encryption was asked for, but this libzmq has no CURVE")
+            }
+            func secure(_ socket: Socket) throws {
+                if let curve { try socket.makeCurveServer(secretKey: curve.secretKey) }
+            }
             let largestField = configuration.fields.map(\.size).max() ?? 0
             let (maximumPayload, overflow) = largestField.multipliedReportingOverflow(by: 8)
             var dataSockets: [Socket] = []
@@ -62,6 +69,7 @@ public final class IngestServer: Sendable {
                 if !overflow, maximumPayload < UInt64(Int64.max) {
                     try socket.setMaximumMessageSize(Int64(maximumPayload))
                 }
+                try secure(socket)
                 try socket.bind(endpoint)
                 dataEndpoints.append(try socket.lastEndpoint)
                 dataSockets.append(socket)
@@ -70,16 +78,19 @@ public final class IngestServer: Sendable {
             try registration.setOption(.linger, 0)
             try registration.setOption(.routerMandatory, 1)
             try registration.setMaximumMessageSize(64 * 1024)
+            try secure(registration)
             try registration.bind(endpoint)
             let control = try Socket(context: context, type: .router)
             try control.setOption(.linger, 0)
             try control.setOption(.routerMandatory, 1)
             try control.setMaximumMessageSize(64 * 1024)
+            try secure(control)
             try control.bind(endpoint)
 
             let address = ServerAddress(
                 pid: Int(ProcessInfo.processInfo.processIdentifier), host: ProcessInfo.processInfo.hostName,
-                registration: try registration.lastEndpoint, control: try control.lastEndpoint, data: dataEndpoints)
+                registration: try registration.lastEndpoint, control: try control.lastEndpoint, data: dataEndpoints,
+                curveServerKey: curve?.publicKey)
             let service = RegistrationService(
                 registration: registration, control: control,
                 registrationHandler: RegistrationHandler(registry: registry, dataEndpoints: dataEndpoints),

@@ -25,15 +25,19 @@ public final class StreamingClient {
 
     /// Registers `identity` at `endpoint` with the study `token` (64 hex characters) and returns the session and
     /// data endpoints; throws `.refused` with the server's reason, or `.timeout` after `timeout` seconds.
+    /// With `curveServerKey` (from `server.address`), the connection is encrypted with an ephemeral key pair.
     public static func register(
         context: ZMQContext, endpoint: String, token: [UInt8], identity: SimulationIdentity, timeout: Double = 60,
-        version: UInt16 = WireFormat.version
+        version: UInt16 = WireFormat.version, curveServerKey: String? = nil
     ) throws(StreamingClientError) -> ClientRegistration {
         let reply: [UInt8]?
         do throws(ZMQError) {
             let socket = try Socket(context: context, type: .dealer)
             defer { socket.close() }
             try socket.setOption(.linger, 0)
+            if let curveServerKey {
+                try socket.makeCurveClient(serverKey: curveServerKey, keyPair: CurveKeyPair.generate())
+            }
             try socket.connect(endpoint)
             let message = RegisterMessage(
                 token: token, simulationID: identity.simulationID, attempt: identity.attempt, ranks: identity.ranks,
@@ -64,10 +68,11 @@ public final class StreamingClient {
 
     /// A client for `rank` of the simulation, connected to every data endpoint of `registration`.
     ///
-    /// `linger` (milliseconds) bounds how long closing waits for unsent data (-1: until it is delivered).
+    /// `linger` (milliseconds) bounds how long closing waits for unsent data (-1: until it is delivered);
+    /// `curveServerKey` encrypts the data connections as in `register`.
     public init(
         context: ZMQContext, identity: SimulationIdentity, rank: UInt32 = 0, registration: ClientRegistration,
-        sendHighWaterMark: Int32 = 1000, linger: Int32 = -1
+        sendHighWaterMark: Int32 = 1000, linger: Int32 = -1, curveServerKey: String? = nil
     ) throws(StreamingClientError) {
         guard rank < identity.ranks else {
             throw .usage("rank \(rank) of a simulation of \(identity.ranks) ranks")
@@ -81,6 +86,9 @@ public final class StreamingClient {
                 let socket = try Socket(context: context, type: .push)
                 try socket.setOption(.sendHighWaterMark, sendHighWaterMark)
                 try socket.setOption(.linger, linger)
+                if let curveServerKey {
+                    try socket.makeCurveClient(serverKey: curveServerKey, keyPair: CurveKeyPair.generate())
+                }
                 try socket.connect(endpoint)
                 sockets.append(socket)
             }

@@ -226,3 +226,48 @@ import WireProtocol
         expectExactlyOnce(sink.collected, simulations: 0..<1, steps: 5, fields: config.fields)
     }
 }
+
+@Suite struct CurveTests {
+    @Test(.enabled(if: ZMQContext.has("curve"), "libzmq without CURVE"))
+    func anEncryptedServerStreamsToCurveClientsOnly() async throws {
+        var curveConfig = configuration(simulations: 0..<1, timeSteps: 5)
+        curveConfig.curveKeyPair = try CurveKeyPair.generate()
+        let config = curveConfig
+        let sink = CollectingSink()
+        let server = try IngestServer(configuration: config, sinks: [sink])
+        let address = try server.start()
+        defer { server.stop() }
+        let serverKey = try #require(address.curveServerKey)
+        let context = try ZMQContext()
+        // A client without the server's key gets no answer at all.
+        let plain = try await onThread { () -> StreamingClientError? in
+            do {
+                _ = try StreamingClient.register(
+                    context: context, endpoint: address.registration, token: testToken,
+                    identity: identity(0, config: config), timeout: 0.3)
+                return nil
+            } catch {
+                return error as? StreamingClientError
+            }
+        }
+        #expect(plain == .timeout(0.3))
+        try await onThread {
+            let who = identity(0, config: config)
+            let registration = try StreamingClient.register(
+                context: context, endpoint: address.registration, token: testToken, identity: who,
+                curveServerKey: serverKey)
+            let client = try StreamingClient(
+                context: context, identity: who, registration: registration, curveServerKey: serverKey)
+            for step: UInt32 in 0..<5 {
+                for (index, field) in config.fields.enumerated() {
+                    try client.send(
+                        timeStep: step, field: index, values: fieldValues(0, step, index, size: Int(field.size)))
+                }
+            }
+            try client.finish()
+            client.close()
+        }
+        #expect(await server.wait(timeout: .seconds(60)))
+        #expect(sink.count == 5)
+    }
+}
