@@ -32,7 +32,7 @@ final class DataReceiver: @unchecked Sendable {
         let second = Message()
         let extra = Message()
         while true {
-            do {
+            do throws(ZMQError) {
                 try socket.receive(into: first)
                 var frames = 1
                 if first.hasMore {
@@ -55,8 +55,8 @@ final class DataReceiver: @unchecked Sendable {
                     }
                 }
             } catch {
-                // ETERM (the server stops) or a closed socket: nothing else is expected from a PULL receive.
-                return
+                // ETERM: the server stops. Nothing else is expected from a PULL receive; if it happens, keep serving.
+                if error.isContextTerminated { return }
             }
         }
     }
