@@ -10,6 +10,8 @@ import PackageDescription
 // Beside them, for the training server: Buffers (FIFO, FIRO and reservoir training buffers), Training (the MLP
 // trainer on OpenBLAS, free of MPI) and Distributed (data parallelism over MPI), over the system libraries
 // COpenBLAS and CMPI; Reporting (SVG charts for reports and docs).
+// The data plane: CZeroMQ (libzmq) -> Transport (typed sockets); WireProtocol (pure Swift, docs/protocol.md);
+//   Ingest (the server's registration and data receivers) and MelissaClient (the Swift streaming client) on both.
 let package = Package(
     name: "melissa",
     platforms: [.macOS(.v14)],
@@ -25,6 +27,10 @@ let package = Package(
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Distributed", targets: ["Distributed"]),
         .executable(name: "melissa-train-check", targets: ["MelissaTrainCheck"]),
+        .library(name: "Transport", targets: ["Transport"]),
+        .library(name: "WireProtocol", targets: ["WireProtocol"]),
+        .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "MelissaClient", targets: ["MelissaClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -55,6 +61,16 @@ let package = Package(
         ),
         .target(name: "Distributed", dependencies: ["CMPI", "Training"]),
         .executableTarget(name: "MelissaTrainCheck", dependencies: ["Distributed", "Training"]),
+        // libzmq without pkg-config: its .pc file carries a flag SwiftPM refuses.
+        .systemLibrary(name: "CZeroMQ"),
+        .target(name: "Transport", dependencies: ["CZeroMQ"]),
+        .target(name: "WireProtocol"),
+        .target(
+            name: "Ingest",
+            dependencies: ["Transport", "WireProtocol"],
+            swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
+        ),
+        .target(name: "MelissaClient", dependencies: ["Transport", "WireProtocol"]),
         .target(
             name: "Planning",
             dependencies: [
@@ -83,6 +99,10 @@ let package = Package(
             name: "MelissaBench",
             dependencies: [
                 "Buffers",
+                "Transport",
+                "Ingest",
+                "MelissaClient",
+                "WireProtocol",
                 "Reporting",
                 "StudySpec",
                 "Sampling",
@@ -103,6 +123,9 @@ let package = Package(
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "StudySpec"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "MelissaClient", "Transport", "WireProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )

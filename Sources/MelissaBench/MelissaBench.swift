@@ -10,6 +10,7 @@ struct MelissaBench: ParsableCommand {
         subcommands: [
             SamplingBenchmark.self, PlanningBenchmark.self, BufferBenchmark.self, BufferTraceCommand.self,
             TrainingBenchmark.self,
+            IngestBenchmark.self,
         ]
     )
 }

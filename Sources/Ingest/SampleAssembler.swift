@@ -1,0 +1,167 @@
+import WireProtocol
+
+/// The message handler of one training rank: validates `data` and `finish` messages against the registry,
+/// assembles chunks into complete samples and hands them to the rank's sink. Every rejected message is counted and
+/// changes nothing. Owned by the rank's receiving thread; it takes frames, not sockets, so it is tested in-process.
+final class SampleAssembler {
+    private let registry: IngestRegistry
+    private let sink: any SampleSink
+    private let trainingRank: Int
+    private let trainingRanks: Int
+    private let fieldSizes: [UInt64]
+    private let fieldOffsets: [Int]
+    private let sampleSize: Int
+    private let timeSteps: UInt32
+    private var partials: [UInt64: PartialSample] = [:]
+    private var seenGeneration = 0
+
+    init(registry: IngestRegistry, sink: any SampleSink, trainingRank: Int) {
+        self.registry = registry
+        self.sink = sink
+        self.trainingRank = trainingRank
+        let configuration = registry.configuration
+        trainingRanks = configuration.trainingRanks
+        fieldSizes = configuration.fields.map(\.size)
+        fieldOffsets = configuration.fieldOffsets
+        sampleSize = configuration.sampleSize
+        timeSteps = configuration.timeSteps
+    }
+
+    /// Partial samples held (for tests).
+    var partialCount: Int { partials.count }
+
+    /// Handles one message: its first frame, its second frame if any, and how many frames it had.
+    func handle(first: UnsafeRawBufferPointer, second: UnsafeRawBufferPointer?, frameCount: Int) {
+        do throws(DecodeError) {
+            switch try Preamble.decode(first).kind {
+            case .data:
+                let header = try DataHeader.decode(first)
+                guard frameCount >= 2, let payload = second else { throw .truncated }
+                guard frameCount == 2 else { throw .oversized }
+                handleData(header, payload: payload)
+            case .finish:
+                let message = try FinishMessage.decode(first)
+                guard frameCount == 1 else { throw .oversized }
+                handleFinish(message)
+            case let kind:
+                throw .kind(kind.rawValue)
+            }
+        } catch {
+            registry.count(error.reason)
+        }
+    }
+
+    private func handleFinish(_ message: FinishMessage) {
+        switch registry.check(
+            simulationID: message.simulationID, attempt: message.attempt, session: message.session, timeStep: nil)
+        {
+        case .rejected: return
+        case .current(let ranks, _):
+            guard message.rank < ranks else {
+                registry.count(.range)
+                return
+            }
+            registry.finish(simulationID: message.simulationID, rank: message.rank, trainingRank: trainingRank)
+        }
+    }
+
+    private func handleData(_ header: DataHeader, payload: UnsafeRawBufferPointer) {
+        let check = registry.check(
+            simulationID: header.simulationID, attempt: header.attempt, session: header.session,
+            timeStep: header.timeStep)
+        guard case .current(let ranks, let stepDone) = check else { return }
+        let field = Int(header.fieldIndex)
+        guard header.timeStep < timeSteps, header.rank < ranks, field < fieldSizes.count, header.elementCount > 0
+        else {
+            registry.count(.range)
+            return
+        }
+        let (end, overflow) = header.offset.addingReportingOverflow(header.elementCount)
+        guard !overflow, end <= fieldSizes[field] else {
+            registry.count(.range)
+            return
+        }
+        guard (UInt64(header.simulationID) + UInt64(header.timeStep)) % UInt64(trainingRanks) == UInt64(trainingRank)
+        else {
+            registry.count(.route)
+            return
+        }
+        // payloadSize is checked by the decoder; the count fits the field, so it fits an Int.
+        let payloadSize = header.payloadSize ?? Int.max
+        guard payload.count == payloadSize else {
+            registry.count(payload.count < payloadSize ? .truncated : .oversized)
+            return
+        }
+        if stepDone {
+            registry.countDuplicate()
+            return
+        }
+        dropReplacedPartials()
+        let key = UInt64(header.simulationID) << 32 | UInt64(header.timeStep)
+        let range = ChunkRange(field: field, start: header.offset, end: end)
+        var partial: PartialSample
+        if let existing = partials.removeValue(forKey: key), existing.session == header.session {
+            partial = existing
+            if partial.received.contains(where: { $0.field == field && $0.start < end && range.start < $0.end }) {
+                partials[key] = partial
+                registry.count(.overlap)
+                return
+            }
+        } else {
+            partial = PartialSample(session: header.session, values: makeValues(), received: [], missing: sampleSize)
+        }
+        let count = Int(header.elementCount)
+        let destination = fieldOffsets[field] + Int(header.offset)
+        partial.values.withUnsafeMutableBufferPointer { values in
+            convert(payload, type: header.elementType, into: values, at: destination, count: count)
+        }
+        partial.received.append(range)
+        partial.missing -= count
+        if partial.missing > 0 {
+            partials[key] = partial
+            return
+        }
+        if registry.complete(simulationID: header.simulationID, timeStep: header.timeStep) {
+            sink.accept(Sample(simulationID: header.simulationID, timeStep: header.timeStep, values: partial.values))
+        }
+    }
+
+    /// An uninitialised sample: each element is written once by its chunk before the sample is handed out.
+    private func makeValues() -> [Float] {
+        [Float](unsafeUninitializedCapacity: sampleSize) { _, count in count = sampleSize }
+    }
+
+    /// After a re-registration, partial samples of sessions that are no longer current can never complete.
+    private func dropReplacedPartials() {
+        let generation = registry.generation
+        guard generation != seenGeneration else { return }
+        seenGeneration = generation
+        partials = partials.filter { key, partial in
+            registry.isCurrent(simulationID: UInt32(truncatingIfNeeded: key >> 32), session: partial.session)
+        }
+    }
+
+    private func convert(
+        _ payload: UnsafeRawBufferPointer, type: ElementType, into values: UnsafeMutableBufferPointer<Float>,
+        at destination: Int, count: Int
+    ) {
+        guard let base = values.baseAddress, let source = payload.baseAddress else { return }
+        let target = base + destination
+        switch type {
+        case .float32:
+            #if _endian(little)
+                UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: count * 4)
+            #else
+                for index in 0..<count {
+                    let bits = UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+                    target[index] = Float(bitPattern: bits)
+                }
+            #endif
+        case .float64:
+            for index in 0..<count {
+                let bits = UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
+                target[index] = Float(Double(bitPattern: bits))
+            }
+        }
+    }
+}
