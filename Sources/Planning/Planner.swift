@@ -103,7 +103,11 @@ public enum Planner {
             slurm: slurm.map { $0.server.filled(from: $0.job) },
             launcher: launcher(tasks: study.training.ranks, slurm: slurm, local: study.execution.local),
             command: [input.melissaExecutable, "server", studyDirectory],
-            script: slurm == nil ? "scripts/server.sh" : "scripts/server.sbatch"
+            script: slurm == nil ? "scripts/server.sh" : "scripts/server.sbatch",
+            fields: simulationSpec.fields,
+            buffer: study.buffer,
+            training: study.training,
+            seed: study.info.seed
         )
         let scripts = PlanScripts(
             server: server.script,

@@ -16,6 +16,14 @@ public struct ServerJob: Sendable, Hashable, Codable {
     public var command: [String]
     /// Its batch or run script, relative to the study directory.
     public var script: String
+    /// The fields every simulation sends, with their sizes when the study gives them.
+    public var fields: [FieldSpec]
+    /// The training buffer.
+    public var buffer: BufferSpec
+    /// The network, optimiser, validation and checkpoint settings.
+    public var training: TrainingSpec
+    /// The study's seed (buffer and trainer random choices derive from it).
+    public var seed: UInt64
 
     /// Creates the server job.
     public init(
@@ -25,7 +33,11 @@ public struct ServerJob: Sendable, Hashable, Codable {
         slurm: SlurmJobOptions?,
         launcher: [String],
         command: [String],
-        script: String
+        script: String,
+        fields: [FieldSpec] = [],
+        buffer: BufferSpec = BufferSpec(),
+        training: TrainingSpec = TrainingSpec(),
+        seed: UInt64 = 0
     ) {
         self.name = name
         self.ranks = ranks
@@ -34,5 +46,9 @@ public struct ServerJob: Sendable, Hashable, Codable {
         self.launcher = launcher
         self.command = command
         self.script = script
+        self.fields = fields
+        self.buffer = buffer
+        self.training = training
+        self.seed = seed
     }
 }
