@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Distributed", targets: ["Distributed"]),
         .executable(name: "melissa-train-check", targets: ["MelissaTrainCheck"]),
+        .executable(name: "melissa-launch-standin", targets: ["MelissaLaunchStandIn"]),
         .library(name: "Transport", targets: ["Transport"]),
         .library(name: "WireProtocol", targets: ["WireProtocol"]),
         .library(name: "Ingest", targets: ["Ingest"]),
@@ -83,7 +84,16 @@ let package = Package(
         .target(name: "CLaunchingShims"),
         .target(
             name: "Launching",
-            dependencies: ["Planning", "StudySpec", "CLaunchingShims", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Planning", "StudySpec", "Sampling", "CLaunchingShims", "Transport", "WireProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // A stand-in training server and simulation for the launcher's tests (`melissa-launch-standin`).
+        .executableTarget(
+            name: "MelissaLaunchStandIn",
+            dependencies: ["Ingest", "MelissaClient", "Transport", "WireProtocol", "Planning"],
+            path: "Tests/MelissaLaunchStandIn"
         ),
         .executableTarget(
             name: "MelissaCLI",
@@ -91,6 +101,7 @@ let package = Package(
                 "StudySpec",
                 "Sampling",
                 "Planning",
+                "Launching",
                 "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -116,9 +127,13 @@ let package = Package(
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "StudySpec", "Sampling"], resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "LaunchingTests", dependencies: ["Launching", "Planning", "StudySpec"], resources: [.copy("Fixtures")]
+            name: "LaunchingTests",
+            dependencies: [
+                "Launching", "Planning", "StudySpec", "Ingest", "Transport", "WireProtocol", "MelissaLaunchStandIn",
+            ],
+            resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "MelissaCLITests", dependencies: ["MelissaCLI", "Training"]),
+        .testTarget(name: "MelissaCLITests", dependencies: ["MelissaCLI", "Training", "Launching", "MelissaLaunchStandIn"]),
         .testTarget(name: "BuffersTests", dependencies: ["Buffers"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "StudySpec"]),

@@ -1,7 +1,8 @@
 import Foundation
 import WireProtocol
 
-/// Answers a launcher's `ping` with a `status` (docs/protocol.md); anything else is counted and gets no answer.
+/// Answers a launcher's `ping` with a `status`, and a `give_up` (the launcher gave a simulation up) by marking it
+/// given up, then with a `status` of sequence 0 (docs/protocol.md); anything else is counted and gets no answer.
 final class ControlHandler: @unchecked Sendable {
     private let registry: IngestRegistry
     private let trainingStatus: @Sendable () -> TrainingStatus
@@ -15,14 +16,19 @@ final class ControlHandler: @unchecked Sendable {
 
     /// The reply to `bytes`, or nil (counted) when it is not a valid ping.
     func reply(to bytes: UnsafeRawBufferPointer) -> [UInt8]? {
-        let ping: PingMessage
         do throws(DecodeError) {
-            ping = try PingMessage.decode(bytes)
+            let preamble = try Preamble.decode(bytes)
+            if preamble.kind == .giveUp {
+                let message = try GiveUpMessage.decode(bytes)
+                registry.giveUp(simulationID: message.simulationID)
+                return StatusMessage(sequence: 0, json: statusJSON()).encoded()
+            }
+            let ping = try PingMessage.decode(bytes)
+            return StatusMessage(sequence: ping.sequence, json: statusJSON()).encoded()
         } catch {
             registry.count(error.reason)
             return nil
         }
-        return StatusMessage(sequence: ping.sequence, json: statusJSON()).encoded()
     }
 
     func statusJSON() -> [UInt8] {

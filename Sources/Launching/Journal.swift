@@ -196,7 +196,30 @@ public final class Journal: Sendable {
         }
     }
 
+    /// Records the process group a local job runs as (a resumed launcher checks and signals it by this id).
+    public func recordProcessGroup(_ group: Int32, of job: JobID) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE jobs SET process_group = ? WHERE id = (SELECT MAX(id) FROM jobs WHERE scheduler_id = ?)",
+                arguments: [group, job.description])
+        }
+    }
+
     // MARK: Reading
+
+    /// The decision kind that gives a simulation up.
+    public static let giveUpKind = "give-up"
+
+    /// The simulations the launcher gave up (a `give-up` decision): never to be submitted again.
+    public func givenUpSimulations() throws -> Set<Int> {
+        try pool.read { db in
+            Set(
+                try Int.fetchAll(
+                    db,
+                    sql: "SELECT DISTINCT simulation_id FROM decisions WHERE kind = ? AND simulation_id NOT NULL",
+                    arguments: [Self.giveUpKind]))
+        }
+    }
 
     /// Jobs not known to be over (pending, running, suspended, requeued, vanished, unknown): the ones a resumed
     /// launcher adopts and keeps polling.
@@ -348,7 +371,7 @@ public final class Journal: Sendable {
             rowID: row["id"], schedulerID: id, simulationID: row["simulation_id"], attempt: row["attempt"],
             state: state, word: row["state_word"], nodeList: row["node_list"],
             submittedAt: Date(timeIntervalSince1970: row["submitted_at"]),
-            updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+            updatedAt: Date(timeIntervalSince1970: row["updated_at"]), processGroup: row["process_group"])
     }
 
     private static func events(_ db: Database, limit: Int) throws -> [JournalEvent] {

@@ -20,11 +20,13 @@ public struct JournalJob: Sendable, Hashable {
     public var submittedAt: Date
     /// When its state last changed.
     public var updatedAt: Date
+    /// The process group of a local job, once it started.
+    public var processGroup: Int32?
 
     /// Creates a job record.
     public init(
         rowID: Int64, schedulerID: JobID, simulationID: Int?, attempt: Int, state: JobState, word: String?,
-        nodeList: String?, submittedAt: Date, updatedAt: Date
+        nodeList: String?, submittedAt: Date, updatedAt: Date, processGroup: Int32? = nil
     ) {
         self.rowID = rowID
         self.schedulerID = schedulerID
@@ -35,6 +37,7 @@ public struct JournalJob: Sendable, Hashable {
         self.nodeList = nodeList
         self.submittedAt = submittedAt
         self.updatedAt = updatedAt
+        self.processGroup = processGroup
     }
 
     /// Whether this is the server's job.

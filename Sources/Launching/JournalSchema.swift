@@ -80,6 +80,10 @@ enum JournalSchema {
                     CREATE INDEX decisions_by_time ON decisions(at);
                     """)
         }
+        // The process group of a local job, so that a resumed launcher can check and signal it.
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: "ALTER TABLE jobs ADD COLUMN process_group INTEGER")
+        }
         return migrator
     }
 }

@@ -14,4 +14,6 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
     case ping = 16
     /// Server → launcher, control socket.
     case status = 17
+    /// Launcher → server, control socket: a simulation was given up.
+    case giveUp = 18
 }

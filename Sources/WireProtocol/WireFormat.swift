@@ -20,6 +20,8 @@ public enum WireFormat {
     public static let finishSize = 32
     /// Size of a `ping` message.
     public static let pingSize = 16
+    /// Size of a `give_up` message.
+    public static let giveUpSize = 12
     /// Largest `register` message: preamble, fixed part, and the most and longest field declarations.
     public static let maximumRegisterSize = 90 + maximumFieldCount * (2 + maximumFieldNameLength + 8)
 }

@@ -14,6 +14,8 @@ public enum WireMessage: Equatable, Sendable {
     case ping(PingMessage)
     /// `status`.
     case status(StatusMessage)
+    /// `give_up`.
+    case giveUp(GiveUpMessage)
 
     /// Decodes a frame of any kind.
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(DecodeError) -> WireMessage {
@@ -25,6 +27,7 @@ public enum WireMessage: Equatable, Sendable {
         case .finish: .finish(try FinishMessage.decode(bytes))
         case .ping: .ping(try PingMessage.decode(bytes))
         case .status: .status(try StatusMessage.decode(bytes))
+        case .giveUp: .giveUp(try GiveUpMessage.decode(bytes))
         }
     }
 

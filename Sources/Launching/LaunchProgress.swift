@@ -1,0 +1,54 @@
+/// Where a running launch stands: what the progress line shows.
+public struct LaunchProgress: Sendable, Hashable {
+    /// Simulations in the plan.
+    public var simulations: Int
+    /// Simulations that completed.
+    public var done: Int
+    /// Simulations whose job runs.
+    public var running: Int
+    /// Simulations waiting: queued by the scheduler or by the launcher (window, retries).
+    public var pending: Int
+    /// Simulations given up after their retries.
+    public var failed: Int
+    /// Simulations allowed in flight at once (the elastic window).
+    public var window: Int
+    /// The server's latest status, if one came.
+    public var server: ServerStatus?
+    /// Whether the server listens (its address is published).
+    public var serverListening: Bool
+
+    /// Creates a progress value.
+    public init(
+        simulations: Int = 0, done: Int = 0, running: Int = 0, pending: Int = 0, failed: Int = 0, window: Int = 0,
+        server: ServerStatus? = nil, serverListening: Bool = false
+    ) {
+        self.simulations = simulations
+        self.done = done
+        self.running = running
+        self.pending = pending
+        self.failed = failed
+        self.window = window
+        self.server = server
+        self.serverListening = serverListening
+    }
+
+    /// One line: `sims 3/10 done, 2 running, 5 pending, 0 failed | recv 410.5/s train 2801.0/s | buffer 812 | loss 0.0123`.
+    public var line: String {
+        var text = "sims \(done)/\(simulations) done, \(running) running, \(pending) pending, \(failed) failed"
+        guard serverListening, let server else {
+            return text + (serverListening ? " | server listening" : " | waiting for the server")
+        }
+        text += " | recv " + Self.format(server.receivedPerSecond) + "/s train " + Self.format(server.trainedPerSecond)
+        text += "/s | buffer \(server.totalPopulation)"
+        text += " | loss " + (server.validationLoss.map { Self.format($0, digits: 4) } ?? "-")
+        return text
+    }
+
+    private static func format(_ value: Double, digits: Int = 1) -> String {
+        guard value.isFinite else { return "-" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let rounded = (value * scale).rounded() / scale
+        return String(rounded)
+    }
+}

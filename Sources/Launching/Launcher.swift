@@ -1,0 +1,633 @@
+import Foundation
+import Planning
+import WireProtocol
+
+/// `melissa launch`: executes a plan and watches it until the server has trained on everything.
+///
+/// Submits the server, waits until it publishes `server.address`, then keeps at most the elastic window of
+/// simulations in flight; polls every job of the study with one scheduler query per poll; pings the server every
+/// T seconds (dead after 2T without a status); resubmits what fails according to ``RecoveryPolicy``; records every
+/// submission, state change, retry and decision in the ``Journal``. A service: `run()` returns once the server
+/// exited 0 (or the study was cancelled); cancelling its task stops the launcher and leaves the jobs running, to be
+/// adopted by `melissa launch --resume`. Scheduler queries, ZeroMQ receives and process waits run off Swift's
+/// cooperative pool (the adapters' threads, ``ServerControl``'s threads).
+public actor Launcher {
+    /// The name of the file `melissa cancel` creates in the study directory to stop the launcher.
+    public static let cancelFileName = "cancel"
+
+    /// The plan executed.
+    public nonisolated let plan: Plan
+    /// How it runs.
+    public nonisolated let options: LauncherOptions
+    /// The study's journal.
+    public nonisolated let journal: Journal
+    private let adapter: any SchedulerAdapter
+    private let local: LocalAdapter?
+    private let control: ServerControl
+    private let report: @Sendable (LaunchReport) -> Void
+    private let recovery: RecoveryPolicy
+    private let elasticity: ElasticityPolicy
+    private let planHash: String
+
+    private var tracked: [JobID: TrackedJob] = [:]
+    private var queue: [Int] = []
+    private var nextAttempt: [Int: Int] = [:]
+    private var memory: [Int: Int] = [:]
+    private var excluded: [Int: [String]] = [:]
+    private var spent: [Int: Int] = [:]
+    private var free: [Int: Int] = [:]
+    private var completed: Set<Int> = []
+    private var givenUp: Set<Int> = []
+    private var toldGivenUp: Set<Int> = []
+    private var redrawRecorded = false
+    private var window: Int
+    private var since = Date()
+    private var serverJob: JobID?
+    private var serverAttempt = 0
+    private var serverRestarts = 0
+    private var serverSubmittedAt = Date()
+    private var address: ServerAddress?
+    private var listenedAt = Date()
+    private var lastPing = Date.distantPast
+    private var lastStatusAt = Date.distantPast
+    private var lastStatus: ServerStatus?
+    private var arraysSubmitted = false
+    private var queryFailures = 0
+    private var cancelRequested = false
+    private var serverDone = false
+
+    /// Opens the study in `studyDirectory` (its `plan.json`) and its journal.
+    ///
+    /// Throws ``LauncherError/alreadyLaunched(studyDirectory:launches:)`` when the study has a journal and
+    /// `options.resume` is false.
+    public init(
+        studyDirectory: String, options: LauncherOptions = LauncherOptions(),
+        report: @escaping @Sendable (LaunchReport) -> Void = { _ in }
+    ) throws {
+        let planPath = studyDirectory + "/plan.json"
+        let data: Data
+        let plan: Plan
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: planPath))
+            plan = try PlanWriter.decode(data)
+        } catch {
+            throw LauncherError.noPlan(path: planPath, reason: String(describing: error))
+        }
+        let journalPath = studyDirectory + "/" + Journal.fileName
+        if !options.resume, FileManager.default.fileExists(atPath: journalPath) {
+            let launches = ((try? Journal(path: journalPath).study()) ?? nil)?.launches ?? 1
+            throw LauncherError.alreadyLaunched(studyDirectory: studyDirectory, launches: launches)
+        }
+        self.plan = plan
+        self.options = options
+        self.journal = try Journal(path: journalPath)
+        self.report = report
+        self.control = try ServerControl()
+        self.planHash = Self.hash(data)
+        self.recovery = RecoveryPolicy(
+            retries: plan.simulation.retries, freeRetries: options.freeRetries, memoryCapMiB: options.memoryCapMiB,
+            planMemoryMiB: plan.simulation.resources.memoryMiB)
+        self.elasticity = ElasticityPolicy(
+            minimum: plan.concurrency.min, maximum: plan.concurrency.max, watermark: plan.server.buffer.watermark,
+            capacity: plan.server.buffer.capacity)
+        self.window = elasticity.maximum
+        if plan.scheduler == .local {
+            let first = (try journal.highestJobNumber()) + 1
+            let local = LocalAdapter(
+                options: LocalAdapterOptions(
+                    concurrency: elasticity.maximum + 1, gracePeriod: options.gracePeriod, firstJobNumber: first,
+                    outputDirectory: plan.logsDirectory))
+            self.local = local
+            self.adapter = local
+        } else {
+            self.local = nil
+            self.adapter = SlurmAdapter(options: options.slurm)
+        }
+    }
+
+    /// Asks the running launcher to cancel every job and stop (what the `cancel` file does from another process).
+    public func requestCancel() {
+        cancelRequested = true
+    }
+
+    /// Runs the study until the server exits 0, the study is cancelled, or the task is cancelled.
+    public func run() async throws -> LaunchOutcome {
+        try prepare()
+        do {
+            return try await loop()
+        } catch is CancellationError {
+            try? journal.recordDecision(
+                kind: "detach", message: "the launcher stopped; its jobs go on (melissa launch --resume adopts them)")
+            event("launcher stopped; jobs left running")
+            return .detached
+        }
+    }
+
+    // MARK: Start and resume
+
+    private func prepare() throws {
+        let cancelFile = plan.studyDirectory + "/" + Self.cancelFileName
+        try? FileManager.default.removeItem(atPath: cancelFile)
+        let existing = try journal.study()
+        let study = try journal.begin(
+            JournalStudy(
+                name: plan.studyName, planHash: planHash, scheduler: plan.scheduler.rawValue,
+                simulationCount: plan.simulations.count, startedAt: Date(),
+                launcherPID: Int(ProcessInfo.processInfo.processIdentifier),
+                launcherHost: ProcessInfo.processInfo.hostName))
+        guard study.planHash == planHash else { throw LauncherError.planChanged(studyDirectory: plan.studyDirectory) }
+        since = study.startedAt
+        completed = try journal.completedSimulations()
+        givenUp = try journal.givenUpSimulations()
+        spent = try journal.retriesSpent()
+        for (simulation, attempt) in try journal.latestAttempts() { nextAttempt[simulation] = attempt + 1 }
+        var adopted: Set<Int> = []
+        if existing != nil {
+            for job in try journal.liveJobs() {
+                var entry = TrackedJob(
+                    id: job.schedulerID, rowID: job.rowID, simulationID: job.simulationID, attempt: job.attempt,
+                    state: job.state, nodeList: job.nodeList)
+                entry.groupRecorded = job.processGroup != nil
+                if plan.scheduler == .local {
+                    guard let group = job.processGroup else {
+                        // Never started: the new adapter does not know it; count it as lost below.
+                        entry.adoptedGroup = -1
+                        tracked[job.schedulerID] = entry
+                        continue
+                    }
+                    entry.adoptedGroup = group
+                } else if job.schedulerID.arrayTask != nil {
+                    entry.array = JobID(job: job.schedulerID.job)
+                }
+                tracked[job.schedulerID] = entry
+                if let simulation = job.simulationID {
+                    adopted.insert(simulation)
+                } else {
+                    serverJob = job.schedulerID
+                    serverAttempt = job.attempt
+                    serverSubmittedAt = job.submittedAt
+                }
+            }
+            arraysSubmitted = true
+            serverRestarts = try journal.jobs(simulationID: nil).count - 1
+            try journal.recordDecision(
+                kind: "resume",
+                message:
+                    "launch \(study.launches): adopted \(tracked.count) live job(s); \(completed.count) simulation(s) "
+                    + "done, \(givenUp.count) given up")
+            event("resuming: adopted \(tracked.count) live job(s), \(completed.count) simulation(s) already done")
+        }
+        queue = plan.simulations.map(\.id).filter {
+            !completed.contains($0) && !givenUp.contains($0) && !adopted.contains($0)
+        }
+        // A server given up in an earlier launch must hear about them again.
+        toldGivenUp = []
+    }
+
+    // MARK: The loop
+
+    private func loop() async throws -> LaunchOutcome {
+        if serverJob == nil { try await submitServer(restart: false) }
+        while true {
+            try Task.checkCancellation()
+            if cancelRequested
+                || FileManager.default.fileExists(atPath: plan.studyDirectory + "/" + Self.cancelFileName)
+            {
+                try await cancelEverything()
+                return .cancelled
+            }
+            try await poll()
+            try? journal.heartbeat()
+            try await watchServer()
+            if serverDone {
+                try await stopLeftovers()
+                try journal.recordDecision(
+                    kind: "done",
+                    message: "the server exited 0: \(completed.count) simulation(s) done, \(givenUp.count) given up")
+                event("study complete: \(completed.count) done, \(givenUp.count) given up")
+                report(.progress(progress()))
+                return .completed(done: completed.count, givenUp: givenUp.count)
+            }
+            if address != nil { try await fillWindow() }
+            report(.progress(progress()))
+            try await Task.sleep(for: .seconds(options.pollInterval))
+        }
+    }
+
+    private func progress() -> LaunchProgress {
+        var running = 0
+        var waiting = 0
+        var inFlight: Set<Int> = []
+        for job in tracked.values where !job.state.isFinished {
+            guard let simulation = job.simulationID, !inFlight.contains(simulation) else { continue }
+            inFlight.insert(simulation)
+            if job.state == .running { running += 1 } else { waiting += 1 }
+        }
+        return LaunchProgress(
+            simulations: plan.simulations.count, done: completed.count, running: running,
+            pending: waiting + queue.count, failed: givenUp.count, window: window, server: lastStatus,
+            serverListening: address != nil)
+    }
+
+    // MARK: Submitting
+
+    private func submitServer(restart: Bool) async throws {
+        try? FileManager.default.removeItem(atPath: plan.serverAddressFile)
+        address = nil
+        let request = SubmissionRequest.server(of: plan, attempt: serverAttempt, restart: restart)
+        let id = try await adapter.submit(request)
+        let jobs = try journal.recordSubmission(request, as: id)
+        for job in jobs {
+            tracked[job.schedulerID] = TrackedJob(
+                id: job.schedulerID, rowID: job.rowID, simulationID: nil, attempt: job.attempt)
+        }
+        serverJob = id
+        serverSubmittedAt = Date()
+        event("submitted the server as job \(id)" + (restart ? " (restart from its checkpoint)" : ""))
+    }
+
+    private func inFlightCount() -> Int {
+        Set(tracked.values.filter { !$0.state.isFinished && $0.simulationID != nil }.compactMap(\.simulationID)).count
+    }
+
+    private func fillWindow() async throws {
+        if plan.scheduler == .slurm, plan.packing != .jobs, !arraysSubmitted {
+            arraysSubmitted = true
+            try await submitArrays()
+        }
+        while inFlightCount() < window, !queue.isEmpty {
+            let simulation = queue.removeFirst()
+            try await submitSimulation(simulation)
+        }
+    }
+
+    private func submitArrays() async throws {
+        let fresh = Set(queue)
+        for chunk in plan.scripts.arrays where (chunk.first..<(chunk.first + chunk.count)).allSatisfy(fresh.contains) {
+            let request = SubmissionRequest.simulations(chunk, of: plan, throttle: window)
+            let id = try await adapter.submit(request)
+            for job in try journal.recordSubmission(request, as: id) {
+                var entry = TrackedJob(
+                    id: job.schedulerID, rowID: job.rowID, simulationID: job.simulationID, attempt: job.attempt)
+                entry.array = id
+                tracked[job.schedulerID] = entry
+                if let simulation = job.simulationID { nextAttempt[simulation] = 1 }
+            }
+            queue.removeAll { $0 >= chunk.first && $0 < chunk.first + chunk.count }
+            event("submitted simulations \(chunk.first)…\(chunk.first + chunk.count - 1) as array \(id) (%\(window))")
+        }
+    }
+
+    private func submitSimulation(_ simulation: Int) async throws {
+        let attempt = nextAttempt[simulation] ?? 0
+        var request = SubmissionRequest.simulation(simulation, of: plan, attempt: attempt)
+        request.memoryMiB = memory[simulation]
+        request.excludedNodes = excluded[simulation] ?? []
+        let id = try await adapter.submit(request)
+        for job in try journal.recordSubmission(request, as: id) {
+            var entry = TrackedJob(
+                id: job.schedulerID, rowID: job.rowID, simulationID: simulation, attempt: attempt)
+            entry.memoryMiB = request.memoryMiB
+            entry.excludedNodes = request.excludedNodes
+            tracked[job.schedulerID] = entry
+        }
+        nextAttempt[simulation] = attempt + 1
+        event("submitted simulation \(simulation) (attempt \(attempt)) as job \(id)")
+    }
+
+    // MARK: Polling
+
+    private func poll() async throws {
+        let watched = tracked.values.filter { !$0.state.isFinished || $0.state == .preempted }
+        let expected = watched.filter { $0.adoptedGroup == nil }.map(\.id)
+        var statuses: [JobStatus] = []
+        if !expected.isEmpty {
+            do {
+                statuses = try await adapter.query(
+                    JobQuery(names: [plan.server.name, plan.simulationJobName], since: since, expected: expected))
+                queryFailures = 0
+            } catch {
+                queryFailures += 1
+                try? journal.recordDecision(kind: "query-failed", message: String(describing: error))
+                if queryFailures >= options.queryFailureLimit {
+                    throw LauncherError.schedulerUnreachable(String(describing: error))
+                }
+                return
+            }
+        }
+        for job in watched where job.adoptedGroup != nil {
+            statuses.append(await adoptedStatus(job))
+        }
+        statuses = statuses.filter { tracked[$0.id] != nil }
+        for status in statuses {
+            if let reason = status.reason, reason.hasPrefix("pgid "), let group = Int32(reason.dropFirst(5)),
+                tracked[status.id]?.groupRecorded == false
+            {
+                try? journal.recordProcessGroup(group, of: status.id)
+                tracked[status.id]?.groupRecorded = true
+            }
+        }
+        let changes = try journal.record(statuses)
+        for change in changes {
+            event(
+                "job \(change.job.schedulerID) \(Self.who(change.job.simulationID)): \(change.from.code) -> "
+                    + change.job.state.code + (change.job.word.map { " (\($0))" } ?? ""))
+        }
+        for status in statuses {
+            guard var job = tracked[status.id] else { continue }
+            let changed = job.state != status.state
+            job.state = status.state
+            job.nodeList = status.nodeList ?? job.nodeList
+            if status.state == .vanished || status.state == .preempted {
+                job.oddPolls += 1
+            } else {
+                job.oddPolls = 0
+            }
+            tracked[status.id] = job
+            let lost = (status.state == .vanished || status.state == .preempted) && job.oddPolls == 3
+            guard changed || lost else { continue }
+            if job.simulationID == nil {
+                try await serverChanged(job, lost: lost)
+            } else {
+                try await simulationChanged(job, lost: lost)
+            }
+        }
+    }
+
+    /// The state of a local job a previous launcher started, from its process group (and the server's view).
+    private func adoptedStatus(_ job: TrackedJob) async -> JobStatus {
+        guard let group = job.adoptedGroup, group > 0 else {
+            return JobStatus(id: job.id, state: .vanished, word: "never started")
+        }
+        if ProcessGroup(id: group).isAlive { return JobStatus(id: job.id, state: .running, word: "running (adopted)") }
+        if let address, let status = try? await control.ping(address, timeout: 2) {
+            lastStatus = status
+            lastStatusAt = Date()
+        }
+        if let simulation = job.simulationID {
+            if lastStatus?.finished.contains(simulation) == true {
+                return JobStatus(id: job.id, state: .completed, word: "ended (the server has it finished)")
+            }
+            return JobStatus(id: job.id, state: .vanished, word: "ended (the server does not have it finished)")
+        }
+        if lastStatus?.receptionOver == true {
+            return JobStatus(id: job.id, state: .completed, word: "ended after reception was over")
+        }
+        return JobStatus(id: job.id, state: .failed(exitCode: -1, signal: nil), word: "ended (adopted)")
+    }
+
+    private func simulationChanged(_ job: TrackedJob, lost: Bool) async throws {
+        guard let simulation = job.simulationID else { return }
+        if job.state == .completed {
+            completed.insert(simulation)
+            return
+        }
+        guard job.state.isFinished || lost else { return }
+        if job.state == .preempted && !lost { return }
+        if completed.contains(simulation) || givenUp.contains(simulation) || cancelRequested { return }
+        let action = recovery.decide(
+            job.state, cancelledFor: job.cancelReason, spent: spent[simulation, default: 0],
+            free: free[simulation, default: 0], memoryMiB: job.memoryMiB, nodeList: job.nodeList)
+        switch action {
+        case .none:
+            return
+        case .giveUp:
+            givenUp.insert(simulation)
+            try journal.recordDecision(
+                kind: Journal.giveUpKind,
+                message: "simulation \(simulation) given up after \(spent[simulation, default: 0]) retries "
+                    + "(last: \(job.state.code))",
+                simulationID: simulation)
+            event("gave up simulation \(simulation) after \(spent[simulation, default: 0]) retries")
+            await tellGivenUp()
+        case .retry(let spendsBudget, let memoryMiB, let node):
+            let attempt = max(nextAttempt[simulation] ?? 0, job.attempt + 1)
+            nextAttempt[simulation] = attempt
+            var redrawn = false
+            if spendsBudget {
+                spent[simulation, default: 0] += 1
+                redrawn = redrawIfDue(simulation)
+            } else {
+                free[simulation, default: 0] += 1
+            }
+            if let memoryMiB, memoryMiB != job.memoryMiB {
+                memory[simulation] = memoryMiB
+                try journal.recordDecision(
+                    kind: "memory", message: "simulation \(simulation) gets \(memoryMiB) MiB after running out",
+                    simulationID: simulation)
+            }
+            if let node {
+                excluded[simulation, default: []].append(node)
+                try journal.recordDecision(
+                    kind: "exclude-node", message: "simulation \(simulation) avoids \(node) after \(job.state.code)",
+                    simulationID: simulation)
+            }
+            try journal.recordRetry(
+                simulationID: simulation, attempt: attempt, cause: job.state, spendsBudget: spendsBudget,
+                redrawn: redrawn, failedJob: job.rowID)
+            event("simulation \(simulation) will be retried as attempt \(attempt) after \(job.state.code)")
+            queue.insert(simulation, at: 0)
+        }
+    }
+
+    /// After `redraw_after` crashes a simulation's parameters should be drawn anew from the training sampler. The
+    /// plan keeps the sampler's state but not the parameters' distributions, so this records that it cannot.
+    private func redrawIfDue(_ simulation: Int) -> Bool {
+        let after = plan.simulation.redrawAfter
+        guard after > 0, spent[simulation, default: 0] % after == 0 else { return false }
+        let reason =
+            plan.samplers.training == nil
+            ? "its points came from a file"
+            : "plan.json keeps the sampler's state but not the parameters' distributions"
+        try? journal.recordDecision(
+            kind: "redraw",
+            message: "redraw not possible: \(reason); simulation \(simulation) is retried with the same parameters",
+            simulationID: simulation)
+        if !redrawRecorded {
+            redrawRecorded = true
+            event("redraw not possible: \(reason)")
+        }
+        return false
+    }
+
+    private func tellGivenUp() async {
+        guard let address else { return }
+        for simulation in givenUp.subtracting(toldGivenUp).sorted() {
+            if (try? await control.giveUp(simulation, at: address, timeout: max(2, options.heartbeatInterval))) != nil {
+                toldGivenUp.insert(simulation)
+            }
+        }
+    }
+
+    // MARK: The server
+
+    private func serverChanged(_ job: TrackedJob, lost: Bool) async throws {
+        guard job.id == serverJob else { return }
+        if job.state == .completed {
+            serverDone = true
+            return
+        }
+        guard job.state.isFinished || lost else { return }
+        if job.cancelReason == .stopping { return }
+        try await serverDied("its job ended: \(job.state.code)")
+    }
+
+    private func watchServer() async throws {
+        guard !serverDone, let serverJob, let job = tracked[serverJob], !job.state.isFinished else { return }
+        if address == nil {
+            if let found = ServerControl.address(inStudyDirectory: plan.studyDirectory) {
+                address = found
+                listenedAt = Date()
+                lastStatusAt = Date()
+                lastPing = .distantPast
+                try journal.recordDecision(kind: "listening", message: "the server listens at \(found.control)")
+                event("the server listens (\(found.registration))")
+                toldGivenUp = []
+                await tellGivenUp()
+            } else if Date().timeIntervalSince(serverSubmittedAt) > options.serverStartTimeout {
+                throw LauncherError.serverDidNotListen(seconds: options.serverStartTimeout, logs: plan.logsDirectory)
+            }
+            return
+        }
+        guard let address, Date().timeIntervalSince(lastPing) >= options.heartbeatInterval else { return }
+        lastPing = Date()
+        do {
+            let status = try await control.ping(address, timeout: max(1, min(options.heartbeatInterval, 3)))
+            lastStatus = status
+            lastStatusAt = Date()
+            try await react(to: status)
+        } catch {
+            let quiet = Date().timeIntervalSince(lastStatusAt)
+            if quiet >= 2 * options.heartbeatInterval {
+                try await serverDied("no status for \(Int(quiet)) s")
+            }
+        }
+    }
+
+    private func react(to status: ServerStatus) async throws {
+        let timeout = Double(plan.simulation.timeoutSeconds)
+        for (simulation, seconds) in status.silent.sorted(by: { $0.key < $1.key }) where seconds > timeout {
+            for (id, job) in tracked
+            where job.simulationID == simulation && !job.state.isFinished && job.cancelReason == nil {
+                tracked[id]?.cancelReason = .silent
+                try journal.recordDecision(
+                    kind: "silent", message: "simulation \(simulation) silent for \(Int(seconds)) s: cancelled",
+                    simulationID: simulation)
+                event("simulation \(simulation) silent for \(Int(seconds)) s: cancelling job \(id)")
+                try await cancel([id])
+            }
+        }
+        if let change = elasticity.window(after: status, current: window) {
+            window = change.window
+            try journal.recordDecision(kind: "throttle", message: "window \(window): \(change.reason)")
+            event("window \(window): \(change.reason)")
+            try await applyWindow()
+        }
+    }
+
+    private func applyWindow() async throws {
+        if let local, let serverJob {
+            try await local.updateThrottle(of: serverJob, to: window + 1)
+        }
+        guard plan.scheduler == .slurm else { return }
+        let arrays = Set(tracked.values.filter { !$0.state.isFinished }.compactMap(\.array))
+        for array in arrays.sorted() {
+            do {
+                try await adapter.updateThrottle(of: array, to: window)
+            } catch {
+                try? journal.recordDecision(kind: "throttle-failed", message: "\(array): \(error)")
+            }
+        }
+    }
+
+    private func serverDied(_ reason: String) async throws {
+        guard serverRestarts < options.serverRestarts else {
+            throw LauncherError.serverKeepsDying(restarts: serverRestarts, reason: reason)
+        }
+        guard let serverJob, let job = tracked[serverJob] else { return }
+        if address == nil, serverRestarts == 0, job.state.isFinished {
+            throw LauncherError.serverEnded(state: job.state, logs: plan.logsDirectory)
+        }
+        serverRestarts += 1
+        try journal.recordDecision(kind: "server-dead", message: "the server is dead (\(reason)): restarting it")
+        event("the server is dead (\(reason)): restarting it from its checkpoint")
+        if !job.state.isFinished {
+            tracked[serverJob]?.cancelReason = .stopping
+            try await cancel([serverJob])
+        }
+        let inFlight = tracked.values.filter { $0.simulationID != nil && !$0.state.isFinished }.map(\.id)
+        for id in inFlight { tracked[id]?.cancelReason = .serverRestart }
+        if !inFlight.isEmpty {
+            try journal.recordDecision(
+                kind: "server-dead", message: "cancelling \(inFlight.count) simulation job(s) in flight")
+            try await cancel(inFlight)
+        }
+        serverAttempt += 1
+        try journal.recordRetry(
+            simulationID: nil, attempt: serverAttempt, cause: job.state, spendsBudget: true, failedJob: job.rowID)
+        try await submitServer(restart: true)
+    }
+
+    // MARK: Stopping
+
+    private func cancel(_ ids: [JobID]) async throws {
+        var throughAdapter: [JobID] = []
+        for id in ids {
+            if let group = tracked[id]?.adoptedGroup {
+                if group > 0 { await ProcessGroup(id: group).terminate(grace: options.gracePeriod) }
+            } else {
+                throughAdapter.append(id)
+            }
+        }
+        if !throughAdapter.isEmpty { try await adapter.cancel(throughAdapter) }
+    }
+
+    private func stopLeftovers() async throws {
+        let live = tracked.values.filter { !$0.state.isFinished }.map(\.id)
+        for id in live { tracked[id]?.cancelReason = .stopping }
+        if !live.isEmpty { try await cancel(live) }
+        try await settle(live)
+    }
+
+    private func cancelEverything() async throws {
+        cancelRequested = true
+        let live = tracked.values.filter { !$0.state.isFinished }.map(\.id)
+        for id in live { tracked[id]?.cancelReason = .stopping }
+        try journal.recordDecision(kind: "cancel", message: "cancelling \(live.count) live job(s) on request")
+        event("cancelling \(live.count) live job(s)")
+        try await cancel(live)
+        try await settle(live)
+        try? FileManager.default.removeItem(atPath: plan.studyDirectory + "/" + Self.cancelFileName)
+    }
+
+    /// Polls until `jobs` are over (bounded by the grace period plus 30 s).
+    private func settle(_ jobs: [JobID]) async throws {
+        let deadline = Date().addingTimeInterval(options.gracePeriod + 30)
+        while Date() < deadline, jobs.contains(where: { tracked[$0]?.state.isFinished == false }) {
+            try await poll()
+            if jobs.contains(where: { tracked[$0]?.state.isFinished == false }) {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    private func event(_ message: String) {
+        report(.event(message))
+    }
+
+    private static func who(_ simulation: Int?) -> String {
+        simulation.map { "(simulation \($0))" } ?? "(server)"
+    }
+
+    /// FNV-1a (64 bits) of the plan's bytes, in hex: enough to notice a changed plan.
+    static func hash(_ data: Data) -> String {
+        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in data {
+            value ^= UInt64(byte)
+            value = value &* 0x100_0000_01b3
+        }
+        return String(value, radix: 16)
+    }
+}

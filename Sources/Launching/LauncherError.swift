@@ -1,0 +1,38 @@
+/// Why a launch could not go on.
+public enum LauncherError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The study already has a journal and `--resume` was not given.
+    case alreadyLaunched(studyDirectory: String, launches: Int)
+    /// `plan.json` changed since the study was first launched.
+    case planChanged(studyDirectory: String)
+    /// The study directory has no readable `plan.json`.
+    case noPlan(path: String, reason: String)
+    /// The server job ended before it published its address.
+    case serverEnded(state: JobState, logs: String)
+    /// The server did not publish its address in time.
+    case serverDidNotListen(seconds: Double, logs: String)
+    /// The server died more often than allowed.
+    case serverKeepsDying(restarts: Int, reason: String)
+    /// The scheduler failed too many polls in a row.
+    case schedulerUnreachable(String)
+
+    /// A message for a person.
+    public var description: String {
+        switch self {
+        case .alreadyLaunched(let directory, let launches):
+            return "\(directory) was already launched (\(launches) time\(launches == 1 ? "" : "s")): "
+                + "`melissa launch \(directory) --resume` continues it, `melissa status \(directory)` shows it"
+        case .planChanged(let directory):
+            return "\(directory)/plan.json changed since the study was launched; plan into a new study directory"
+        case .noPlan(let path, let reason):
+            return "cannot read the plan \(path): \(reason)"
+        case .serverEnded(let state, let logs):
+            return "the server job ended (\(state.code)) before it listened; see \(logs)"
+        case .serverDidNotListen(let seconds, let logs):
+            return "the server did not publish server.address within \(Int(seconds)) s; see \(logs)"
+        case .serverKeepsDying(let restarts, let reason):
+            return "the server died again after \(restarts) restart\(restarts == 1 ? "" : "s") (\(reason)); giving up"
+        case .schedulerUnreachable(let error):
+            return "the scheduler failed repeatedly: \(error)"
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// The training server's answer to a `ping` (docs/protocol.md): what elasticity, silence detection and the progress
+/// line need.
+public struct ServerStatus: Sendable, Hashable {
+    /// Samples held by each training rank's buffer.
+    public var population: [Int]
+    /// Samples received per second since the previous status.
+    public var receivedPerSecond: Double
+    /// Samples trained on per second.
+    public var trainedPerSecond: Double
+    /// Batches trained so far.
+    public var batches: Int
+    /// The latest validation loss, if any.
+    public var validationLoss: Double?
+    /// Time steps turned into samples so far.
+    public var samples: Int
+    /// Simulations registered and not finished.
+    public var running: [Int]
+    /// Simulations that finished.
+    public var finished: [Int]
+    /// Running simulations silent for longer than the server's timeout, with the seconds of silence.
+    public var silent: [Int: Double]
+    /// Every simulation finished or was given up.
+    public var receptionOver: Bool
+
+    /// Creates a status.
+    public init(
+        population: [Int] = [], receivedPerSecond: Double = 0, trainedPerSecond: Double = 0, batches: Int = 0,
+        validationLoss: Double? = nil, samples: Int = 0, running: [Int] = [], finished: [Int] = [],
+        silent: [Int: Double] = [:], receptionOver: Bool = false
+    ) {
+        self.population = population
+        self.receivedPerSecond = receivedPerSecond
+        self.trainedPerSecond = trainedPerSecond
+        self.batches = batches
+        self.validationLoss = validationLoss
+        self.samples = samples
+        self.running = running
+        self.finished = finished
+        self.silent = silent
+        self.receptionOver = receptionOver
+    }
+
+    /// Reads the JSON object of a `status` message; nil when it is not one. Missing keys take their defaults.
+    public init?(json: [UInt8]) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any] else { return nil }
+        func number(_ value: Any?) -> Double? { (value as? NSNumber)?.doubleValue }
+        func integers(_ value: Any?) -> [Int] { (value as? [Any])?.compactMap { number($0).map(Int.init) } ?? [] }
+        let simulations = object["simulations"] as? [String: Any] ?? [:]
+        var silent: [Int: Double] = [:]
+        for entry in simulations["silent"] as? [[String: Any]] ?? [] {
+            if let id = number(entry["id"]), let seconds = number(entry["seconds"]) { silent[Int(id)] = seconds }
+        }
+        self.init(
+            population: integers(object["population"]), receivedPerSecond: number(object["received_per_s"]) ?? 0,
+            trainedPerSecond: number(object["trained_per_s"]) ?? 0, batches: Int(number(object["batches"]) ?? 0),
+            validationLoss: number(object["validation_loss"]), samples: Int(number(object["samples"]) ?? 0),
+            running: integers(simulations["running"]), finished: integers(simulations["finished"]), silent: silent,
+            receptionOver: (object["reception_over"] as? Bool) ?? false)
+    }
+
+    /// Samples held by every rank's buffer.
+    public var totalPopulation: Int { population.reduce(0, +) }
+}

@@ -1,0 +1,31 @@
+import Foundation
+
+/// A job the launcher watches: what it runs and what the launcher did to it.
+struct TrackedJob: Sendable {
+    /// The scheduler's id (an array task for arrays).
+    var id: JobID
+    /// The journal's row.
+    var rowID: Int64
+    /// The simulation it runs; nil for the server.
+    var simulationID: Int?
+    /// Its attempt.
+    var attempt: Int
+    /// Its last known state.
+    var state: JobState = .pending
+    /// Where it runs.
+    var nodeList: String?
+    /// Set when the launcher cancelled it.
+    var cancelReason: CancelReason?
+    /// The memory override it was submitted with.
+    var memoryMiB: Int?
+    /// The nodes it was told to avoid.
+    var excludedNodes: [String] = []
+    /// Polls it has spent vanished or preempted.
+    var oddPolls = 0
+    /// A local job a previous launcher started: checked through its process group, not the adapter.
+    var adoptedGroup: Int32?
+    /// Whether its process group was recorded in the journal.
+    var groupRecorded = false
+    /// The array job it belongs to (Slurm, `packing: array`), for throttle updates.
+    var array: JobID?
+}

@@ -1,0 +1,160 @@
+import Foundation
+import Ingest
+import MelissaClient
+import Planning
+import Synchronization
+import Transport
+import WireProtocol
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A stand-in for `melissa server` and for a simulation, for the launcher's tests.
+///
+/// - `melissa-launch-standin server STUDY_DIR [--restart]`: an `IngestServer` for the plan's simulations; writes
+///   `server.address`, answers `ping`/`give_up`, exits 0 once reception is over. It keeps the simulations that
+///   finished in `<study dir>/standin-finished` so that a restart (`--restart` or `MELISSA_RESTART=1`) does not wait
+///   for them again.
+/// - `melissa-launch-standin simulation [--fail ID:ATTEMPTS]… [--hang ID:ATTEMPTS]… [--step-delay SECONDS]`: streams
+///   the plan's time steps for `MELISSA_SIMULATION_ID` (attempt `MELISSA_ATTEMPT`) and finishes; `--fail` makes
+///   attempts below ATTEMPTS of simulation ID exit 1 half-way, `--hang` makes them stop sending and sleep.
+///   Each finished run appends `ID ATTEMPT` to `<study dir>/standin-runs`.
+@main
+enum StandIn {
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            switch arguments.first {
+            case "server": try server(Array(arguments.dropFirst()))
+            case "simulation": try simulation(Array(arguments.dropFirst()))
+            default:
+                FileHandle.standardError.write(Data("usage: melissa-launch-standin server|simulation …\n".utf8))
+                exit(2)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("melissa-launch-standin: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    static func loadPlan(_ directory: String) throws -> Plan {
+        try PlanWriter.decode(Data(contentsOf: URL(fileURLWithPath: directory + "/plan.json")))
+    }
+
+    static func token(_ plan: Plan) throws -> [UInt8] {
+        Array(try String(contentsOfFile: plan.tokenFile, encoding: .utf8).filter { !$0.isWhitespace }.utf8)
+    }
+
+    static func fields(_ plan: Plan) -> [FieldDeclaration] {
+        plan.server.fields.map { FieldDeclaration(name: $0.name, size: UInt64($0.size ?? 4)) }
+    }
+
+    static func server(_ arguments: [String]) throws {
+        guard let directory = arguments.first else { throw StandInError("server needs a study directory") }
+        let plan = try loadPlan(directory)
+        let restart = arguments.contains("--restart") || ProcessInfo.processInfo.environment["MELISSA_RESTART"] == "1"
+        let configuration = IngestConfiguration(
+            token: try token(plan), simulationIDs: Set(plan.simulations.map { UInt32($0.id) }), fields: fields(plan),
+            timeSteps: UInt32(plan.simulation.timeSteps), studyDirectory: URL(fileURLWithPath: directory),
+            silenceTimeout: Double(plan.simulation.timeoutSeconds))
+        let sink = CountingSink()
+        let server = try IngestServer(configuration: configuration, sinks: [sink]) {
+            TrainingStatus(population: [sink.count], trainedPerSecond: 0, batches: 0, validationLoss: nil)
+        }
+        let finishedFile = directory + "/standin-finished"
+        if restart, let text = try? String(contentsOfFile: finishedFile, encoding: .utf8) {
+            for word in text.split(whereSeparator: \.isWhitespace) {
+                if let id = UInt32(word) { server.giveUp(simulationID: id) }
+            }
+        }
+        try server.start()
+        var recorded: [UInt32] = []
+        while !server.isReceptionOver {
+            Thread.sleep(forTimeInterval: 0.05)
+            let finished = (0..<UInt32(plan.simulations.count)).filter { !server.completedTimeSteps(of: $0).isEmpty }
+            let done = finished.filter { server.completedTimeSteps(of: $0).count == plan.simulation.timeSteps }
+            if done != recorded {
+                recorded = done
+                try? done.map(String.init).joined(separator: "\n").write(
+                    toFile: finishedFile, atomically: true, encoding: .utf8)
+            }
+        }
+        // Let the launcher see the last status before this process ends.
+        Thread.sleep(forTimeInterval: 0.3)
+        server.stop()
+        exit(0)
+    }
+
+    static func rule(_ arguments: [String], _ name: String) -> [Int: Int] {
+        var rules: [Int: Int] = [:]
+        for (index, argument) in arguments.enumerated() where argument == name && index + 1 < arguments.count {
+            let parts = arguments[index + 1].split(separator: ":")
+            if parts.count == 2, let id = Int(parts[0]), let attempts = Int(parts[1]) { rules[id] = attempts }
+        }
+        return rules
+    }
+
+    static func simulation(_ arguments: [String]) throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let directory = environment["MELISSA_STUDY_DIR"],
+            let id = environment["MELISSA_SIMULATION_ID"].flatMap({ UInt32($0) })
+        else { throw StandInError("MELISSA_STUDY_DIR and MELISSA_SIMULATION_ID are needed") }
+        let attempt = UInt32(environment["MELISSA_ATTEMPT"] ?? "0") ?? 0
+        let delay =
+            arguments.firstIndex(of: "--step-delay").flatMap { index in
+                index + 1 < arguments.count ? Double(arguments[index + 1]) : nil
+            } ?? 0
+        let fails = rule(arguments, "--fail")[Int(id)].map { Int(attempt) < $0 } ?? false
+        let hangs = rule(arguments, "--hang")[Int(id)].map { Int(attempt) < $0 } ?? false
+        let plan = try loadPlan(directory)
+        let address = try ServerAddress.read(fromDirectory: URL(fileURLWithPath: directory), timeout: 60)
+        let fields = fields(plan)
+        let steps = UInt32(plan.simulation.timeSteps)
+        let identity = SimulationIdentity(
+            simulationID: id, attempt: attempt, ranks: 1, timeSteps: steps, fields: fields)
+        let context = try ZMQContext()
+        let registration = try StreamingClient.register(
+            context: context, endpoint: address.registration, token: try token(plan), identity: identity, timeout: 30)
+        let client = try StreamingClient(context: context, identity: identity, registration: registration)
+        for step in 0..<steps {
+            if (fails || hangs) && step == steps / 2 {
+                if hangs { Thread.sleep(forTimeInterval: 3600) }
+                client.close()
+                exit(1)
+            }
+            for (index, field) in fields.enumerated() {
+                let values = (0..<Int(field.size)).map { Float(id) * 1000 + Float(step) + Float($0) / 100 }
+                try client.send(timeStep: step, field: index, values: values)
+            }
+            if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+        }
+        try client.finish()
+        client.close()
+        let line = "\(id) \(attempt)\n"
+        if let handle = FileHandle(forWritingAtPath: directory + "/standin-runs") {
+            handle.seekToEndOfFile()
+            handle.write(Data(line.utf8))
+            try? handle.close()
+        } else {
+            try line.write(toFile: directory + "/standin-runs", atomically: false, encoding: .utf8)
+        }
+        exit(0)
+    }
+}
+
+/// Keeps count of the samples it gets.
+final class CountingSink: SampleSink {
+    private let total = Mutex(0)
+
+    func accept(_ sample: Sample) { total.withLock { $0 += 1 } }
+
+    var count: Int { total.withLock { $0 } }
+}
+
+/// A stand-in's failure.
+struct StandInError: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) { self.description = description }
+}
