@@ -66,8 +66,9 @@ public final class IngestServer: Sendable {
                 try socket.setOption(.linger, 0)
                 try socket.setOption(.receiveHighWaterMark, configuration.receiveHighWaterMark)
                 // A larger frame than the largest field in float64 is hostile: libzmq drops that peer unread.
+                // (The limit is per frame: never below the header's size, for fields of a few values.)
                 if !overflow, maximumPayload < UInt64(Int64.max) {
-                    try socket.setMaximumMessageSize(Int64(maximumPayload))
+                    try socket.setMaximumMessageSize(Int64(max(maximumPayload, UInt64(WireFormat.dataHeaderSize))))
                 }
                 try secure(socket)
                 try socket.bind(endpoint)

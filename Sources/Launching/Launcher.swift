@@ -149,13 +149,8 @@ public actor Launcher {
                     state: job.state, nodeList: job.nodeList)
                 entry.groupRecorded = job.processGroup != nil
                 if plan.scheduler == .local {
-                    guard let group = job.processGroup else {
-                        // Never started: the new adapter does not know it; count it as lost below.
-                        entry.adoptedGroup = -1
-                        tracked[job.schedulerID] = entry
-                        continue
-                    }
-                    entry.adoptedGroup = group
+                    // No process group recorded: judged by the server's view alone.
+                    entry.adoptedGroup = job.processGroup ?? -1
                 } else if job.schedulerID.arrayTask != nil {
                     entry.array = JobID(job: job.schedulerID.job)
                 }
@@ -243,6 +238,7 @@ public actor Launcher {
         }
         serverJob = id
         serverSubmittedAt = Date()
+        await recordLocalGroup(id)
         event("submitted the server as job \(id)" + (restart ? " (restart from its checkpoint)" : ""))
     }
 
@@ -292,7 +288,18 @@ public actor Launcher {
             tracked[job.schedulerID] = entry
         }
         nextAttempt[simulation] = attempt + 1
+        await recordLocalGroup(id)
         event("submitted simulation \(simulation) (attempt \(attempt)) as job \(id)")
+    }
+
+    /// Records at once the process group of a local job that started (a launcher killed right after has it).
+    private func recordLocalGroup(_ id: JobID) async {
+        guard let local,
+            let status = try? await local.query(JobQuery(names: [], since: since)).first(where: { $0.id == id }),
+            let reason = status.reason, reason.hasPrefix("pgid "), let group = Int32(reason.dropFirst(5))
+        else { return }
+        try? journal.recordProcessGroup(group, of: id)
+        tracked[id]?.groupRecorded = true
     }
 
     // MARK: Polling
@@ -315,8 +322,10 @@ public actor Launcher {
                 return
             }
         }
+        var server: ServerStatus?
+        var asked = false
         for job in watched where job.adoptedGroup != nil {
-            statuses.append(await adoptedStatus(job))
+            statuses.append(await adoptedStatus(job, server: &server, asked: &asked))
         }
         statuses = statuses.filter { tracked[$0.id] != nil }
         for status in statuses {
@@ -354,23 +363,35 @@ public actor Launcher {
         }
     }
 
-    /// The state of a local job a previous launcher started, from its process group (and the server's view).
-    private func adoptedStatus(_ job: TrackedJob) async -> JobStatus {
-        guard let group = job.adoptedGroup, group > 0 else {
-            return JobStatus(id: job.id, state: .vanished, word: "never started")
+    /// The state of a local job a previous launcher started, from its process group and the server's view.
+    private func adoptedStatus(_ job: TrackedJob, server: inout ServerStatus?, asked: inout Bool) async -> JobStatus {
+        let group = job.adoptedGroup ?? -1
+        if group > 0, ProcessGroup(id: group).isAlive {
+            return JobStatus(id: job.id, state: .running, word: "running (adopted)")
         }
-        if ProcessGroup(id: group).isAlive { return JobStatus(id: job.id, state: .running, word: "running (adopted)") }
-        if let address, let status = try? await control.ping(address, timeout: 2) {
-            lastStatus = status
-            lastStatusAt = Date()
+        // Ask the server (adopted too, perhaps not yet seen listening by this launcher) how the simulation ended;
+        // once per poll.
+        if !asked {
+            asked = true
+            if let address = address ?? ServerControl.address(inStudyDirectory: plan.studyDirectory),
+                let status = try? await control.ping(address, timeout: 1)
+            {
+                lastStatus = status
+                lastStatusAt = Date()
+                server = status
+            }
         }
+        let known = server ?? lastStatus
         if let simulation = job.simulationID {
-            if lastStatus?.finished.contains(simulation) == true {
+            if known?.finished.contains(simulation) == true {
                 return JobStatus(id: job.id, state: .completed, word: "ended (the server has it finished)")
             }
-            return JobStatus(id: job.id, state: .vanished, word: "ended (the server does not have it finished)")
+            if group <= 0, known?.running.contains(simulation) == true {
+                return JobStatus(id: job.id, state: .running, word: "running (no process group known)")
+            }
+            return JobStatus(id: job.id, state: .vanished, word: "gone (the server does not have it finished)")
         }
-        if lastStatus?.receptionOver == true {
+        if known?.receptionOver == true {
             return JobStatus(id: job.id, state: .completed, word: "ended after reception was over")
         }
         return JobStatus(id: job.id, state: .failed(exitCode: -1, signal: nil), word: "ended (adopted)")
@@ -603,9 +624,9 @@ public actor Launcher {
     /// Polls until `jobs` are over (bounded by the grace period plus 30 s).
     private func settle(_ jobs: [JobID]) async throws {
         let deadline = Date().addingTimeInterval(options.gracePeriod + 30)
-        while Date() < deadline, jobs.contains(where: { tracked[$0]?.state.isFinished == false }) {
+        while Date() < deadline, jobs.contains(where: { tracked[$0]?.state.isLive == true }) {
             try await poll()
-            if jobs.contains(where: { tracked[$0]?.state.isFinished == false }) {
+            if jobs.contains(where: { tracked[$0]?.state.isLive == true }) {
                 try await Task.sleep(for: .milliseconds(200))
             }
         }

@@ -72,6 +72,9 @@ enum StandIn {
         var recorded: [UInt32] = []
         while !server.isReceptionOver {
             Thread.sleep(forTimeInterval: 0.05)
+            if ProcessInfo.processInfo.environment["STANDIN_DEBUG"] != nil {
+                FileHandle.standardError.write(Data("\(server.statistics) over=\(server.isReceptionOver)\n".utf8))
+            }
             let finished = (0..<UInt32(plan.simulations.count)).filter { !server.completedTimeSteps(of: $0).isEmpty }
             let done = finished.filter { server.completedTimeSteps(of: $0).count == plan.simulation.timeSteps }
             if done != recorded {
@@ -113,6 +116,26 @@ enum StandIn {
         let steps = UInt32(plan.simulation.timeSteps)
         let identity = SimulationIdentity(
             simulationID: id, attempt: attempt, ranks: 1, timeSteps: steps, fields: fields)
+        try stream(
+            plan: plan, address: address, identity: identity, fails: fails, hangs: hangs, delay: delay)
+        let line = "\(id) \(attempt)\n"
+        if let handle = FileHandle(forWritingAtPath: directory + "/standin-runs") {
+            handle.seekToEndOfFile()
+            handle.write(Data(line.utf8))
+            try? handle.close()
+        } else {
+            try line.write(toFile: directory + "/standin-runs", atomically: false, encoding: .utf8)
+        }
+        exit(0)
+    }
+
+    /// Streams every time step and finishes; returns once the context delivered everything (its deinit waits).
+    static func stream(
+        plan: Plan, address: ServerAddress, identity: SimulationIdentity, fails: Bool, hangs: Bool, delay: Double
+    ) throws {
+        let fields = identity.fields
+        let steps = identity.timeSteps
+        let id = identity.simulationID
         let context = try ZMQContext()
         let registration = try StreamingClient.register(
             context: context, endpoint: address.registration, token: try token(plan), identity: identity, timeout: 30)
@@ -130,16 +153,8 @@ enum StandIn {
             if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         }
         try client.finish()
+        if ProcessInfo.processInfo.environment["STANDIN_DEBUG"] != nil { Thread.sleep(forTimeInterval: 1) }
         client.close()
-        let line = "\(id) \(attempt)\n"
-        if let handle = FileHandle(forWritingAtPath: directory + "/standin-runs") {
-            handle.seekToEndOfFile()
-            handle.write(Data(line.utf8))
-            try? handle.close()
-        } else {
-            try line.write(toFile: directory + "/standin-runs", atomically: false, encoding: .utf8)
-        }
-        exit(0)
     }
 }
 

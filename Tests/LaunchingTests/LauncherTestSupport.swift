@@ -1,0 +1,102 @@
+import Foundation
+import Launching
+import Planning
+import StudySpec
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Studies run by the launcher's tests: the stand-in server and simulations (`melissa-launch-standin`).
+enum LauncherTestSupport {
+    /// The built stand-in, beside the test bundle in the build directory.
+    static let standIn: String = {
+        let productsDirectory =
+            Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        return productsDirectory.appendingPathComponent("melissa-launch-standin").path
+    }()
+
+    /// Plans a local study of `count` simulations whose command is `melissa-launch-standin simulation <arguments>`,
+    /// served by `melissa-launch-standin server`; returns the study directory.
+    static func study(
+        count: Int, arguments: String = "", retries: Int = 2, timeoutSeconds: Int = 60, concurrency: Int = 2,
+        timeSteps: Int = 6
+    ) throws -> String {
+        let root = try LaunchingTestSupport.temporaryDirectory("melissa-launcher")
+        // Locally, jobs start through `mpirun -np N`: a stub that drops those words keeps the tests free of MPI.
+        let stub = try LaunchingTestSupport.script("shift 2\nexec \"$@\"", in: root, name: "mpirun-stub")
+        let study = Study(
+            info: StudyInfo(name: "lt", output: "study", seed: 5),
+            parameters: [Parameter(name: "x", distribution: .uniform(lower: 0, upper: 1))],
+            sampler: SamplerSpec(kind: .monteCarlo, count: count),
+            simulation: SimulationSpec(
+                command: "\(standIn) simulation \(arguments)",
+                fields: [FieldSpec(name: "f", size: 16)],
+                timeSteps: timeSteps,
+                resources: Resources(nodes: 1, tasks: 1, cpusPerTask: 1, walltime: Walltime(seconds: 600)),
+                timeoutSeconds: timeoutSeconds,
+                retries: retries,
+                redrawAfter: 1
+            ),
+            buffer: BufferSpec(policy: .fifo, capacity: 10_000, watermark: 1),
+            execution: ExecutionSpec(
+                scheduler: .local, concurrency: Concurrency(min: 1, max: concurrency),
+                local: LocalOptions(mpirun: stub))
+        )
+        let directory = root.appendingPathComponent("study").path
+        let plan = try Planner.plan(
+            PlanInput(
+                study: study, studyFileDirectory: root, studyDirectory: URL(fileURLWithPath: directory),
+                melissaExecutable: standIn))
+        _ = try PlanWriter(templates: TemplateSet(overridesIn: nil)).write(plan)
+        return directory
+    }
+
+    /// Options that make a test study quick: fast polls and heartbeats, a short grace period.
+    static func options(resume: Bool = false) -> LauncherOptions {
+        LauncherOptions(
+            resume: resume, pollInterval: 0.1, heartbeatInterval: 0.5, serverStartTimeout: 30, gracePeriod: 1)
+    }
+
+    /// The `id attempt` lines the stand-in simulations wrote when they finished.
+    static func finishedRuns(_ directory: String) -> [String] {
+        let text = (try? String(contentsOfFile: directory + "/standin-runs", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map(String.init)
+    }
+
+    /// Runs `body`, failing the test if it does not end within `seconds`.
+    static func bounded<T: Sendable>(
+        _ seconds: Double, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw TimedOut(seconds: seconds)
+            }
+            return value
+        }
+    }
+
+    /// A bounded wait ran out.
+    struct TimedOut: Error, CustomStringConvertible {
+        var seconds: Double
+        var description: String { "did not finish within \(seconds) s" }
+    }
+}
+
+extension LauncherTestSupport {
+    /// Kills whatever a test's study left running (a failed test must not leak processes).
+    static func killLeftovers(_ directory: String) {
+        guard let journal = try? Journal(studyDirectory: directory), let jobs = try? journal.liveJobs() else { return }
+        for job in jobs {
+            if let group = job.processGroup { ProcessGroup(id: group).signal(SIGKILL) }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Launching
+import Testing
+
+/// The launch loop on the local scheduler: real processes (the stand-in server and simulations), real ZeroMQ on
+/// 127.0.0.1, the journal.
+@Suite("Launcher", .serialized)
+struct LauncherTests {
+    typealias Support = LauncherTestSupport
+
+    @Test("a study whose simulations all succeed completes, each simulation finished once")
+    func allSucceed() async throws {
+        let directory = try Support.study(count: 4)
+        defer { Support.killLeftovers(directory) }
+        let launcher = try Launcher(studyDirectory: directory, options: Support.options())
+        let outcome = try await Support.bounded(60) { try await launcher.run() }
+        #expect(outcome == .completed(done: 4, givenUp: 0))
+        #expect(try launcher.journal.completedSimulations() == Set(0..<4))
+        let runs = Support.finishedRuns(directory)
+        #expect(runs.sorted() == ["0 0", "1 0", "2 0", "3 0"])
+        let summary = try launcher.journal.summary()
+        #expect(summary.done == 4 && summary.failed == 0 && summary.notSubmitted == 0)
+        #expect(summary.server == .completed)
+    }
+
+    @Test("a simulation exiting 1 once is retried with the next attempt and completes")
+    func retriedOnce() async throws {
+        let directory = try Support.study(count: 3, arguments: "--fail 1:1")
+        defer { Support.killLeftovers(directory) }
+        let launcher = try Launcher(studyDirectory: directory, options: Support.options())
+        let outcome = try await Support.bounded(60) { try await launcher.run() }
+        #expect(outcome == .completed(done: 3, givenUp: 0))
+        let jobs = try launcher.journal.jobs(simulationID: 1)
+        #expect(jobs.map(\.attempt) == [0, 1])
+        #expect(jobs.map(\.state) == [.failed(exitCode: 1, signal: nil), .completed])
+        #expect(try launcher.journal.retriesSpent()[1] == 1)
+        // No simulation finished twice.
+        let runs = Support.finishedRuns(directory)
+        #expect(runs.sorted() == ["0 0", "1 1", "2 0"])
+        // redraw_after is 1: the journal says why the parameters could not be redrawn.
+        #expect(try launcher.journal.events(limit: 100).contains { $0.message.contains("redraw not possible") })
+    }
+
+    @Test("a simulation that always fails is given up after its retries and the study still ends")
+    func givenUp() async throws {
+        let directory = try Support.study(count: 3, arguments: "--fail 2:99", retries: 1)
+        defer { Support.killLeftovers(directory) }
+        let launcher = try Launcher(studyDirectory: directory, options: Support.options())
+        let outcome = try await Support.bounded(60) { try await launcher.run() }
+        #expect(outcome == .completed(done: 2, givenUp: 1))
+        #expect(try launcher.journal.givenUpSimulations() == [2])
+        #expect(try launcher.journal.jobs(simulationID: 2).count == 2)
+        #expect(Support.finishedRuns(directory).sorted() == ["0 0", "1 0"])
+    }
+
+    @Test("a simulation silent longer than the timeout is cancelled and retried")
+    func silentRetried() async throws {
+        let directory = try Support.study(count: 2, arguments: "--hang 0:1", timeoutSeconds: 1)
+        defer { Support.killLeftovers(directory) }
+        let launcher = try Launcher(studyDirectory: directory, options: Support.options())
+        let outcome = try await Support.bounded(60) { try await launcher.run() }
+        #expect(outcome == .completed(done: 2, givenUp: 0))
+        let jobs = try launcher.journal.jobs(simulationID: 0)
+        #expect(jobs.count == 2)
+        #expect(jobs.first?.state == .cancelled(by: nil))
+        #expect(try launcher.journal.events(limit: 100).contains { $0.message.hasPrefix("silent:") })
+    }
+
+    @Test("a launch on a study that has a journal is refused without --resume")
+    func refusedWithoutResume() async throws {
+        let directory = try Support.study(count: 1)
+        defer { Support.killLeftovers(directory) }
+        let launcher = try Launcher(studyDirectory: directory, options: Support.options())
+        _ = try await Support.bounded(60) { try await launcher.run() }
+        #expect {
+            _ = try Launcher(studyDirectory: directory, options: Support.options())
+        } throws: { error in
+            (error as? LauncherError).map { "\($0)".contains("--resume") } ?? false
+        }
+    }
+
+    @Test("a launcher stopped mid-way and resumed adopts the running jobs and never reruns a finished simulation")
+    func resumeAfterStop() async throws {
+        let directory = try Support.study(count: 4, arguments: "--step-delay 0.25", concurrency: 2)
+        defer { Support.killLeftovers(directory) }
+        let first = try Launcher(studyDirectory: directory, options: Support.options())
+        let task = Task { try await first.run() }
+        // Stop the launcher once a simulation has finished and others run.
+        let progressed = try await LaunchingTestSupport.wait(timeout: 40) {
+            try first.journal.completedSimulations().count >= 1
+        }
+        #expect(progressed)
+        task.cancel()
+        #expect(try await task.value == .detached)
+        let live = try first.journal.liveJobs()
+        #expect(!live.isEmpty)
+
+        let second = try Launcher(studyDirectory: directory, options: Support.options(resume: true))
+        let outcome = try await Support.bounded(60) { try await second.run() }
+        #expect(outcome == .completed(done: 4, givenUp: 0))
+        #expect(try second.journal.study()?.launches == 2)
+        let runs = Support.finishedRuns(directory).map { $0.split(separator: " ")[0] }
+        let events = try second.journal.events(limit: 60).map(\.message)
+        #expect(runs.sorted() == ["0", "1", "2", "3"], "\(events)")
+        // Every simulation completed exactly once in the journal.
+        for simulation in 0..<4 {
+            #expect(try second.journal.jobs(simulationID: simulation).count { $0.state == .completed } == 1)
+        }
+    }
+
+    @Test("a cancel request stops every job and is recorded")
+    func cancelled() async throws {
+        let directory = try Support.study(count: 4, arguments: "--step-delay 1", concurrency: 2)
+        defer { Support.killLeftovers(directory) }
+        let launcher = try Launcher(studyDirectory: directory, options: Support.options())
+        let task = Task { try await launcher.run() }
+        let running = try await LaunchingTestSupport.wait(timeout: 30) {
+            try launcher.journal.summary().running >= 1
+        }
+        #expect(running)
+        _ = FileManager.default.createFile(atPath: directory + "/" + Launcher.cancelFileName, contents: nil)
+        let outcome = try await Support.bounded(40) { try await task.value }
+        #expect(outcome == .cancelled)
+        #expect(try launcher.journal.liveJobs().isEmpty)
+        #expect(try launcher.journal.events(limit: 100).contains { $0.message.hasPrefix("cancel:") })
+    }
+}
