@@ -2,15 +2,15 @@ import ArgumentParser
 
 /// The `melissa` command: plan, launch and inspect online-training studies.
 @main
-struct Melissa: ParsableCommand {
+struct Melissa: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "melissa",
         abstract: "Train deep surrogates online from large ensembles of running simulations.",
         discussion: """
             A study is one YAML file: the parameters and how to sample them, how one simulation runs, \
             the training buffer and the training topology. Start with `melissa validate study.yaml`, \
-            then `melissa plan study.yaml`. See docs/study-reference.md for every key.
+            then `melissa plan study.yaml` and `melissa launch <study dir>`. See docs/study-reference.md for every key.
             """,
-        subcommands: [Validate.self, Plan.self, Predict.self]
+        subcommands: [Validate.self, Plan.self, Launch.self, Status.self, Cancel.self, Predict.self]
     )
 }

@@ -1,0 +1,68 @@
+import Foundation
+import Planning
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `melissa cancel`: stops every job of a study, from any shell.
+///
+/// A running launcher is told to stop through the `cancel` file in the study directory (it cancels its own jobs
+/// through its adapter and exits); whatever is still live afterwards (no launcher, or one that did not answer in
+/// time) is cancelled here: `scancel` for Slurm, SIGTERM then SIGKILL to the process group of a local job. Every
+/// step is recorded in the journal.
+public enum StudyCancellation {
+    /// Cancels the study in `studyDirectory`; waits up to `wait` seconds for a running launcher to stop first.
+    /// Returns whether a launcher was running and stopped, and how many jobs were cancelled here.
+    public static func cancel(
+        studyDirectory: String, wait: Double = 60, options: LauncherOptions = LauncherOptions()
+    ) async throws -> (launcherStopped: Bool, cancelledHere: Int) {
+        let journal = try Journal(studyDirectory: studyDirectory)
+        let study = try journal.study()
+        try journal.recordDecision(kind: "cancel-request", message: "melissa cancel asked the study to stop")
+        var stopped = false
+        if let study, isRunning(study) {
+            let file = studyDirectory + "/" + Launcher.cancelFileName
+            _ = FileManager.default.createFile(atPath: file, contents: Data())
+            let deadline = Date().addingTimeInterval(wait)
+            while Date() < deadline, isRunning(study) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            stopped = !isRunning(study)
+            try? FileManager.default.removeItem(atPath: file)
+        }
+        let live = try journal.liveJobs()
+        guard !live.isEmpty else { return (stopped, 0) }
+        if study?.scheduler == "slurm" {
+            try await SlurmAdapter(options: options.slurm).cancel(live.map(\.schedulerID))
+        } else {
+            for job in live {
+                if let group = job.processGroup { await ProcessGroup(id: group).terminate(grace: options.gracePeriod) }
+            }
+        }
+        try journal.record(
+            live.map { JobStatus(id: $0.schedulerID, state: .cancelled(by: nil), word: "cancelled by melissa cancel") })
+        try journal.recordDecision(kind: "cancel", message: "melissa cancel cancelled \(live.count) live job(s)")
+        return (stopped, live.count)
+    }
+
+    /// Whether the launcher that last wrote the journal still runs: its pid lives (and is no zombie) on this host.
+    public static func isRunning(_ study: JournalStudy) -> Bool {
+        guard let pid = study.launcherPID, study.launcherHost == ProcessInfo.processInfo.hostName,
+            pid != Int(ProcessInfo.processInfo.processIdentifier)
+        else { return false }
+        guard kill(pid_t(pid), 0) == 0 else { return false }
+        #if os(Linux)
+            // A zombie (killed, not yet reaped) is not running.
+            if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            {
+                let state = stat[stat.index(after: close)...].split(separator: " ").first
+                if state == "Z" || state == "X" { return false }
+            }
+        #endif
+        return true
+    }
+}

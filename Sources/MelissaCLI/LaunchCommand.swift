@@ -1,0 +1,127 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Launching
+import Planning
+import StudySpec
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension Melissa {
+    /// `melissa launch`: runs a planned study to its end.
+    struct Launch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Launch a study: submit the server and the simulations, watch them, restart what fails.",
+            discussion: """
+                Given a study file (.yaml), plans it into its study directory first, like `melissa plan`. \
+                Everything is recorded in <study dir>/journal.sqlite: `melissa status DIR` shows it from another \
+                shell, `melissa cancel DIR` stops the study. A study that was launched before is only continued \
+                with --resume (after the launcher was killed: its running jobs are adopted, finished simulations \
+                never run again). SIGINT or SIGTERM stops the launcher and leaves the jobs running. \
+                See docs/launching.md.
+                """
+        )
+
+        @Argument(help: "The study directory (with plan.json), or a study file (.yaml) to plan first.")
+        var study: String
+
+        @Flag(name: .long, help: "Continue a study whose launcher stopped: adopt its live jobs.")
+        var resume = false
+
+        @Option(name: .long, help: "Seconds between two polls of the scheduler.")
+        var poll: Double = 2
+
+        @Option(name: .long, help: "Seconds between two pings of the server (it is dead after twice this).")
+        var heartbeat: Double?
+
+        func run() async throws {
+            let directory = try studyDirectory()
+            var options = LauncherOptions(resume: resume, pollInterval: max(0.05, poll))
+            if let seconds = heartbeat ?? ProcessInfo.processInfo.environment["MELISSA_HEARTBEAT"].flatMap(Double.init)
+            {
+                options.heartbeatInterval = max(0.1, seconds)
+            }
+            let printer = ProgressPrinter()
+            let launcher: Launcher
+            do {
+                launcher = try Launcher(studyDirectory: directory, options: options) { printer.handle($0) }
+            } catch let error as LauncherError {
+                Self.fail(error.description)
+            }
+            let task = Task { try await launcher.run() }
+            let signals = Self.stopOn([SIGINT, SIGTERM]) { task.cancel() }
+            defer { signals.forEach { $0.cancel() } }
+            do {
+                let outcome = try await task.value
+                printer.finish()
+                switch outcome {
+                case .completed(let done, let givenUp):
+                    print(
+                        "✓ study complete: \(done) simulation\(done == 1 ? "" : "s") done"
+                            + (givenUp > 0 ? ", \(givenUp) given up" : ""))
+                case .cancelled:
+                    print("study cancelled: every job was stopped")
+                    throw ExitCode(3)
+                case .detached:
+                    print("launcher stopped; the jobs go on: `melissa launch \(directory) --resume` continues")
+                    throw ExitCode(4)
+                }
+            } catch let error as LauncherError {
+                printer.finish()
+                Self.fail(error.description)
+            } catch let error as ExitCode {
+                throw error
+            } catch {
+                printer.finish()
+                Self.fail(String(describing: error))
+            }
+        }
+
+        /// The study directory: the argument itself, or the one a study file plans into (planned now, unless the
+        /// study was launched before).
+        func studyDirectory() throws -> String {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: study, isDirectory: &isDirectory) else {
+                Self.fail("no such study directory or file: \(study)")
+            }
+            if isDirectory.boolValue { return URL(fileURLWithPath: study).standardizedFileURL.path }
+            let loaded = try StudyFileInput.load(study)
+            let input = PlanInput(
+                loaded: loaded, studyDirectory: nil, scheduler: nil,
+                melissaExecutable: Melissa.Plan.currentExecutable())
+            do {
+                let plan = try Planner.plan(input)
+                let journal = plan.studyDirectory + "/" + Journal.fileName
+                if FileManager.default.fileExists(atPath: journal) {
+                    // Launched before: its plan stays as it is (a resume checks it did not change).
+                    return plan.studyDirectory
+                }
+                let templates = try TemplateSet(overridesIn: plan.templatesDirectory.map { URL(fileURLWithPath: $0) })
+                _ = try PlanWriter(templates: templates).write(plan)
+                print("planned \(plan.studyName) into \(plan.studyDirectory)")
+                return plan.studyDirectory
+            } catch let error as PlanningError {
+                Self.fail("melissa plan: \(error.description)")
+            }
+        }
+
+        static func fail(_ message: String) -> Never {
+            FileHandle.standardError.write(Data("melissa launch: \(message)\n".utf8))
+            Foundation.exit(1)
+        }
+
+        /// Calls `handler` on the first of `signals` (their default action is suspended meanwhile).
+        static func stopOn(_ signals: [Int32], _ handler: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal]
+        {
+            signals.map { number in
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler(handler: handler)
+                source.resume()
+                return source
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Launching
+
+extension Melissa {
+    /// `melissa status`: where a study stands, from its journal (and its server, when it answers).
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show where a study stands: simulations done, running, pending, failed; the latest events.",
+            discussion: """
+                Reads <study dir>/journal.sqlite (safe while the launcher writes it) and, when the server \
+                listens, asks it for its status (buffer population, rates, validation loss).
+                """
+        )
+
+        @Argument(help: "The study directory.")
+        var studyDirectory: String
+
+        @Option(name: .long, help: "How many of the latest events to show.")
+        var events: Int = 10
+
+        func run() async throws {
+            let directory = URL(fileURLWithPath: studyDirectory).standardizedFileURL.path
+            guard FileManager.default.fileExists(atPath: directory + "/" + Journal.fileName) else {
+                FileHandle.standardError.write(
+                    Data("melissa status: \(directory) was never launched (no journal.sqlite)\n".utf8))
+                throw ExitCode(1)
+            }
+            let journal = try Journal(studyDirectory: directory)
+            let summary = try journal.summary(lastEvents: max(0, events))
+            let study = try journal.study()
+            let givenUp = try journal.givenUpSimulations()
+            let spent = try journal.retriesSpent()
+            var server: ServerStatus?
+            if let address = ServerControl.address(inStudyDirectory: directory), summary.server?.isLive == true {
+                server = try? await ServerControl().ping(address, timeout: 2)
+            }
+            print(Self.render(summary, study: study, givenUp: givenUp, spent: spent, server: server))
+        }
+
+        static func render(
+            _ summary: JournalSummary, study: JournalStudy?, givenUp: Set<Int>, spent: [Int: Int], server: ServerStatus?
+        ) -> String {
+            var lines: [String] = []
+            var head = "study \(summary.studyName)"
+            if let study {
+                head += " (\(study.scheduler)), launched \(study.launches) time\(study.launches == 1 ? "" : "s")"
+            }
+            lines.append(head)
+            if let study {
+                let running = StudyCancellation.isRunning(study)
+                var launcher =
+                    "launcher    pid \(study.launcherPID.map(String.init) ?? "?") on \(study.launcherHost ?? "?")"
+                launcher += running ? ", running" : ", not running"
+                if let beat = summary.heartbeat {
+                    launcher += ", last heartbeat \(Int(Date().timeIntervalSince(beat))) s ago"
+                }
+                lines.append(launcher)
+            }
+            lines.append(
+                "simulations \(summary.simulations): \(summary.done) done, \(summary.running) running, "
+                    + "\(summary.pending) pending, \(summary.failed) failed, \(summary.notSubmitted) not submitted"
+                    + (givenUp.isEmpty ? "" : " (\(givenUp.count) given up)"))
+            let retried = spent.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+            if !retried.isEmpty {
+                lines.append(
+                    "attempts    retries spent: "
+                        + retried.prefix(20).map { "sim \($0.key) ×\($0.value)" }.joined(separator: ", ")
+                        + (retried.count > 20 ? ", …" : ""))
+            }
+            lines.append("server      " + (summary.server.map(\.code) ?? "not submitted"))
+            if let server {
+                var progress = LaunchProgress(serverListening: true)
+                progress.server = server
+                let line = progress.line
+                let parts = line.split(separator: "|", maxSplits: 1)
+                lines.append(
+                    "            " + (parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : line)
+                        + ", \(server.batches) batches" + (server.receptionOver ? ", reception over" : ""))
+            }
+            if !summary.lastEvents.isEmpty {
+                lines.append("latest events:")
+                let formatter = DateFormatter()
+                formatter.dateFormat = "HH:mm:ss"
+                for event in summary.lastEvents {
+                    lines.append("  \(formatter.string(from: event.at))  \(event.kind.rawValue)  \(event.message)")
+                }
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
