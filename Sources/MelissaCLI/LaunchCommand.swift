@@ -52,7 +52,9 @@ extension Melissa {
             }
             let task = Task { try await launcher.run() }
             let signals = Self.stopOn([SIGINT, SIGTERM]) { task.cancel() }
-            defer { signals.forEach { $0.cancel() } }
+            defer {
+                for source in signals { source.cancel() }
+            }
             do {
                 let outcome = try await task.value
                 printer.finish()
@@ -100,7 +102,7 @@ extension Melissa {
                 }
                 let templates = try TemplateSet(overridesIn: plan.templatesDirectory.map { URL(fileURLWithPath: $0) })
                 _ = try PlanWriter(templates: templates).write(plan)
-                print("planned \(plan.studyName) into \(plan.studyDirectory)")
+                FileHandle.standardOutput.write(Data("planned \(plan.studyName) into \(plan.studyDirectory)\n".utf8))
                 return plan.studyDirectory
             } catch let error as PlanningError {
                 Self.fail("melissa plan: \(error.description)")

@@ -118,13 +118,12 @@ enum StandIn {
             simulationID: id, attempt: attempt, ranks: 1, timeSteps: steps, fields: fields)
         try stream(
             plan: plan, address: address, identity: identity, fails: fails, hangs: hangs, delay: delay)
-        let line = "\(id) \(attempt)\n"
-        if let handle = FileHandle(forWritingAtPath: directory + "/standin-runs") {
-            handle.seekToEndOfFile()
-            handle.write(Data(line.utf8))
-            try? handle.close()
-        } else {
-            try line.write(toFile: directory + "/standin-runs", atomically: false, encoding: .utf8)
+        // One write to a file opened for appending: concurrent simulations never lose each other's lines.
+        let line = Array("\(id) \(attempt)\n".utf8)
+        let descriptor = open(directory + "/standin-runs", O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        if descriptor >= 0 {
+            _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            close(descriptor)
         }
         exit(0)
     }
