@@ -160,4 +160,42 @@ import WireProtocol
         #expect(json?["reception_over"] as? Bool == false)
         #expect((json?["rejected"] as? [String: Int])?["token"] == 0)
     }
+
+    @Test func giveUpEndsReceptionAndIsAnsweredWithStatus() async throws {
+        let server = try IngestServer(configuration: configuration(simulations: 0..<2), sinks: [CollectingSink()])
+        let address = try server.start()
+        defer { server.stop() }
+        let context = try ZMQContext()
+        func send(_ message: [UInt8]) async throws -> StatusMessage {
+            let reply = try await onThread { () -> [UInt8] in
+                let dealer = try Socket(context: context, type: .dealer)
+                defer { dealer.close() }
+                try dealer.setOption(.linger, 0)
+                try dealer.setOption(.receiveTimeout, 30_000)
+                try dealer.connect(address.control)
+                try dealer.send(message)
+                return try dealer.receiveFrames()?.frames.last ?? []
+            }
+            return try StatusMessage.decode(reply)
+        }
+        #expect(try GiveUpMessage.decode(GiveUpMessage(simulationID: 1).encoded()) == GiveUpMessage(simulationID: 1))
+        #expect(GiveUpMessage(simulationID: 1).encoded().count == WireFormat.giveUpSize)
+        let first = try await send(GiveUpMessage(simulationID: 0).encoded())
+        #expect(first.sequence == 0)
+        #expect(!server.isReceptionOver)
+        _ = try await send(GiveUpMessage(simulationID: 1).encoded())
+        #expect(server.isReceptionOver)
+        let status = try await send(PingMessage(sequence: 5).encoded())
+        let json = try JSONSerialization.jsonObject(with: Data(status.json)) as? [String: Any]
+        #expect(json?["reception_over"] as? Bool == true)
+        // A give_up of the wrong length is rejected and counted, like any malformed control message.
+        _ = try await onThread {
+            let dealer = try Socket(context: context, type: .dealer)
+            defer { dealer.close() }
+            try dealer.setOption(.linger, 0)
+            try dealer.connect(address.control)
+            try dealer.send(GiveUpMessage(simulationID: 1).encoded() + [0])
+        }
+        #expect(await server.wait(timeout: .seconds(30)) { $0.statistics.rejected(.oversized) == 1 })
+    }
 }

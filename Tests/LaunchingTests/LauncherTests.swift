@@ -2,6 +2,10 @@ import Foundation
 import Launching
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The launch loop on the local scheduler: real processes (the stand-in server and simulations), real ZeroMQ on
 /// 127.0.0.1, the journal.
 @Suite("Launcher", .serialized)
@@ -106,6 +110,28 @@ struct LauncherTests {
         for simulation in 0..<4 {
             #expect(try second.journal.jobs(simulationID: simulation).count { $0.state == .completed } == 1)
         }
+    }
+
+    @Test("a killed server is restarted from its checkpoint and the simulations in flight are resubmitted")
+    func serverRestarted() async throws {
+        let directory = try Support.study(count: 4, arguments: "--step-delay 0.25", concurrency: 2)
+        defer { Support.killLeftovers(directory) }
+        let launcher = try Launcher(studyDirectory: directory, options: Support.options())
+        let task = Task { try await launcher.run() }
+        let progressed = try await LaunchingTestSupport.wait(timeout: 40) {
+            try launcher.journal.completedSimulations().count >= 1
+        }
+        #expect(progressed)
+        let server = try #require(try launcher.journal.jobs(simulationID: nil).first?.processGroup)
+        ProcessGroup(id: server).signal(SIGKILL)
+        let outcome = try await Support.bounded(60) { try await task.value }
+        #expect(outcome == .completed(done: 4, givenUp: 0))
+        let servers = try launcher.journal.jobs(simulationID: nil)
+        #expect(servers.count == 2)
+        #expect(servers.last?.state == .completed)
+        #expect(try launcher.journal.events(limit: 200).contains { $0.message.hasPrefix("server-dead:") })
+        // The resubmitted simulations did not spend their retry budget.
+        #expect(try launcher.journal.retriesSpent().isEmpty)
     }
 
     @Test("a cancel request stops every job and is recorded")
