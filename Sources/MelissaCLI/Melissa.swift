@@ -11,6 +11,6 @@ struct Melissa: ParsableCommand {
             the training buffer and the training topology. Start with `melissa validate study.yaml`, \
             then `melissa plan study.yaml`. See docs/study-reference.md for every key.
             """,
-        subcommands: [Validate.self, Plan.self, Predict.self]
+        subcommands: [Validate.self, Plan.self, Serve.self, Predict.self]
     )
 }
