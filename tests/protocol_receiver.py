@@ -33,7 +33,8 @@ Options:
   --status-file FILE    rewritten (atomically) with {"samples": {sim: count}} after each sample
   --hostile MODE        answer every registration with a hostile message and serve nothing:
                         truncated | zero-ranks | endpoint-overflow | bad-magic | bad-kind |
-                        trailing | nul-endpoint | huge-ranks | garbage | silent | other-version
+                        trailing | nul-endpoint | huge-ranks | garbage | silent | other-version |
+                        stall (a valid accept, then the data sockets are never read)
   --quiet               no per-event log lines
 """
 
@@ -81,6 +82,8 @@ def accept(session, endpoints):
 
 def hostile_answer(mode, endpoints):
     good = accept(1234, endpoints)
+    if mode == "stall":
+        return good
     if mode == "truncated":
         return good[:-3]
     if mode == "zero-ranks":
@@ -129,7 +132,8 @@ class Receiver:
         for _ in range(args.data_endpoints):
             s = self.ctx.socket(zmq.PULL)
             s.setsockopt(zmq.LINGER, 0)
-            s.setsockopt(zmq.RCVHWM, 0)
+            # unbounded, except when stalling: then the client must feel the back-pressure
+            s.setsockopt(zmq.RCVHWM, 1 if args.hostile == "stall" else 0)
             p = s.bind_to_random_port("tcp://127.0.0.1")
             self.data.append(s)
             self.endpoints.append(f"tcp://127.0.0.1:{p}")
@@ -353,6 +357,8 @@ class Receiver:
                 array.astype("<f8").tofile(os.path.join(self.args.record, f"sim-{sim}-{name}.f64"))
 
     def done(self):
+        if self.args.hostile == "stall":
+            return False  # until SIGTERM or --timeout
         if self.args.hostile:
             return getattr(self, "hostile_answered", False)
         n = self.args.simulations
@@ -363,8 +369,9 @@ class Receiver:
         self.log(f"listening: registration {self.registration_endpoint}, data {self.endpoints}")
         poller = zmq.Poller()
         poller.register(self.registration, zmq.POLLIN)
-        for s in self.data:
-            poller.register(s, zmq.POLLIN)
+        if not self.args.hostile:
+            for s in self.data:
+                poller.register(s, zmq.POLLIN)
         deadline = time.monotonic() + self.args.timeout
         index = {s: i for i, s in enumerate(self.data)}
         while not stop_requested and not self.done():

@@ -43,7 +43,7 @@ enum {
 
 /* Upper bounds on what the server may send us (hostile input). */
 #define MAX_ANSWER_BYTES (1u << 20)
-#define MAX_ENDPOINTS 65536u
+#define MAX_ENDPOINTS 4096u
 #define MAX_ENDPOINT_BYTES 1024u
 
 typedef struct {
@@ -75,7 +75,8 @@ typedef struct {
     uint32_t nendpoints;
     int send_timeout_ms;
     int linger_ms;
-    int hwm;
+    int hwm;               /* messages queued per data endpoint before a send blocks */
+    uint64_t buffer_bytes; /* MELISSA_SEND_BUFFER_MIB, to derive hwm */
     int refuse_reason;
 } state_t;
 
@@ -165,6 +166,13 @@ static void put_preamble(unsigned char *p, uint16_t kind)
 }
 
 /* ------------------------------------------------------------------- time */
+
+/* Seconds to milliseconds for a ZeroMQ option, clamped to what an int holds (~24 days). */
+static int to_ms(double seconds)
+{
+    double ms = seconds * 1000;
+    return ms >= (double)INT_MAX ? INT_MAX : (int)ms;
+}
 
 static double now_seconds(void)
 {
@@ -636,7 +644,7 @@ static int register_rank0(outcome_t *out, unsigned char **body)
 
     /* DEALER in the REQ envelope: an empty delimiter frame, then the message. */
     socket = zmq_socket(g.zctx, ZMQ_DEALER);
-    int zero = 0, send_ms = (int)(timeout * 1000);
+    int zero = 0, send_ms = to_ms(timeout);
     if (socket == NULL || zmq_setsockopt(socket, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(socket, ZMQ_SNDTIMEO, &send_ms, sizeof send_ms) != 0) {
         status = fail(MELISSA_ERR_ZMQ, "registration socket: %s", zmq_strerror(zmq_errno()));
@@ -776,6 +784,16 @@ static int open_data_sockets(char **endpoints, uint32_t count)
     g.push = calloc(count, sizeof *g.push);
     if (g.push == NULL) return fail(MELISSA_ERR_MEMORY, "out of memory");
     g.nendpoints = count;
+    if (g.hwm == 0) {
+        /* Queue at most about MELISSA_SEND_BUFFER_MIB of this rank's largest chunk over all
+           endpoints, between 4 and 1000 messages per endpoint (the default of ZeroMQ). */
+        uint64_t largest = 1;
+        for (size_t i = 0; i < g.nfields; i++) {
+            if (g.fields[i].local_size * 8 > largest) largest = g.fields[i].local_size * 8;
+        }
+        uint64_t per_endpoint = g.buffer_bytes / largest / count;
+        g.hwm = per_endpoint < 4 ? 4 : per_endpoint > 1000 ? 1000 : (int)per_endpoint;
+    }
     for (uint32_t i = 0; i < count; i++) {
         void *s = zmq_socket(g.zctx, ZMQ_PUSH);
         if (s == NULL) return fail(MELISSA_ERR_ZMQ, "data socket: %s", zmq_strerror(zmq_errno()));
@@ -797,15 +815,17 @@ static int do_register(void)
 {
     g.registered = 1;
     double send_timeout = 300, linger = 300;
-    uint32_t hwm = 1000;
+    uint32_t hwm = 0, buffer_mib = 256;
     int status = 0;
-    /* Every rank reads its own timeouts (they only bound local waits). */
+    /* Every rank reads its own timeouts and queue bounds (they only bound local waits). */
     if ((status = env_seconds("MELISSA_SEND_TIMEOUT", 300, &send_timeout)) == 0 &&
         (status = env_seconds("MELISSA_LINGER", 300, &linger)) == 0 &&
-        (status = env_u32("MELISSA_SEND_HWM", 0, 1000, &hwm)) == 0) {
-        g.send_timeout_ms = (int)(send_timeout * 1000);
-        g.linger_ms = (int)(linger * 1000);
-        g.hwm = hwm > INT_MAX ? INT_MAX : (int)hwm;
+        (status = env_u32("MELISSA_SEND_HWM", 0, 0, &hwm)) == 0 &&
+        (status = env_u32("MELISSA_SEND_BUFFER_MIB", 0, 256, &buffer_mib)) == 0) {
+        g.send_timeout_ms = to_ms(send_timeout);
+        g.linger_ms = to_ms(linger);
+        g.hwm = hwm > INT_MAX ? INT_MAX : (int)hwm; /* 0: derived from the buffer when the endpoints are known */
+        g.buffer_bytes = (uint64_t)(buffer_mib ? buffer_mib : 1) << 20;
     }
     /* Even a local failure must take part in the broadcast below. */
     int local_status = status;
@@ -814,6 +834,8 @@ static int do_register(void)
 
     g.zctx = zmq_ctx_new();
     if (g.zctx == NULL && local_status == 0) local_status = fail(MELISSA_ERR_ZMQ, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
+    /* one PUSH per training rank, plus the registration socket (ZeroMQ's default is 1023) */
+    if (g.zctx != NULL) zmq_ctx_set(g.zctx, ZMQ_MAX_SOCKETS, (int)MAX_ENDPOINTS + 8);
 
     outcome_t outcome;
     memset(&outcome, 0, sizeof outcome);
@@ -984,7 +1006,12 @@ int melissa_finalize(void)
         put64(finish + 16, g.session);
         put32(finish + 24, (uint32_t)g.rank);
         put32(finish + 28, g.step);
+        /* One MELISSA_SEND_TIMEOUT for all the finish messages together, not one per endpoint. */
+        double deadline = now_seconds() + g.send_timeout_ms / 1000.0;
         for (uint32_t i = 0; i < g.nendpoints; i++) {
+            int left = to_ms(deadline - now_seconds());
+            if (left < 0) left = 0;
+            zmq_setsockopt(g.push[i], ZMQ_SNDTIMEO, &left, sizeof left);
             int s = send_frames(g.push[i], finish, sizeof finish, NULL, 0, 1, "melissa_finalize (finish)");
             if (s != 0 && status == 0) {
                 status = s;
@@ -1002,7 +1029,8 @@ int melissa_finalize(void)
         }
     }
     double took = now_seconds() - start;
-    if (status == 0 && g.nendpoints > 0 && g.linger_ms > 0 && took * 1000 >= g.linger_ms - 50) {
+    /* ZeroMQ does not say whether the linger expired; a wait that lasted the whole linger did. */
+    if (status == 0 && g.nendpoints > 0 && g.linger_ms >= 100 && took * 1000 >= g.linger_ms * 0.98) {
         status = MELISSA_ERR_TIMEOUT;
         snprintf(error, sizeof error, "melissa_finalize: queued data not delivered within %.0f s (MELISSA_LINGER); the rest was dropped", g.linger_ms / 1000.0);
     }

@@ -36,8 +36,12 @@
  *                                (full queues) before failing (default 300)
  *   MELISSA_LINGER               seconds melissa_finalize waits for queued data
  *                                to leave the process (default 300)
+ *   MELISSA_SEND_BUFFER_MIB      about how much data (MiB) a rank queues before a
+ *                                send blocks: the per-endpoint high-water mark is
+ *                                this / (largest chunk × endpoints), 4 to 1000
+ *                                messages (default 256)
  *   MELISSA_SEND_HWM             messages queued per data endpoint before a send
- *                                blocks (default 1000)
+ *                                blocks, instead of the above
  *
  * Registration is lazy: melissa_init only records fields (and computes this
  * rank's offset and the global size with MPI collectives); the first
@@ -167,10 +171,11 @@ int melissa_send(const char *field_name, const double *values);
 int melissa_send_float(const char *field_name, const float *values);
 
 /**
- * Ends the stream: every rank sends `finish` to every data endpoint, then
- * closes its sockets, waiting at most MELISSA_LINGER seconds for queued
- * messages to be delivered (what is still queued then is dropped and the call
- * returns MELISSA_ERR_TIMEOUT), frees the duplicated communicator (collective:
+ * Ends the stream: every rank sends `finish` to every data endpoint (within
+ * MELISSA_SEND_TIMEOUT seconds for all of them), then closes its sockets,
+ * waiting at most MELISSA_LINGER seconds for queued messages to be delivered
+ * (what is still queued then is dropped and the call returns
+ * MELISSA_ERR_TIMEOUT): it returns within MELISSA_SEND_TIMEOUT + MELISSA_LINGER, frees the duplicated communicator (collective:
  * every rank calls it) and all library state; melissa_init may then start a new
  * session. Call before MPI_Finalize. A no-op returning MELISSA_OK when nothing
  * was initialised. Finish is sent only after a successful registration.

@@ -3,6 +3,9 @@
  *   c_api_misuse misuse        argument and call-order errors, no server needed
  *   c_api_misuse expect CODE   init "x" (4 values), one send; the send must return CODE
  *                              (e.g. 4 timeout, 5 refused, 6 protocol); prints the error
+ *   c_api_misuse stall N       init "x" (N values) and send until a send fails: it must be
+ *                              MELISSA_ERR_TIMEOUT (a server that reads nothing), and
+ *                              melissa_finalize must return within MELISSA_SEND_TIMEOUT + MELISSA_LINGER + 3 s
  * Exit status 0 when every check holds.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -59,8 +62,28 @@ int main(int argc, char **argv)
         expect(melissa_init("x", 4, MPI_COMM_WORLD), MELISSA_OK, "init x");
         expect(melissa_send("x", values), want, "first send");
         expect(melissa_finalize(), MELISSA_OK, "finalize");
+    } else if (argc >= 3 && strcmp(argv[1], "stall") == 0) {
+        size_t n = (size_t)atol(argv[2]);
+        double *big = calloc(n, sizeof *big);
+        expect(melissa_init("x", n, MPI_COMM_WORLD), MELISSA_OK, "init x");
+        int status = MELISSA_OK, steps = 0;
+        while (status == MELISSA_OK && steps < 100000) {
+            status = melissa_send("x", big);
+            steps++;
+        }
+        printf("     a send failed after %d steps\n", steps);
+        expect(status, MELISSA_ERR_TIMEOUT, "send to a server that reads nothing");
+        double start = MPI_Wtime();
+        int final = melissa_finalize();
+        double took = MPI_Wtime() - start;
+        const char *linger = getenv("MELISSA_LINGER");
+        const char *send_timeout = getenv("MELISSA_SEND_TIMEOUT");
+        double bound = (linger ? atof(linger) : 300) + (send_timeout ? atof(send_timeout) : 300) + 3;
+        printf("     melissa_finalize: %s after %.1f s: %s\n", melissa_status_name(final), took, melissa_last_error());
+        expect(took < bound ? MELISSA_OK : MELISSA_ERR_TIMEOUT, MELISSA_OK, "finalize is bounded by MELISSA_SEND_TIMEOUT + MELISSA_LINGER");
+        free(big);
     } else {
-        fprintf(stderr, "usage: c_api_misuse misuse | expect CODE\n");
+        fprintf(stderr, "usage: c_api_misuse misuse | expect CODE | stall N\n");
         failures++;
     }
     MPI_Finalize();
