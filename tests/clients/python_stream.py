@@ -4,7 +4,8 @@
 Same pattern as fortran_stream.f90: rank r holds 5 + r values of two fields; value k
 of the global field at step t is k + 1000 t for "pressure" (float64) and
 k + 1000 t + 0.5 for "density" (float32). Steps from MELISSA_TIME_STEPS. Runs alone
-or under mpirun (the rank comes from Open MPI's environment: no mpi4py needed).
+or under mpirun (the rank comes from Open MPI's environment). mpi4py is hidden, so the
+binding takes its path without it (melissa_init_world); python_mpi4py.py tests the other.
 Also checks the binding's own argument errors. Exit status 0 on success.
 """
 import os
@@ -12,6 +13,7 @@ import sys
 
 import numpy as np
 
+sys.modules["mpi4py"] = None  # even where mpi4py is installed: test melissa_init_world
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
 import melissa_client as melissa  # noqa: E402
 
