@@ -35,6 +35,8 @@ Options:
                         truncated | zero-ranks | endpoint-overflow | bad-magic | bad-kind |
                         trailing | nul-endpoint | huge-ranks | garbage | silent | other-version |
                         stall (a valid accept, then the data sockets are never read)
+  --curve               require CURVE encryption (a fresh server key pair, its public key
+                        in server.address as "curve_server_key")
   --quiet               no per-event log lines
 """
 
@@ -123,8 +125,13 @@ class Receiver:
                 name, size = item.rsplit(":", 1)
                 self.expected_fields.append((name, int(size)))
         self.ctx = zmq.Context()
+        self.curve_public = None
+        if args.curve:
+            # docs/protocol.md, Security: the server's public key goes into server.address
+            self.curve_public, self.curve_secret = zmq.curve_keypair()
         self.registration = self.ctx.socket(zmq.ROUTER)
         self.registration.setsockopt(zmq.LINGER, 0)
+        self.secure(self.registration)
         port = self.registration.bind_to_random_port("tcp://127.0.0.1")
         self.registration_endpoint = f"tcp://127.0.0.1:{port}"
         self.data = []
@@ -132,6 +139,7 @@ class Receiver:
         for _ in range(args.data_endpoints):
             s = self.ctx.socket(zmq.PULL)
             s.setsockopt(zmq.LINGER, 0)
+            self.secure(s)
             # unbounded, except when stalling: then the client must feel the back-pressure
             s.setsockopt(zmq.RCVHWM, 1 if args.hostile == "stall" else 0)
             p = s.bind_to_random_port("tcp://127.0.0.1")
@@ -150,6 +158,11 @@ class Receiver:
         self.routing_errors = 0
         self.sample_count = 0
 
+    def secure(self, socket):
+        if self.curve_public is not None:
+            socket.curve_server = True
+            socket.curve_secretkey = self.curve_secret
+
     def log(self, message):
         if not self.args.quiet:
             print(f"receiver: {message}", flush=True)
@@ -167,6 +180,8 @@ class Receiver:
             "control": "tcp://127.0.0.1:1",
             "data": self.endpoints,
         }
+        if self.curve_public is not None:
+            doc["curve_server_key"] = self.curve_public.decode()
         path = os.path.join(self.study_dir, "server.address")
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
@@ -419,6 +434,7 @@ def main():
     parser.add_argument("--report")
     parser.add_argument("--hostile")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--curve", action="store_true")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)

@@ -78,6 +78,10 @@ typedef struct {
     int hwm;               /* messages queued per data endpoint before a send blocks */
     uint64_t buffer_bytes; /* MELISSA_SEND_BUFFER_MIB, to derive hwm */
     int refuse_reason;
+    int curve;                   /* the server requires CURVE (curve_server_key in its address file) */
+    char curve_server_key[41];   /* Z85 */
+    char curve_public_key[41];   /* this process's ephemeral key pair */
+    char curve_secret_key[41];
 } state_t;
 
 static state_t g;
@@ -387,7 +391,7 @@ static void reset_state(void)
 {
     for (size_t i = 0; i < g.nfields; i++) free(g.fields[i].name);
     free(g.push);
-    memset(&g, 0, sizeof g);
+    memset(&g, 0, sizeof g); /* also wipes the ephemeral CURVE secret key */
     g.comm = MPI_COMM_NULL;
     g.user_comm = MPI_COMM_NULL;
 }
@@ -567,8 +571,21 @@ static void free_endpoints(char **list, uint32_t count)
     free(list);
 }
 
-/* Waits (bounded) for the address file and returns its registration endpoint. */
-static int wait_for_registration_endpoint(const char *path, double timeout, char **endpoint)
+static int is_z85_key(const char *key)
+{
+    static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+    if (strlen(key) != 40) return 0;
+    for (const char *c = key; *c; c++) {
+        if (strchr(alphabet, *c) == NULL) return 0;
+    }
+    return 1;
+}
+
+/*
+ * Waits (bounded) for the address file and returns its registration endpoint, and its
+ * "curve_server_key" (40 Z85 characters) into server_key when there is one ("" otherwise).
+ */
+static int wait_for_registration_endpoint(const char *path, double timeout, char **endpoint, char server_key[41])
 {
     double deadline = now_seconds() + timeout;
     const char *why = "it does not exist";
@@ -578,8 +595,23 @@ static int wait_for_registration_endpoint(const char *path, double timeout, char
         char *text = read_small_file(path, 1 << 20, &n);
         if (text != NULL) {
             *endpoint = json_string(text, "registration");
+            char *key = json_string(text, "curve_server_key");
             free(text);
-            if (*endpoint != NULL && **endpoint != '\0') return 0;
+            if (*endpoint != NULL && **endpoint != '\0') {
+                server_key[0] = '\0';
+                if (key != NULL) {
+                    int ok = is_z85_key(key);
+                    if (ok) memcpy(server_key, key, 41);
+                    free(key);
+                    if (!ok) {
+                        free(*endpoint);
+                        *endpoint = NULL;
+                        return fail(MELISSA_ERR_ENVIRONMENT, "the address file %s: \"curve_server_key\" is not 40 Z85 characters", path);
+                    }
+                }
+                return 0;
+            }
+            free(key);
             free(*endpoint);
             *endpoint = NULL;
             why = "it has no \"registration\" endpoint";
@@ -594,6 +626,30 @@ static int wait_for_registration_endpoint(const char *path, double timeout, char
                 "no server after %.0f s: the address file %s is not usable (%s); is the server running? "
                 "(MELISSA_CONNECT_TIMEOUT sets the wait)",
                 timeout, path, why);
+}
+
+/* An ephemeral CURVE key pair for this process (the server requires encryption). */
+static int make_curve_keys(void)
+{
+    if (!zmq_has("curve")) {
+        return fail(MELISSA_ERR_ZMQ, "the server requires CURVE encryption (curve_server_key) but this libzmq has no CURVE support");
+    }
+    if (zmq_curve_keypair(g.curve_public_key, g.curve_secret_key) != 0) {
+        return fail(MELISSA_ERR_ZMQ, "zmq_curve_keypair: %s", zmq_strerror(zmq_errno()));
+    }
+    return 0;
+}
+
+/* Makes a client socket a CURVE client of the server, when the server requires it. */
+static int apply_curve(void *socket)
+{
+    if (!g.curve) return 0;
+    if (zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, g.curve_server_key, 41) != 0 ||
+        zmq_setsockopt(socket, ZMQ_CURVE_PUBLICKEY, g.curve_public_key, 41) != 0 ||
+        zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, g.curve_secret_key, 41) != 0) {
+        return fail(MELISSA_ERR_ZMQ, "CURVE socket options: %s", zmq_strerror(zmq_errno()));
+    }
+    return 0;
 }
 
 /* Rank 0: register; on success the accept message is malloc'ed into *body. */
@@ -617,7 +673,9 @@ static int register_rank0(outcome_t *out, unsigned char **body)
     if ((status = env_path("MELISSA_TOKEN_FILE", "token", &token_file)) != 0) goto done;
     if ((status = env_path("MELISSA_SERVER_ADDRESS_FILE", "server.address", &address_file)) != 0) goto done;
     if ((status = read_token(token_file, token)) != 0) goto done;
-    if ((status = wait_for_registration_endpoint(address_file, timeout, &endpoint)) != 0) goto done;
+    if ((status = wait_for_registration_endpoint(address_file, timeout, &endpoint, g.curve_server_key)) != 0) goto done;
+    g.curve = g.curve_server_key[0] != '\0';
+    if (g.curve && (status = make_curve_keys()) != 0) goto done;
 
     /* register message */
     size_t len = 90;
@@ -650,6 +708,7 @@ static int register_rank0(outcome_t *out, unsigned char **body)
         status = fail(MELISSA_ERR_ZMQ, "registration socket: %s", zmq_strerror(zmq_errno()));
         goto done;
     }
+    if ((status = apply_curve(socket)) != 0) goto done;
     if (zmq_connect(socket, endpoint) != 0) {
         status = fail(MELISSA_ERR_ZMQ, "cannot connect to the registration endpoint \"%s\": %s", endpoint, zmq_strerror(zmq_errno()));
         goto done;
@@ -803,6 +862,8 @@ static int open_data_sockets(char **endpoints, uint32_t count)
             zmq_setsockopt(s, ZMQ_SNDHWM, &g.hwm, sizeof g.hwm) != 0) {
             return fail(MELISSA_ERR_ZMQ, "data socket options: %s", zmq_strerror(zmq_errno()));
         }
+        int status = apply_curve(s);
+        if (status != 0) return status;
         if (zmq_connect(s, endpoints[i]) != 0) {
             return fail(MELISSA_ERR_ZMQ, "cannot connect to data endpoint %" PRIu32 " \"%s\": %s", i, endpoints[i], zmq_strerror(zmq_errno()));
         }
@@ -851,8 +912,9 @@ static int do_register(void)
             outcome.body_length = body ? (uint32_t)strlen(last_error) : 0;
         }
     }
-    uint32_t header[6] = {(uint32_t)outcome.status, outcome.refuse_reason, outcome.sim_id, outcome.attempt, outcome.time_steps, outcome.body_length};
-    if (MPI_Bcast(header, 6, MPI_UINT32_T, 0, g.comm) != MPI_SUCCESS) {
+    uint32_t header[7] = {(uint32_t)outcome.status, outcome.refuse_reason, outcome.sim_id, outcome.attempt, outcome.time_steps,
+                          outcome.body_length, (uint32_t)g.curve};
+    if (MPI_Bcast(header, 7, MPI_UINT32_T, 0, g.comm) != MPI_SUCCESS) {
         free(body);
         return g.failed = fail(MELISSA_ERR_MPI, "registration: MPI_Bcast failed");
     }
@@ -862,6 +924,19 @@ static int do_register(void)
     outcome.attempt = header[3];
     outcome.time_steps = header[4];
     outcome.body_length = header[5];
+    if (header[6] != 0 && header[0] == 0) {
+        /* The server key goes to every rank; each rank makes its own key pair. */
+        if (MPI_Bcast(g.curve_server_key, 41, MPI_CHAR, 0, g.comm) != MPI_SUCCESS) {
+            free(body);
+            return g.failed = fail(MELISSA_ERR_MPI, "registration: MPI_Bcast of the server key failed");
+        }
+        g.curve_server_key[40] = '\0';
+        if (g.rank != 0) {
+            g.curve = 1;
+            if (local_status == 0) local_status = make_curve_keys();
+            if (local_status != 0) memcpy(local_error, last_error, sizeof last_error);
+        }
+    }
     if (g.rank != 0 && outcome.body_length > 0) {
         body = malloc(outcome.body_length + 1);
         /* A failed malloc cannot skip the collective: receive into a scratch byte stream instead. */

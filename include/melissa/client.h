@@ -67,6 +67,9 @@
  * caller owns its buffer again as soon as melissa_send returns; the network
  * I/O happens on ZeroMQ's background thread.
  *
+ * Encryption: when the address file has "curve_server_key", every socket is a
+ * CURVE client of that key with an ephemeral key pair per process.
+ *
  * Threads: call the library from one thread (the one that calls MPI), like
  * MPI_THREAD_FUNNELED. Not reentrant.
  */
