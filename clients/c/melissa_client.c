@@ -888,15 +888,14 @@ static int do_register(void)
         g.hwm = hwm > INT_MAX ? INT_MAX : (int)hwm; /* 0: derived from the buffer when the endpoints are known */
         g.buffer_bytes = (uint64_t)(buffer_mib ? buffer_mib : 1) << 20;
     }
-    /* Even a local failure must take part in the broadcast below. */
+    /* Even a local failure must take part in the broadcasts below. */
     int local_status = status;
-    char local_error[sizeof last_error];
-    memcpy(local_error, last_error, sizeof last_error);
-
     g.zctx = zmq_ctx_new();
     if (g.zctx == NULL && local_status == 0) local_status = fail(MELISSA_ERR_ZMQ, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
     /* one PUSH per training rank, plus the registration socket (ZeroMQ's default is 1023) */
     if (g.zctx != NULL) zmq_ctx_set(g.zctx, ZMQ_MAX_SOCKETS, (int)MAX_ENDPOINTS + 8);
+    char local_error[sizeof last_error];
+    memcpy(local_error, last_error, sizeof last_error);
 
     outcome_t outcome;
     memset(&outcome, 0, sizeof outcome);
@@ -933,8 +932,7 @@ static int do_register(void)
         g.curve_server_key[40] = '\0';
         if (g.rank != 0) {
             g.curve = 1;
-            if (local_status == 0) local_status = make_curve_keys();
-            if (local_status != 0) memcpy(local_error, last_error, sizeof last_error);
+            if (local_status == 0 && (local_status = make_curve_keys()) != 0) memcpy(local_error, last_error, sizeof last_error);
         }
     }
     if (g.rank != 0 && outcome.body_length > 0) {
