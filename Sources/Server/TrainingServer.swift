@@ -112,7 +112,11 @@ public final class TrainingServer: Sendable {
         ingest.restore(received: received)
         let address = try ingest.start()
         log("listening: registration \(address.registration), data \(address.data.joined(separator: " "))")
-        defer { ingest.stop() }
+        defer {
+            ingest.stop()
+            // Not listening any more: nobody should find this server's address.
+            try? FileManager.default.removeItem(at: studyDirectory.appendingPathComponent("server.address"))
+        }
 
         // Reception over: the buffer drains. A stop request: the trainer's wait ends without reading.
         let monitor = Thread { [self] in
