@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "Launching", targets: ["Launching"]),
         .library(name: "Buffers", targets: ["Buffers"]),
         .library(name: "Reporting", targets: ["Reporting"]),
+        .library(name: "Server", targets: ["Server"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Distributed", targets: ["Distributed"]),
         .executable(name: "melissa-train-check", targets: ["MelissaTrainCheck"]),
@@ -73,6 +74,10 @@ let package = Package(
         ),
         .target(name: "MelissaClient", dependencies: ["Transport", "WireProtocol"]),
         .target(
+            name: "Server",
+            dependencies: ["Ingest", "Buffers", "Training", "Planning", "StudySpec", "Reporting", "WireProtocol"]
+        ),
+        .target(
             name: "Planning",
             dependencies: [
                 "StudySpec",
@@ -103,6 +108,7 @@ let package = Package(
                 "Planning",
                 "Launching",
                 "Training",
+                "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -139,6 +145,13 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "StudySpec"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "Ingest", "MelissaClient", "Planning", "Sampling", "StudySpec", "Training", "Transport",
+                "WireProtocol",
+            ]
+        ),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "MelissaClient", "Transport", "WireProtocol"]),
     ],

@@ -21,6 +21,7 @@ where Store.Sample: Sendable {
     private var store: Store
     private let watermark: Int
     private var receptionOver = false
+    private var interrupted = false
     private var puts = 0
     private var gets = 0
     private var evictions = 0
@@ -117,6 +118,7 @@ where Store.Sample: Sendable {
     /// Waits until a read may proceed; false when reception is over and nothing is left.
     private func waitReadable() -> Bool {
         while !readable {
+            if interrupted { return false }
             if receptionOver, store.count == 0 { return false }
             waitingReaders += 1
             lock.waitNotEmpty()
@@ -142,6 +144,15 @@ where Store.Sample: Sendable {
     public func finishReception() {
         lock.lock()
         receptionOver = true
+        lock.broadcastAll()
+        lock.unlock()
+    }
+
+    /// Wakes every waiting reader; from now on reads that would wait return nothing instead (the server stops to
+    /// checkpoint). Nothing held is read or removed by it.
+    public func interrupt() {
+        lock.lock()
+        interrupted = true
         lock.broadcastAll()
         lock.unlock()
     }

@@ -20,6 +20,9 @@ public protocol SampleBuffer<Sample>: AnyObject, Sendable {
     func getBatch(_ count: Int, into batch: inout [Sample]) -> Bool
     /// Announces that no more samples will come: waiting readers wake and the buffer drains.
     func finishReception()
+    /// Wakes waiting readers for good: reads that would wait return nothing (a stop to checkpoint); nothing held is
+    /// read or removed by it.
+    func interrupt()
     /// Counters and the seen-count distribution.
     var statistics: BufferStatistics { get }
     /// Everything held, with read counts, for a checkpoint.

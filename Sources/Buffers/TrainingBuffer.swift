@@ -81,6 +81,15 @@ public final class TrainingBuffer<Sample: Sendable>: SampleBuffer, Sendable {
         }
     }
 
+    /// Wakes waiting readers for good (a stop to checkpoint).
+    public func interrupt() {
+        switch backing {
+        case .fifo(let buffer): buffer.interrupt()
+        case .firo(let buffer): buffer.interrupt()
+        case .reservoir(let buffer): buffer.interrupt()
+        }
+    }
+
     /// Counters and the seen-count distribution.
     public var statistics: BufferStatistics {
         switch backing {

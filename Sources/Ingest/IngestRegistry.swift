@@ -141,6 +141,20 @@ final class IngestRegistry: Sendable {
         }
     }
 
+    /// Marks time steps as already received (a restart from a checkpoint); a simulation with every step received
+    /// counts as finished, so reception does not wait for it and it may not register again.
+    func restore(received: [UInt32: Set<UInt32>]) {
+        let timeSteps = Int(configuration.timeSteps)
+        state.withLock { state in
+            for (id, steps) in received {
+                guard var simulation = state.simulations[id] else { continue }
+                simulation.doneSteps.formUnion(steps)
+                if simulation.doneSteps.count >= timeSteps { simulation.finished = true }
+                state.simulations[id] = simulation
+            }
+        }
+    }
+
     /// The launcher gave a simulation up: reception no longer waits for it.
     func giveUp(simulationID: UInt32) {
         state.withLock { state in state.simulations[simulationID]?.givenUp = true }

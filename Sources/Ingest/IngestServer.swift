@@ -136,6 +136,10 @@ public final class IngestServer: Sendable {
     /// The launcher gave a simulation up: reception no longer waits for it, and it may not register again.
     public func giveUp(simulationID: UInt32) { registry.giveUp(simulationID: simulationID) }
 
+    /// Marks time steps as already received before serving (a restart from a checkpoint): their repeats are dropped
+    /// as duplicates, and a simulation with every step received counts as finished.
+    public func restore(received: [UInt32: Set<UInt32>]) { registry.restore(received: received) }
+
     /// Time steps of a simulation already turned into samples.
     public func completedTimeSteps(of simulationID: UInt32) -> Set<UInt32> { registry.doneSteps(of: simulationID) }
 

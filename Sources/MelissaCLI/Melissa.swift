@@ -11,6 +11,6 @@ struct Melissa: AsyncParsableCommand {
             the training buffer and the training topology. Start with `melissa validate study.yaml`, \
             then `melissa plan study.yaml` and `melissa launch <study dir>`. See docs/study-reference.md for every key.
             """,
-        subcommands: [Validate.self, Plan.self, Launch.self, Status.self, Cancel.self, Predict.self]
+        subcommands: [Validate.self, Plan.self, Launch.self, Status.self, Cancel.self, Serve.self, Predict.self]
     )
 }

@@ -202,3 +202,22 @@ func tracedRun(policy: BufferPolicy) {
         #expect(last.trained == 800)
     }
 }
+
+@Test("an interrupt wakes a waiting reader without reading anything", arguments: policies)
+func interruptWakesReaders(policy: BufferPolicy) {
+    let buffer = makeSampleBuffer(policy: policy, capacity: 10, watermark: 5, seed: 2, of: Int.self)
+    for value in 0..<3 { buffer.put(value) }
+    let done = DispatchSemaphore(value: 0)
+    let result = Collected()
+    let reader = Thread {
+        var batch: [Int] = []
+        result.reads = buffer.getBatch(4, into: &batch) ? batch : [-1]
+        done.signal()
+    }
+    reader.start()
+    buffer.interrupt()
+    done.wait()
+    #expect(result.reads == [-1])
+    #expect(buffer.statistics.population == 3)
+    #expect(buffer.statistics.gets == 0)
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Server
+
+extension Melissa {
+    /// `melissa server`: the training server of a planned study.
+    struct Serve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "server",
+            abstract: "Run the training server of a planned study (the plan's server script starts it).",
+            discussion: """
+                Binds its sockets, publishes them in STUDY_DIR/server.address, receives the simulations' time \
+                steps into the training buffer and trains the surrogate. Metrics go to STUDY_DIR/metrics.jsonl, \
+                checkpoints to STUDY_DIR/checkpoint.melissa (every training.checkpoint_every_batches batches and on \
+                SIGTERM, SIGINT or SIGUSR1), and when reception is over and the buffer drained, the model to \
+                STUDY_DIR/model.melissa and plots to STUDY_DIR/report/. Exit status: 0 when done, 143 after a stop \
+                on a signal.
+                """
+        )
+
+        @Argument(help: "The study directory written by `melissa plan`.", completion: .directory)
+        var studyDirectory: String
+
+        @Flag(
+            help:
+                "Resume from the study's checkpoint (after a crash, a walltime or a preemption); MELISSA_RESTART=1 in the environment (a launcher's resubmission) does the same."
+        )
+        var restart = false
+
+        @Option(help: "The address to bind and publish (default: this host's name; 127.0.0.1 for a local study).")
+        var host: String?
+
+        func run() throws {
+            let directory = URL(fileURLWithPath: studyDirectory).standardizedFileURL
+            let server: TrainingServer
+            do {
+                server = try TrainingServer(
+                    studyDirectory: directory,
+                    restart: restart || ProcessInfo.processInfo.environment["MELISSA_RESTART"] == "1",
+                    host: host ?? Self.defaultHost(directory))
+            } catch {
+                FileHandle.standardError.write(Data("melissa server: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            var sources: [DispatchSourceSignal] = []
+            for signalNumber in [SIGTERM, SIGINT, SIGUSR1] {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+                source.setEventHandler { server.requestStop() }
+                source.resume()
+                sources.append(source)
+            }
+            let status = try server.run()
+            withExtendedLifetime(sources) {}
+            if status != 0 { throw ExitCode(status) }
+        }
+
+        /// A local study binds the loopback; elsewhere the host's name, so simulations on other nodes reach it.
+        static func defaultHost(_ directory: URL) -> String {
+            let plan = directory.appendingPathComponent("plan.json")
+            if let text = try? String(contentsOf: plan, encoding: .utf8), text.contains("\"scheduler\":\"local\"") {
+                return "127.0.0.1"
+            }
+            return ProcessInfo.processInfo.hostName
+        }
+    }
+}

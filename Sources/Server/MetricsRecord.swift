@@ -1,0 +1,23 @@
+/// One line of `<study dir>/metrics.jsonl`: the trainer's and the buffer's state after a batch.
+public struct MetricsRecord: Sendable, Codable, Hashable {
+    /// Batches trained so far.
+    public var batch: Int
+    /// Seconds since the server first started (across restarts).
+    public var seconds: Double
+    /// The mean training loss (normalised MSE) over the batches since the previous record.
+    public var trainLoss: Double
+    /// The validation loss (normalised MSE on the held-out simulations), when evaluated at this batch.
+    public var validationLoss: Double?
+    /// The relative L2 error of the predicted fields on the held-out simulations, when evaluated.
+    public var relativeL2: Double?
+    /// Samples trained per second since the previous record.
+    public var samplesPerSecond: Double
+    /// Samples received so far.
+    public var received: Int
+    /// Samples trained on so far, counting repeats (across restarts).
+    public var trained: Int
+    /// Samples held by the buffer.
+    public var population: Int
+    /// The learning rate of the last batch.
+    public var learningRate: Double
+}
