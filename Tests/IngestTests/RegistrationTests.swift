@@ -192,7 +192,7 @@ import WireProtocol
         _ = try await onThread {
             let dealer = try Socket(context: context, type: .dealer)
             defer { dealer.close() }
-            try dealer.setOption(.linger, 0)
+            try dealer.setOption(.linger, 5_000)
             try dealer.connect(address.control)
             try dealer.send(GiveUpMessage(simulationID: 1).encoded() + [0])
         }
