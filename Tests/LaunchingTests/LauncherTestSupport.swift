@@ -22,7 +22,7 @@ enum LauncherTestSupport {
     /// served by `melissa-launch-standin server`; returns the study directory.
     static func study(
         count: Int, arguments: String = "", retries: Int = 2, timeoutSeconds: Int = 60, concurrency: Int = 2,
-        timeSteps: Int = 6
+        timeSteps: Int = 6, slurm: SlurmOptions? = nil
     ) throws -> String {
         let root = try LaunchingTestSupport.temporaryDirectory("melissa-launcher")
         // Locally, jobs start through `mpirun -np N`: a stub that drops those words keeps the tests free of MPI.
@@ -42,8 +42,9 @@ enum LauncherTestSupport {
             ),
             buffer: BufferSpec(policy: .fifo, capacity: 10_000, watermark: 1),
             execution: ExecutionSpec(
-                scheduler: .local, concurrency: Concurrency(min: 1, max: concurrency),
-                local: LocalOptions(mpirun: stub))
+                scheduler: slurm == nil ? .local : .slurm, concurrency: Concurrency(min: 1, max: concurrency),
+                server: Resources(nodes: 1, tasks: 1, cpusPerTask: 1, walltime: Walltime(seconds: 600)),
+                slurm: slurm, local: LocalOptions(mpirun: stub))
         )
         let directory = root.appendingPathComponent("study").path
         let plan = try Planner.plan(
