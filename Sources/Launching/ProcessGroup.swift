@@ -97,36 +97,42 @@ public struct ProcessGroup: Sendable, Hashable {
         return ProcessGroup(id: pid)
     }
 
-    /// Sends `signal` to every process of the group; false when none is left.
+    /// Sends `signal` to every process of the group and, on Linux, of its session (a job script's background
+    /// child under `set -m` runs in a group of its own, in the same session); false when none is left.
     @discardableResult
     public func signal(_ signal: Int32) -> Bool {
-        kill(-id, signal) == 0
+        var reached = kill(-id, signal) == 0
+        #if os(Linux)
+            for member in Self.livingMembers(session: id) where kill(member, signal) == 0 { reached = true }
+        #endif
+        return reached
     }
 
-    /// Whether any process of the group is still alive: `kill(-pgid, 0)` succeeds and, on Linux, some member in
-    /// `/proc` is not a zombie (orphans are reaped by PID 1, sometimes lazily).
+    /// Whether any process of the group (or, on Linux, of its session) is still alive and not a zombie (orphans are
+    /// reaped by PID 1, sometimes lazily).
     public var isAlive: Bool {
-        guard kill(-id, 0) == 0 || errno == EPERM else { return false }
         #if os(Linux)
-            return Self.hasLivingMember(group: id)
+            return !Self.livingMembers(session: id).isEmpty
         #else
-            return true
+            return kill(-id, 0) == 0 || errno == EPERM
         #endif
     }
 
     #if os(Linux)
-        /// Whether `/proc` lists a process of group `group` that is not a zombie.
-        static func hasLivingMember(group: pid_t) -> Bool {
-            guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return true }
+        /// The processes of `/proc` whose process group or session is `session` and that are not zombies.
+        static func livingMembers(session: pid_t) -> [pid_t] {
+            guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+            var members: [pid_t] = []
             for entry in entries where entry.first?.isNumber == true {
                 guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                    let close = stat.lastIndex(of: ")")
+                    let close = stat.lastIndex(of: ")"), let pid = pid_t(entry)
                 else { continue }
-                // After "pid (comm) ": state ppid pgrp ...
+                // After "pid (comm) ": state ppid pgrp session ...
                 let fields = stat[stat.index(after: close)...].split(separator: " ")
-                if fields.count > 2, Int32(fields[2]) == group, fields[0] != "Z", fields[0] != "X" { return true }
+                guard fields.count > 3, fields[0] != "Z", fields[0] != "X" else { continue }
+                if pid_t(fields[2]) == session || pid_t(fields[3]) == session { members.append(pid) }
             }
-            return false
+            return members
         }
     #endif
 

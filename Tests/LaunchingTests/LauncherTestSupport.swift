@@ -99,5 +99,12 @@ extension LauncherTestSupport {
         for job in jobs {
             if let group = job.processGroup { ProcessGroup(id: group).signal(SIGKILL) }
         }
+        // A stand-in server still running (never another process that reused its pid).
+        if let address = ServerControl.address(inStudyDirectory: directory),
+            let command = FileManager.default.contents(atPath: "/proc/\(address.pid)/cmdline"),
+            String(decoding: command, as: UTF8.self).contains("melissa-launch-standin")
+        {
+            kill(pid_t(address.pid), SIGKILL)
+        }
     }
 }
