@@ -12,7 +12,7 @@ import Testing
 struct LaunchCommandTests {
     /// A study file of `count` stand-in simulations of 6 steps, `delay` seconds each, in a new directory, planned
     /// (its server is the stand-in's) into `study/` beside it.
-    static func studyFile(count: Int, delay: Double) throws -> URL {
+    static func studyFile(count: Int, delay: Double, window: Int = 2) throws -> URL {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let stub = root.appendingPathComponent("mpirun-stub")
@@ -31,7 +31,7 @@ struct LaunchCommandTests {
             buffer: {policy: fifo, capacity: 1000, watermark: 1}
             execution:
               scheduler: local
-              concurrency: {min: 1, max: 2}
+              concurrency: {min: 1, max: \(window)}
               local: {mpirun: \(stub.path)}
             """
         let file = root.appendingPathComponent("study.yaml")
@@ -84,7 +84,9 @@ struct LaunchCommandTests {
 
     @Test("status from another shell while it runs; a launcher killed with SIGKILL is resumed without rerunning")
     func killedAndResumed() async throws {
-        let file = try Self.studyFile(count: 4, delay: 0.3)
+        // One simulation at a time (1.8 s each), so that the launcher is killed while some are still to run, however
+        // slow the machine.
+        let file = try Self.studyFile(count: 4, delay: 0.3, window: 1)
         let directory = file.deletingLastPathComponent().appendingPathComponent("study")
         defer { Self.killLeftovers(directory) }
         let fast = ["--poll", "0.1", "--heartbeat", "0.5"]
