@@ -55,6 +55,10 @@ public actor Launcher {
     private var queryFailures = 0
     private var cancelRequested = false
     private var serverDone = false
+    /// The server was (re)started from its checkpoint and its first status has not been compared with the journal.
+    private var reconcilePending = false
+    /// This launch resumes an earlier one.
+    private var resumed = false
 
     /// Opens the study in `studyDirectory` (its `plan.json`) and its journal.
     ///
@@ -164,7 +168,11 @@ public actor Launcher {
                 }
             }
             arraysSubmitted = true
-            serverRestarts = try journal.jobs(simulationID: nil).count - 1
+            resumed = true
+            let servers = try journal.jobs(simulationID: nil).count
+            serverRestarts = servers - 1
+            // A server that is not live any more is started again from its checkpoint, as a new attempt.
+            if serverJob == nil { serverAttempt = servers }
             try journal.recordDecision(
                 kind: "resume",
                 message:
@@ -182,7 +190,9 @@ public actor Launcher {
     // MARK: The loop
 
     private func loop() async throws -> LaunchOutcome {
-        if serverJob == nil { try await submitServer(restart: false) }
+        // On a resume the server restarts from its checkpoint (it starts afresh when there is none), and its first
+        // status tells which completed simulations it lacks.
+        if serverJob == nil { try await submitServer(restart: resumed) }
         while true {
             try Task.checkCancellation()
             if cancelRequested
@@ -229,6 +239,7 @@ public actor Launcher {
     private func submitServer(restart: Bool) async throws {
         try? FileManager.default.removeItem(atPath: plan.serverAddressFile)
         address = nil
+        reconcilePending = restart
         let request = SubmissionRequest.server(of: plan, attempt: serverAttempt, restart: restart)
         let id = try await adapter.submit(request)
         let jobs = try journal.recordSubmission(request, as: id)
@@ -526,6 +537,10 @@ public actor Launcher {
     }
 
     private func react(to status: ServerStatus) async throws {
+        if reconcilePending {
+            reconcilePending = false
+            try reconcile(with: status)
+        }
         let timeout = Double(plan.simulation.timeoutSeconds)
         for (simulation, seconds) in status.silent.sorted(by: { $0.key < $1.key }) where seconds > timeout {
             for (id, job) in tracked
@@ -544,6 +559,25 @@ public actor Launcher {
             event("window \(window): \(change.reason)")
             try await applyWindow()
         }
+    }
+
+    /// After a restart from a checkpoint: a simulation that completed but whose steps the server does not all have
+    /// (they arrived after its last checkpoint) runs again; the server drops the steps it already has.
+    private func reconcile(with status: ServerStatus) throws {
+        let finished = Set(status.finished)
+        let inFlight = Set(tracked.values.filter { !$0.state.isFinished }.compactMap(\.simulationID))
+        let lost = completed.subtracting(finished).subtracting(inFlight).subtracting(givenUp).sorted()
+        guard !lost.isEmpty else { return }
+        for simulation in lost {
+            completed.remove(simulation)
+            if !queue.contains(simulation) { queue.append(simulation) }
+            try journal.recordDecision(
+                kind: "data-lost",
+                message:
+                    "simulation \(simulation) completed, but the restarted server lacks some of its steps: running it again",
+                simulationID: simulation)
+        }
+        event("the restarted server lacks steps of \(lost.count) completed simulation(s): running them again")
     }
 
     private func applyWindow() async throws {
@@ -566,7 +600,9 @@ public actor Launcher {
             throw LauncherError.serverKeepsDying(restarts: serverRestarts, reason: reason)
         }
         guard let serverJob, let job = tracked[serverJob] else { return }
-        if address == nil, serverRestarts == 0, job.state.isFinished {
+        // A first server that ends before it ever listened is a broken set-up, not a crash (an adopted one, on a
+        // resume, may have listened before this launcher started).
+        if address == nil, serverRestarts == 0, job.state.isFinished, !resumed {
             throw LauncherError.serverEnded(state: job.state, logs: plan.logsDirectory)
         }
         serverRestarts += 1

@@ -129,6 +129,37 @@ struct LaunchCommandTests {
         #expect(runs.sorted() == ["0", "1", "2", "3"])
     }
 
+    @Test("a launcher killed once every simulation is done is resumed to the end, rerunning nothing")
+    func killedAfterEverythingRan() async throws {
+        let file = try Self.studyFile(count: 2, delay: 0.05)
+        let directory = file.deletingLastPathComponent().appendingPathComponent("study")
+        defer { Self.killLeftovers(directory) }
+        let fast = ["--poll", "0.1", "--heartbeat", "0.5"]
+        let first = try Self.start(
+            ["launch", directory.path] + fast, log: file.deletingLastPathComponent().appendingPathComponent("first.log")
+        )
+        let journalPath = directory.appendingPathComponent(Journal.fileName).path
+        let allDone = await Self.wait(30) {
+            try FileManager.default.fileExists(atPath: journalPath)
+                && (Journal(studyDirectory: directory.path).completedSimulations().count == 2)
+        }
+        #expect(allDone)
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        // The server dies too (or ends by itself): the resumed launcher restarts it from its checkpoint.
+        Self.killLeftovers(directory)
+
+        let log = file.deletingLastPathComponent().appendingPathComponent("resume.log")
+        let second = try Self.start(["launch", directory.path, "--resume"] + fast, log: log)
+        let exit = await Self.finish(second, within: 45)
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(exit == 0, "\(output)")
+        #expect(output.contains("study complete: 2 simulations done"), "\(output)")
+        let runs = try String(contentsOf: directory.appendingPathComponent("standin-runs"), encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: " ")[0] }
+        #expect(runs.sorted() == ["0", "1"])
+    }
+
     @Test("melissa cancel stops the launcher and every job")
     func cancel() async throws {
         let file = try Self.studyFile(count: 4, delay: 2)

@@ -64,9 +64,13 @@ enum StandIn {
         }
         let finishedFile = directory + "/standin-finished"
         if restart, let text = try? String(contentsOfFile: finishedFile, encoding: .utf8) {
+            // As the real server restores its checkpoint: these simulations' steps were all received.
+            let steps = Set(0..<UInt32(plan.simulation.timeSteps))
+            var received: [UInt32: Set<UInt32>] = [:]
             for word in text.split(whereSeparator: \.isWhitespace) {
-                if let id = UInt32(word) { server.giveUp(simulationID: id) }
+                if let id = UInt32(word) { received[id] = steps }
             }
+            server.restore(received: received)
         }
         try server.start()
         var recorded: [UInt32] = []
