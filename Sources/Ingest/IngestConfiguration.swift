@@ -14,8 +14,12 @@ public struct IngestConfiguration: Sendable {
     public var timeSteps: UInt32
     /// Training ranks: one data endpoint (PULL socket and receiving thread) each.
     public var trainingRanks: Int
-    /// The address to bind (and publish): `127.0.0.1` in tests, the node's address on a cluster.
+    /// The address to bind (and publish): `127.0.0.1` in tests; `*` (every interface) on a cluster, with
+    /// `advertisedHost` published instead.
     public var host: String
+    /// The host name or address simulations connect to, written into `server.address` in place of the bound one;
+    /// nil publishes the bound address.
+    public var advertisedHost: String?
     /// Where to write `server.address` once bound; nil writes nothing.
     public var studyDirectory: URL?
     /// Seconds without data after which a running simulation is reported silent.
@@ -38,6 +42,7 @@ public struct IngestConfiguration: Sendable {
         self.timeSteps = timeSteps
         self.trainingRanks = trainingRanks
         self.host = host
+        self.advertisedHost = nil
         self.studyDirectory = studyDirectory
         self.silenceTimeout = silenceTimeout
         self.receiveHighWaterMark = receiveHighWaterMark

@@ -72,7 +72,7 @@ public final class IngestServer: Sendable {
                 }
                 try secure(socket)
                 try socket.bind(endpoint)
-                dataEndpoints.append(try socket.lastEndpoint)
+                dataEndpoints.append(published(try socket.lastEndpoint))
                 dataSockets.append(socket)
             }
             let registration = try Socket(context: context, type: .router)
@@ -90,7 +90,8 @@ public final class IngestServer: Sendable {
 
             let address = ServerAddress(
                 pid: Int(ProcessInfo.processInfo.processIdentifier), host: ProcessInfo.processInfo.hostName,
-                registration: try registration.lastEndpoint, control: try control.lastEndpoint, data: dataEndpoints,
+                registration: published(try registration.lastEndpoint), control: published(try control.lastEndpoint),
+                data: dataEndpoints,
                 curveServerKey: curve?.publicKey)
             let service = RegistrationService(
                 registration: registration, control: control,
@@ -109,6 +110,14 @@ public final class IngestServer: Sendable {
             if let directory = configuration.studyDirectory { try address.write(toDirectory: directory) }
             return address
         }
+    }
+
+    /// `tcp://<bound host>:<port>` with the advertised host, when there is one.
+    private func published(_ endpoint: String) -> String {
+        guard let host = configuration.advertisedHost, let colon = endpoint.lastIndex(of: ":"),
+            endpoint.hasPrefix("tcp://")
+        else { return endpoint }
+        return "tcp://" + host + endpoint[colon...]
     }
 
     /// The endpoints, once started.

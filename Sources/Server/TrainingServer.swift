@@ -30,7 +30,9 @@ public final class TrainingServer: Sendable {
     /// The metrics, one JSON object a line.
     public var metricsURL: URL { studyDirectory.appendingPathComponent("metrics.jsonl") }
 
-    /// A server for the plan in `studyDirectory`; `restart` resumes from the checkpoint when there is one.
+    /// A server for the plan in `studyDirectory`; `restart` resumes from the checkpoint when there is one. `host` is
+    /// what simulations connect to: a loopback address is bound as it is; any other name or address is published
+    /// while every interface is bound (ZeroMQ binds interfaces, not host names).
     public init(
         studyDirectory: URL, restart: Bool, host: String = "127.0.0.1",
         log: @escaping @Sendable (String) -> Void = { print($0) }
@@ -102,13 +104,15 @@ public final class TrainingServer: Sendable {
             log("no checkpoint in \(studyDirectory.path): starting afresh")
         }
 
+        let loopback = host == "127.0.0.1" || host == "localhost" || host == "::1"
+        var ingestConfiguration = IngestConfiguration(
+            token: Array(tokenText.utf8), simulationIDs: Set(plan.simulations.map { UInt32($0.id) }), fields: fields,
+            timeSteps: UInt32(plan.simulation.timeSteps), trainingRanks: 1, host: loopback ? host : "*",
+            studyDirectory: studyDirectory, silenceTimeout: Double(plan.simulation.timeoutSeconds))
+        if !loopback { ingestConfiguration.advertisedHost = host }
         let ingest = try IngestServer(
-            configuration: IngestConfiguration(
-                token: Array(tokenText.utf8), simulationIDs: Set(plan.simulations.map { UInt32($0.id) }),
-                fields: fields,
-                timeSteps: UInt32(plan.simulation.timeSteps), trainingRanks: 1, host: host,
-                studyDirectory: studyDirectory, silenceTimeout: Double(plan.simulation.timeoutSeconds)),
-            sinks: [sink], trainingStatus: { [self] in self.status.withLock { $0 } })
+            configuration: ingestConfiguration, sinks: [sink],
+            trainingStatus: { [self] in self.status.withLock { $0 } })
         ingest.restore(received: received)
         let address = try ingest.start()
         log("listening: registration \(address.registration), data \(address.data.joined(separator: " "))")
