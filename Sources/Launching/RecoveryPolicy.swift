@@ -52,7 +52,8 @@ public struct RecoveryPolicy: Sendable, Hashable {
             let doubled = Swift.min(memoryCapMiB, current * 2)
             return spent < retries || free < freeRetries
                 ? .retry(spendsBudget: false, memoryMiB: doubled, excludeNode: nil) : .giveUp
-        case .preempted, .vanished, .deadline: return notCounted()
+        // Over its walltime is not the simulation's crash: the work is resubmitted without spending the budget.
+        case .preempted, .vanished, .deadline, .timedOut: return notCounted()
         default: return budgeted
         }
     }

@@ -101,6 +101,8 @@ public struct SubmissionRequest: Sendable, Hashable {
         if plan.scheduler == .local {
             request.script = path(plan.scripts.simulations ?? "scripts/simulation.sh", in: plan)
             request.arguments = [String(id)]
+            // Slurm enforces the walltime of the batch file; locally the adapter does.
+            request.timeLimitSeconds = plan.simulation.resources.walltime.seconds
         } else if let script = job?.script {
             request.script = path(script, in: plan)
         } else {

@@ -22,7 +22,7 @@ enum LauncherTestSupport {
     /// served by `melissa-launch-standin server`; returns the study directory.
     static func study(
         count: Int, arguments: String = "", retries: Int = 2, timeoutSeconds: Int = 60, concurrency: Int = 2,
-        timeSteps: Int = 6, slurm: SlurmOptions? = nil
+        timeSteps: Int = 6, slurm: SlurmOptions? = nil, walltimeSeconds: Int = 600
     ) throws -> String {
         let root = try LaunchingTestSupport.temporaryDirectory("melissa-launcher")
         // Locally, jobs start through `mpirun -np N`: a stub that drops those words keeps the tests free of MPI.
@@ -35,7 +35,7 @@ enum LauncherTestSupport {
                 command: "\(standIn) simulation \(arguments)",
                 fields: [FieldSpec(name: "f", size: 16)],
                 timeSteps: timeSteps,
-                resources: Resources(nodes: 1, tasks: 1, cpusPerTask: 1, walltime: Walltime(seconds: 600)),
+                resources: Resources(nodes: 1, tasks: 1, cpusPerTask: 1, walltime: Walltime(seconds: walltimeSeconds)),
                 timeoutSeconds: timeoutSeconds,
                 retries: retries,
                 redrawAfter: 1

@@ -70,6 +70,44 @@ struct LauncherTests {
         #expect(try launcher.journal.events(limit: 100).contains { $0.message.hasPrefix("silent:") })
     }
 
+    @Test("a simulation over its walltime is resubmitted without spending its retry budget")
+    func walltimeExceeded() async throws {
+        // Simulation 0's first attempt stops sending and sleeps: its 3 s walltime ends it before its silence would.
+        let directory = try Support.study(count: 2, arguments: "--hang 0:1", retries: 0, walltimeSeconds: 3)
+        defer { Support.killLeftovers(directory) }
+        let launcher = try Launcher(studyDirectory: directory, options: Support.options())
+        let outcome = try await Support.bounded(60) { try await launcher.run() }
+        #expect(outcome == .completed(done: 2, givenUp: 0))
+        let jobs = try launcher.journal.jobs(simulationID: 0)
+        #expect(jobs.map(\.state) == [.timedOut, .completed])
+        #expect(try launcher.journal.retriesSpent().isEmpty, "a walltime is not a crash")
+        #expect(Support.finishedRuns(directory).sorted() == ["0 1", "1 0"])
+    }
+
+    @Test("a simulation killed by a signal is retried and completes")
+    func killedRetried() async throws {
+        let directory = try Support.study(count: 2, arguments: "--hang 0:1", retries: 1)
+        defer { Support.killLeftovers(directory) }
+        let launcher = try Launcher(studyDirectory: directory, options: Support.options())
+        let task = Task { try await launcher.run() }
+        // Kill simulation 0's first attempt (its whole process group, as an OOM killer or an operator would).
+        var group: Int32?
+        let started = try await LaunchingTestSupport.wait(timeout: 30) {
+            group = try launcher.journal.jobs(simulationID: 0).first?.processGroup
+            return group != nil
+        }
+        #expect(started)
+        try await Task.sleep(for: .milliseconds(500))
+        if let group { ProcessGroup(id: group).signal(SIGKILL) }
+        let outcome = try await Support.bounded(60) { try await task.value }
+        #expect(outcome == .completed(done: 2, givenUp: 0))
+        let jobs = try launcher.journal.jobs(simulationID: 0)
+        #expect(jobs.count == 2)
+        #expect(jobs.last?.state == .completed)
+        #expect(try launcher.journal.retriesSpent()[0] == 1)
+        #expect(Support.finishedRuns(directory).sorted() == ["0 1", "1 0"])
+    }
+
     @Test("a launch on a study that has a journal is refused without --resume")
     func refusedWithoutResume() async throws {
         let directory = try Support.study(count: 1)

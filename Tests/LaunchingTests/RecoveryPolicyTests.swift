@@ -13,13 +13,12 @@ struct RecoveryPolicyTests {
         policy.decide(state, cancelledFor: reason, spent: spent, free: free, memoryMiB: memory, nodeList: "node7")
     }
 
-    @Test("failures, kills and timeouts spend the budget, then the simulation is given up")
+    @Test("failures, kills and silences spend the budget, then the simulation is given up")
     func budget() {
         let retry = RecoveryAction.retry(spendsBudget: true, memoryMiB: nil, excludeNode: nil)
         #expect(decide(.failed(exitCode: 1, signal: nil)) == retry)
         #expect(decide(.failed(exitCode: 0, signal: 9), spent: 1) == retry)
         #expect(decide(.cancelled(by: 0)) == retry)
-        #expect(decide(.timedOut) == retry)
         #expect(decide(.cancelled(by: nil), reason: .silent) == retry)
         #expect(decide(.failed(exitCode: 1, signal: nil), spent: 2) == .giveUp)
     }
@@ -32,6 +31,7 @@ struct RecoveryPolicyTests {
         #expect(decide(.outOfMemory, memory: 6000) == .retry(spendsBudget: false, memoryMiB: 8192, excludeNode: nil))
         #expect(decide(.outOfMemory, memory: 8192) == .retry(spendsBudget: true, memoryMiB: 8192, excludeNode: nil))
         #expect(decide(.preempted) == .retry(spendsBudget: false, memoryMiB: nil, excludeNode: nil))
+        #expect(decide(.timedOut, spent: 2) == .retry(spendsBudget: false, memoryMiB: nil, excludeNode: nil))
         #expect(
             decide(.cancelled(by: nil), reason: .serverRestart, spent: 2)
                 == .retry(spendsBudget: false, memoryMiB: nil, excludeNode: nil))
