@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers, each importing only those below it:
+// Layers, each importing only those below it (Randomness, the seedable generator, sits under them all):
 //   StudySpec (study file model, YAML parsing, validation)
 //   Sampling  (samplers and distributions; knows nothing of YAML)
 //   Planning  (job graph, rendering of scripts)
@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "melissa-bench", targets: ["MelissaBench"]),
         .library(name: "StudySpec", targets: ["StudySpec"]),
         .library(name: "Sampling", targets: ["Sampling"]),
+        .library(name: "Randomness", targets: ["Randomness"]),
         .library(name: "Planning", targets: ["Planning"]),
         .library(name: "Launching", targets: ["Launching"]),
         .library(name: "Buffers", targets: ["Buffers"]),
@@ -45,10 +46,12 @@ let package = Package(
             name: "StudySpec",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
-        .target(name: "Sampling"),
+        .target(name: "Randomness"),
+        .target(name: "Sampling", dependencies: ["Randomness"]),
         .target(name: "Reporting"),
         .target(
             name: "Buffers",
+            dependencies: ["Randomness"],
             // The buffers sit on the ingest and training hot paths: let their generics specialise in client modules.
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),

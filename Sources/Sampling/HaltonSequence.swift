@@ -1,4 +1,5 @@
 import Foundation
+import Randomness
 
 /// The Halton sequence: coordinate j of point i is the radical inverse of i in the j-th prime base.
 ///

@@ -1,3 +1,5 @@
+import Randomness
+
 /// Latin hypercube designs: each draw of n points puts exactly one point in each of the n equal strata of every
 /// dimension.
 ///

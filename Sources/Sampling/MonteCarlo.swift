@@ -1,3 +1,5 @@
+import Randomness
+
 /// Independent uniform points from SplitMix64 used as a counter-based generator.
 ///
 /// With key = `SplitMix64.derive(seed, 0x6D6F6E7465636172)` ("montecar"), coordinate j of point i is

@@ -1,3 +1,5 @@
+import Randomness
+
 /// The Sobol sequence with Joe–Kuo direction numbers, in Gray-code order, optionally scrambled.
 ///
 /// Points are 64-bit integers per coordinate (the fraction's first 64 binary digits); a double keeps the top 53.

@@ -1,4 +1,5 @@
 import Foundation
+import Randomness
 
 /// Draws points from a sampler and advances its state.
 ///

@@ -1,15 +1,16 @@
 /// xoshiro256** 1.0 (Blackman and Vigna, 2018), seeded by four outputs of `SplitMix64`.
 ///
-/// Used where a sampler consumes a stream of random numbers (Latin hypercube permutations, scramble matrices,
-/// digit permutations). Outputs are the same on every platform for a given seed.
-struct Xoshiro256StarStar: Sendable {
+/// The project's one seedable generator: samplers (Latin hypercube permutations, scramble matrices, digit
+/// permutations), the buffers' random reads and evictions, the trainer's initial weights. Outputs are the same on
+/// every platform for a given seed, and the state is plain data, so checkpoints keep it.
+public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Hashable, Codable {
     private var s0: UInt64
     private var s1: UInt64
     private var s2: UInt64
     private var s3: UInt64
 
     /// Seeds the state with the next four outputs of SplitMix64 started at `seed`, as the authors recommend.
-    init(seed: UInt64) {
+    public init(seed: UInt64) {
         var seeder = SplitMix64(seed: seed)
         s0 = seeder.next()
         s1 = seeder.next()
@@ -19,7 +20,7 @@ struct Xoshiro256StarStar: Sendable {
 
     /// The next 64 random bits.
     @inline(__always)
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         let result = Self.rotate(s1 &* 5, 7) &* 9
         let t = s1 << 17
         s2 ^= s0
@@ -38,13 +39,13 @@ struct Xoshiro256StarStar: Sendable {
 
     /// A uniform double in [0, 1): the top 53 bits of the next output, times 2^-53.
     @inline(__always)
-    mutating func nextUnit() -> Double {
+    public mutating func nextUnit() -> Double {
         Double(next() >> 11) * 0x1p-53
     }
 
     /// A uniform integer in [0, bound), by Lemire's multiply-and-reject method; `bound` must be positive.
     @inline(__always)
-    mutating func next(below bound: UInt64) -> UInt64 {
+    public mutating func next(below bound: UInt64) -> UInt64 {
         var product = next().multipliedFullWidth(by: bound)
         if product.low < bound {
             let threshold = (0 &- bound) % bound
@@ -53,5 +54,11 @@ struct Xoshiro256StarStar: Sendable {
             }
         }
         return product.high
+    }
+
+    /// A uniform index in 0..<bound (`bound` > 0).
+    @inline(__always)
+    public mutating func index(below bound: Int) -> Int {
+        Int(truncatingIfNeeded: next(below: UInt64(bound)))
     }
 }
