@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers, each importing only those below it (Randomness, the seedable generator, sits under them all):
+// Layers, each importing only those below it (Randomness, the seedable generator, sits under those that draw):
 //   StudySpec (study file model, YAML parsing, validation)
 //   Sampling  (samplers and distributions; knows nothing of YAML)
 //   Planning  (job graph, rendering of scripts)
