@@ -332,25 +332,27 @@ extension StudyParser {
         buffer spec: BufferSpec, training: TrainingSpec, execution: ExecutionSpec, simulation: SimulationSpec?,
         top: Fields
     ) {
-        let buffer = top["buffer"].flatMap { try? fieldsQuietly($0) }
+        // The sections were read already; here only the places of their values are needed.
+        let buffer = top["buffer"]
+        let trainingSection = top["training"]
+        let executionSection = top["execution"]
         if spec.watermark > spec.capacity {
-            let node = buffer?["watermark"] ?? buffer?["capacity"]
+            let node = Self.child(buffer, "watermark") ?? Self.child(buffer, "capacity")
             report(
                 at: node?.position ?? top.keyNode("buffer")?.position, "buffer.watermark",
                 "\(spec.watermark) is larger than buffer.capacity (\(spec.capacity))")
         }
-        let trainingFields = top["training"].flatMap { try? fieldsQuietly($0) }
         if training.batchSize > spec.capacity {
             report(
-                at: (trainingFields?["batch_size"] ?? buffer?["capacity"])?.position ?? top.mark, "training.batch_size",
+                at: (Self.child(trainingSection, "batch_size") ?? Self.child(buffer, "capacity"))?.position ?? top.mark,
+                "training.batch_size",
                 "\(training.batchSize) is larger than buffer.capacity (\(spec.capacity)); a batch must fit in the buffer"
             )
         }
         if training.ranks < execution.server.nodes {
-            let executionFields = top["execution"].flatMap { try? fieldsQuietly($0) }
-            let serverFields = executionFields?["server"].flatMap { try? fieldsQuietly($0) }
+            let nodes = Self.child(Self.child(executionSection, "server"), "nodes")
             report(
-                at: (serverFields?["nodes"] ?? trainingFields?["ranks"])?.position ?? top.mark,
+                at: (nodes ?? Self.child(trainingSection, "ranks"))?.position ?? top.mark,
                 "execution.server.nodes",
                 "\(execution.server.nodes) nodes for \(training.ranks) training rank\(training.ranks == 1 ? "" : "s"); "
                     + "expected at most one node per rank (training.ranks)")
@@ -358,10 +360,9 @@ extension StudyParser {
         if let slurm = execution.slurm, execution.scheduler == .slurm, let simulation {
             let shortest = min(simulation.resources.walltime.seconds, execution.server.walltime.seconds)
             if slurm.signalSecondsBeforeWalltime >= shortest {
-                let executionFields = top["execution"].flatMap { try? fieldsQuietly($0) }
-                let slurmFields = executionFields?["slurm"].flatMap { try? fieldsQuietly($0) }
+                let slurmSection = Self.child(executionSection, "slurm")
                 report(
-                    at: (slurmFields?["signal_before_walltime"] ?? executionFields?["slurm"])?.position ?? top.mark,
+                    at: (Self.child(slurmSection, "signal_before_walltime") ?? slurmSection)?.position ?? top.mark,
                     "execution.slurm.signal_before_walltime",
                     "\(slurm.signalSecondsBeforeWalltime) s is not shorter than the shortest walltime "
                         + "(\(Walltime(seconds: shortest))); expected a warning well before the walltime")
@@ -369,10 +370,9 @@ extension StudyParser {
         }
     }
 
-    /// The mapping's fields without reporting (the section was already checked).
-    private func fieldsQuietly(_ node: Node) throws -> Fields {
-        var copy = self
-        guard let fields = copy.fields(node, "", allowed: nil) else { throw CancellationError() }
-        return fields
+    /// The value of `key` in a mapping node, without any check (the section was read already).
+    static func child(_ node: Node?, _ key: String) -> Node? {
+        guard case .mapping(let mapping)? = node else { return nil }
+        return mapping.first { $0.key.scalar?.string == key }?.value
     }
 }

@@ -314,37 +314,34 @@ struct StudyParser {
         return failed ? nil : result
     }
 
-    /// Memory such as `2G` or `512M`, in MiB.
-    mutating func memory(_ node: Node, _ path: String) -> Int? {
-        let what = "a memory size such as `512M` or `2G`"
+    /// A value written as text and parsed by `parse` (memory sizes, durations, walltimes); `hint` follows `what` in
+    /// the message when the text does not parse.
+    mutating func parsed<Value>(
+        _ node: Node, _ path: String, what: String, hint: String = "", _ parse: (String) -> Value?
+    ) -> Value? {
         guard let scalar = scalarNode(node, path, expected: what) else { return nil }
-        guard let value = Quantities.mebibytes(scalar.string) else {
-            report(node, path, "expected \(what) (K, M, G or T; a plain number is MiB), found \(Self.describe(node))")
+        guard let value = parse(scalar.string) else {
+            report(node, path, "expected \(what)\(hint), found \(Self.describe(node))")
             return nil
         }
         return value
+    }
+
+    /// Memory such as `2G` or `512M`, in MiB.
+    mutating func memory(_ node: Node, _ path: String) -> Int? {
+        parsed(
+            node, path, what: "a memory size such as `512M` or `2G`", hint: " (K, M, G or T; a plain number is MiB)",
+            Quantities.mebibytes)
     }
 
     /// A duration such as `60s`, `5m` or `1h`, in seconds.
     mutating func duration(_ node: Node, _ path: String) -> Int? {
-        let what = "a duration such as `90s`, `5m`, `1h30m` or `HH:MM:SS`"
-        guard let scalar = scalarNode(node, path, expected: what) else { return nil }
-        guard let value = Quantities.seconds(scalar.string) else {
-            report(node, path, "expected \(what), found \(Self.describe(node))")
-            return nil
-        }
-        return value
+        parsed(node, path, what: "a duration such as `90s`, `5m`, `1h30m` or `HH:MM:SS`", Quantities.seconds)
     }
 
     /// A Slurm walltime.
     mutating func walltime(_ node: Node, _ path: String) -> Walltime? {
-        let what = "a walltime `HH:MM:SS`, `MM:SS`, `MM` or `D-HH:MM:SS`"
-        guard let scalar = scalarNode(node, path, expected: what) else { return nil }
-        guard let value = Walltime(parsing: scalar.string) else {
-            report(node, path, "expected \(what), found \(Self.describe(node))")
-            return nil
-        }
-        return value
+        parsed(node, path, what: "a walltime `HH:MM:SS`, `MM:SS`, `MM` or `D-HH:MM:SS`") { Walltime(parsing: $0) }
     }
 
     /// An identifier: a letter or `_`, then letters, digits and `_`.
