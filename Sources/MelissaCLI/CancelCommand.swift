@@ -22,12 +22,7 @@ extension Melissa {
         var wait: Double = 60
 
         func run() async throws {
-            let directory = URL(fileURLWithPath: studyDirectory).standardizedFileURL.path
-            guard FileManager.default.fileExists(atPath: directory + "/" + Journal.fileName) else {
-                FileHandle.standardError.write(
-                    Data("melissa cancel: \(directory) was never launched (no journal.sqlite)\n".utf8))
-                throw ExitCode(1)
-            }
+            let directory = try StudyFileInput.launchedStudyDirectory(studyDirectory, command: "cancel")
             let result = try await StudyCancellation.cancel(studyDirectory: directory, wait: wait)
             var message = result.launcherStopped ? "the launcher stopped its jobs" : "no launcher was running"
             if result.cancelledHere > 0 { message += "; cancelled \(result.cancelledHere) live job(s)" }

@@ -38,7 +38,7 @@ extension Melissa {
                 server = try TrainingServer(
                     studyDirectory: directory,
                     restart: restart || ProcessInfo.processInfo.environment["MELISSA_RESTART"] == "1",
-                    host: host ?? Self.defaultHost(directory))
+                    host: host)
             } catch {
                 FileHandle.standardError.write(Data("melissa server: \(error)\n".utf8))
                 throw ExitCode(1)
@@ -54,15 +54,6 @@ extension Melissa {
             let status = try server.run()
             withExtendedLifetime(sources) {}
             if status != 0 { throw ExitCode(status) }
-        }
-
-        /// A local study binds the loopback; elsewhere the host's name, so simulations on other nodes reach it.
-        static func defaultHost(_ directory: URL) -> String {
-            let plan = directory.appendingPathComponent("plan.json")
-            if let text = try? String(contentsOf: plan, encoding: .utf8), text.contains("\"scheduler\":\"local\"") {
-                return "127.0.0.1"
-            }
-            return ProcessInfo.processInfo.hostName
         }
     }
 }

@@ -20,12 +20,7 @@ extension Melissa {
         var events: Int = 10
 
         func run() async throws {
-            let directory = URL(fileURLWithPath: studyDirectory).standardizedFileURL.path
-            guard FileManager.default.fileExists(atPath: directory + "/" + Journal.fileName) else {
-                FileHandle.standardError.write(
-                    Data("melissa status: \(directory) was never launched (no journal.sqlite)\n".utf8))
-                throw ExitCode(1)
-            }
+            let directory = try StudyFileInput.launchedStudyDirectory(studyDirectory, command: "status")
             let journal = try Journal(studyDirectory: directory)
             let summary = try journal.summary(lastEvents: max(0, events))
             let study = try journal.study()

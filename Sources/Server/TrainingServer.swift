@@ -32,9 +32,10 @@ public final class TrainingServer: Sendable {
 
     /// A server for the plan in `studyDirectory`; `restart` resumes from the checkpoint when there is one. `host` is
     /// what simulations connect to: a loopback address is bound as it is; any other name or address is published
-    /// while every interface is bound (ZeroMQ binds interfaces, not host names).
+    /// while every interface is bound (ZeroMQ binds interfaces, not host names). By default a local study binds the
+    /// loopback, any other this host's name, so that simulations on other nodes reach it.
     public init(
-        studyDirectory: URL, restart: Bool, host: String = "127.0.0.1",
+        studyDirectory: URL, restart: Bool, host: String? = nil,
         log: @escaping @Sendable (String) -> Void = { print($0) }
     ) throws {
         self.studyDirectory = studyDirectory
@@ -44,7 +45,7 @@ public final class TrainingServer: Sendable {
         }
         self.plan = try PlanWriter.decode(data)
         self.restart = restart
-        self.host = host
+        self.host = host ?? (plan.scheduler == .local ? "127.0.0.1" : ProcessInfo.processInfo.hostName)
         self.log = log
         guard plan.server.ranks == 1 else {
             throw ServerError.plan("training.ranks is \(plan.server.ranks); this server trains on one rank for now")
