@@ -18,6 +18,8 @@ public enum PlanningError: Error, Equatable, CustomStringConvertible {
     case template(name: String, reason: String)
     /// A file of the plan could not be written.
     case write(path: String, reason: String)
+    /// The launcher's `redraws.json` could not be read or written.
+    case redraws(path: String, reason: String)
 
     /// A message that says what is wrong, where, and how to fix it.
     public var description: String {
@@ -42,6 +44,8 @@ public enum PlanningError: Error, Equatable, CustomStringConvertible {
             return "template \(name): \(reason)"
         case .write(let path, let reason):
             return "cannot write \(path): \(reason)"
+        case .redraws(let path, let reason):
+            return "cannot use the redrawn parameters in \(path): \(reason)"
         }
     }
 }
