@@ -115,6 +115,33 @@ where Store.Sample: Sendable {
         return true
     }
 
+    /// Up to `count` samples with one lock, waiting at most `seconds` for a whole batch: the batch is whole when the
+    /// samples are there (or, while draining, whatever is left), partial when the wait ran out with fewer readable, and
+    /// empty (nothing read) when nothing may be read yet. False, with an empty batch, once drained or interrupted. For a
+    /// training rank that must come back to its collectives even when its buffer waits for data.
+    public func getBatch(_ count: Int, into batch: inout [Sample], waitingAtMost seconds: Double) -> Bool {
+        batch.removeAll(keepingCapacity: true)
+        lock.lock()
+        defer {
+            lock.unlock()
+            yieldToWriters()
+        }
+        let deadline = ConditionLock.deadline(after: seconds)
+        while !(readable && (receptionOver || store.count >= count)) {
+            if interrupted {
+                if readable { break }
+                return false
+            }
+            if receptionOver, store.count == 0 { return false }
+            waitingReaders += 1
+            let woken = lock.waitNotEmpty(until: deadline)
+            waitingReaders -= 1
+            if !woken { break }
+        }
+        while batch.count < count, readable { batch.append(readLocked()) }
+        return true
+    }
+
     /// Waits until a read may proceed; false when reception is over and nothing is left.
     private func waitReadable() -> Bool {
         while !readable {

@@ -36,6 +36,26 @@ final class ConditionLock: @unchecked Sendable {
     func waitNotFull() { pthread_cond_wait(notFull, mutex) }
     /// Waits (lock held) until a reader may have something.
     func waitNotEmpty() { pthread_cond_wait(notEmpty, mutex) }
+    /// Waits (lock held) until a reader may have something or `deadline` (CLOCK_REALTIME) passes; false on timeout.
+    func waitNotEmpty(until deadline: timespec) -> Bool {
+        var deadline = deadline
+        return pthread_cond_timedwait(notEmpty, mutex, &deadline) == 0
+    }
+
+    /// The CLOCK_REALTIME time `seconds` from now, for ``waitNotEmpty(until:)``.
+    static func deadline(after seconds: Double) -> timespec {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let whole = Int(seconds.rounded(.down))
+        var nanoseconds = now.tv_nsec + Int((seconds - Double(whole)) * 1e9)
+        var extra = 0
+        if nanoseconds >= 1_000_000_000 {
+            nanoseconds -= 1_000_000_000
+            extra = 1
+        }
+        return timespec(tv_sec: now.tv_sec + whole + extra, tv_nsec: nanoseconds)
+    }
+
     func signalNotFull() { pthread_cond_signal(notFull) }
     func signalNotEmpty() { pthread_cond_signal(notEmpty) }
     func broadcastAll() {

@@ -72,6 +72,15 @@ public final class TrainingBuffer<Sample: Sendable>: SampleBuffer, Sendable {
         }
     }
 
+    /// Up to `count` samples, waiting at most `seconds` (see ``ConcurrentBuffer/getBatch(_:into:waitingAtMost:)``).
+    public func getBatch(_ count: Int, into batch: inout [Sample], waitingAtMost seconds: Double) -> Bool {
+        switch backing {
+        case .fifo(let buffer): return buffer.getBatch(count, into: &batch, waitingAtMost: seconds)
+        case .firo(let buffer): return buffer.getBatch(count, into: &batch, waitingAtMost: seconds)
+        case .reservoir(let buffer): return buffer.getBatch(count, into: &batch, waitingAtMost: seconds)
+        }
+    }
+
     /// Announces the end of reception.
     public func finishReception() {
         switch backing {

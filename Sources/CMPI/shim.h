@@ -23,6 +23,9 @@ static inline MPI_Datatype melissa_mpi_double(void) { return MPI_DOUBLE; }
 /// The datatype of a C int (MPI_INT).
 static inline MPI_Datatype melissa_mpi_int(void) { return MPI_INT; }
 
+/// The datatype of raw bytes (MPI_BYTE).
+static inline MPI_Datatype melissa_mpi_byte(void) { return MPI_BYTE; }
+
 /// The datatype of a C long long (MPI_LONG_LONG).
 static inline MPI_Datatype melissa_mpi_long_long(void) { return MPI_LONG_LONG; }
 

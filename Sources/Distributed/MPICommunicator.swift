@@ -86,4 +86,78 @@ public final class MPICommunicator: TrainingCommunicator {
         }
         return merged
     }
+
+    // MARK: Collectives of a multi-rank training server
+
+    /// Every rank's `values` (the same count on every rank), in rank order.
+    public func allGather(_ values: [Int64]) throws -> [[Int64]] {
+        try checkThread("MPI_Allgather")
+        guard size > 1 else { return [values] }
+        var gathered = [Int64](repeating: 0, count: values.count * size)
+        try values.withUnsafeBufferPointer { send in
+            try gathered.withUnsafeMutableBufferPointer { receive in
+                try MPIError.check(
+                    MPI_Allgather(
+                        send.baseAddress, Int32(values.count), melissa_mpi_long_long(), receive.baseAddress,
+                        Int32(values.count), melissa_mpi_long_long(), communicator),
+                    "MPI_Allgather")
+            }
+        }
+        return (0..<size).map { Array(gathered[($0 * values.count)..<(($0 + 1) * values.count)]) }
+    }
+
+    /// Every rank's `text`, in rank order (texts of any length).
+    public func allGather(_ text: String) throws -> [String] {
+        guard size > 1 else { return [text] }
+        let bytes = Array(text.utf8)
+        let lengths = try allGather([Int64(bytes.count)]).map { Int($0[0]) }
+        let width = max(lengths.max() ?? 0, 1)
+        let padded = bytes + [UInt8](repeating: 0, count: width - bytes.count)
+        var gathered = [UInt8](repeating: 0, count: width * size)
+        try checkThread("MPI_Allgather")
+        try padded.withUnsafeBufferPointer { send in
+            try gathered.withUnsafeMutableBufferPointer { receive in
+                try MPIError.check(
+                    MPI_Allgather(
+                        send.baseAddress, Int32(width), melissa_mpi_byte(), receive.baseAddress, Int32(width),
+                        melissa_mpi_byte(), communicator),
+                    "MPI_Allgather")
+            }
+        }
+        return (0..<size).map { String(decoding: gathered[($0 * width)..<($0 * width + lengths[$0])], as: UTF8.self) }
+    }
+
+    /// Element-wise maximum over all ranks, in place.
+    public func maximumInPlace(_ values: inout [Int32]) throws {
+        try checkThread("MPI_Allreduce")
+        guard size > 1, !values.isEmpty else { return }
+        let count = Int32(values.count)
+        try values.withUnsafeMutableBufferPointer { buffer in
+            try MPIError.check(
+                MPI_Allreduce(
+                    melissa_mpi_in_place(), buffer.baseAddress, count, melissa_mpi_int(), melissa_mpi_max(),
+                    communicator),
+                "MPI_Allreduce")
+        }
+    }
+
+    /// Element-wise sum over all ranks, in place.
+    public func sumInPlace(_ values: inout [Double]) throws {
+        try checkThread("MPI_Allreduce")
+        guard size > 1, !values.isEmpty else { return }
+        let count = Int32(values.count)
+        try values.withUnsafeMutableBufferPointer { buffer in
+            try MPIError.check(
+                MPI_Allreduce(
+                    melissa_mpi_in_place(), buffer.baseAddress, count, melissa_mpi_double(), melissa_mpi_sum(),
+                    communicator),
+                "MPI_Allreduce")
+        }
+    }
+
+    /// Waits until every rank arrives.
+    public func barrier() throws {
+        try checkThread("MPI_Barrier")
+        try runtime.barrier()
+    }
 }

@@ -47,6 +47,13 @@ public final class MPIRuntime {
         try MPIError.check(MPI_Barrier(melissa_mpi_comm_world()), "MPI_Barrier")
     }
 
+    /// Ends every rank of the job with `code` (MPI_Abort): a rank that cannot go on must not leave the others waiting
+    /// in a collective.
+    public func abort(code: Int32) -> Never {
+        _ = MPI_Abort(melissa_mpi_comm_world(), code)
+        exit(code)
+    }
+
     /// Finalises MPI (after the last MPI call; further calls are errors). Safe to call twice.
     public func finalize() throws {
         guard !finalized else { return }

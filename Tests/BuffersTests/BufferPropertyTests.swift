@@ -221,3 +221,24 @@ func interruptWakesReaders(policy: BufferPolicy) {
     #expect(buffer.statistics.population == 3)
     #expect(buffer.statistics.gets == 0)
 }
+
+@Test("a bounded batch read comes back empty, partial or whole, and false once drained", arguments: policies)
+func boundedBatchReads(policy: BufferPolicy) {
+    let buffer = TrainingBuffer<Int>(policy: policy, capacity: 10, watermark: 2, seed: 1)
+    var batch: [Int] = []
+    #expect(buffer.getBatch(4, into: &batch, waitingAtMost: 0.01), "below the watermark: nothing yet, not drained")
+    #expect(batch.isEmpty)
+    for value in 0..<3 { buffer.put(value) }
+    #expect(buffer.getBatch(2, into: &batch, waitingAtMost: 0.01))
+    #expect(batch.count == 2, "two may be read at once: a whole batch")
+    for value in 3..<5 { buffer.put(value) }
+    buffer.finishReception()
+    var read: [Int] = []
+    while buffer.getBatch(4, into: &batch, waitingAtMost: 0.01) {
+        #expect(!batch.isEmpty, "while draining a read is never empty")
+        read += batch
+    }
+    #expect(batch.isEmpty)
+    if policy != .reservoir { #expect(read.count == 3, "FIFO and FIRO read the rest once") }
+    #expect(buffer.statistics.population == 0)
+}
