@@ -32,13 +32,13 @@ final class ControlHandler: @unchecked Sendable {
     }
 
     func statusJSON() -> [UInt8] {
-        let statistics = registry.statistics
+        let training = trainingStatus()
+        let statistics = registry.statistics.adding(training.peers)
         let now = Uptime.seconds()
         let rate = now > lastTime ? Double(statistics.samples - lastSamples) / (now - lastTime) : 0
         lastSamples = statistics.samples
         lastTime = now
         let progress = registry.progress()
-        let training = trainingStatus()
         var rejected: [String: Int] = [:]
         for reason in RejectionReason.allCases { rejected[reason.rawValue] = statistics.rejected(reason) }
         let object: [String: Any] = [

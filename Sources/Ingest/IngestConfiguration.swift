@@ -14,6 +14,15 @@ public struct IngestConfiguration: Sendable {
     public var timeSteps: UInt32
     /// Training ranks: one data endpoint (PULL socket and receiving thread) each.
     public var trainingRanks: Int
+    /// This process's training rank when each training rank is its own process (an MPI rank of a multi-rank server);
+    /// nil when this process serves every training rank. A rank process binds only its own data socket; rank 0 also
+    /// serves registration and control. A rank knows a simulation is done when it holds every time step routed to
+    /// it, and authenticates data by its session (``SessionKey``) without having seen the registration.
+    public var rank: Int?
+    /// The parameter set a simulation's attempt runs with (0: the plan's values; k: its k-th redraw). Asked when the
+    /// ingest meets an attempt newer than the simulation's current one; a new parameter set is a new run for dedupe
+    /// and completion. May block briefly (it may reread a file): called on a receiving or the registration thread.
+    public var parameterSet: @Sendable (_ simulationID: UInt32, _ attempt: UInt32) -> Int
     /// The address to bind (and publish): `127.0.0.1` in tests; `*` (every interface) on a cluster, with
     /// `advertisedHost` published instead.
     public var host: String
@@ -41,12 +50,23 @@ public struct IngestConfiguration: Sendable {
         self.fields = fields
         self.timeSteps = timeSteps
         self.trainingRanks = trainingRanks
+        self.rank = nil
+        self.parameterSet = { _, _ in 0 }
         self.host = host
         self.advertisedHost = nil
         self.studyDirectory = studyDirectory
         self.silenceTimeout = silenceTimeout
         self.receiveHighWaterMark = receiveHighWaterMark
         self.curveKeyPair = curveKeyPair
+    }
+
+    /// Time steps of `simulationID` routed to training rank `rank`: those `t` < `timeSteps` with
+    /// `(simulationID + t) mod trainingRanks == rank`.
+    public func share(of simulationID: UInt32, rank: Int) -> Int {
+        let ranks = UInt64(max(trainingRanks, 1))
+        let first = (UInt64(rank) + ranks - UInt64(simulationID) % ranks) % ranks
+        guard first < UInt64(timeSteps) else { return 0 }
+        return Int((UInt64(timeSteps) - 1 - first) / ranks + 1)
     }
 
     /// Values per sample: the sum of the field sizes.

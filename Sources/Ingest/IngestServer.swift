@@ -11,7 +11,7 @@ import WireProtocol
 public final class IngestServer: Sendable {
     private enum Phase {
         case idle
-        case running(RegistrationService, [DataReceiver])
+        case running(RegistrationService?, [DataReceiver])
         case stopped
     }
 
@@ -25,14 +25,19 @@ public final class IngestServer: Sendable {
     private let boundAddress = Mutex<ServerAddress?>(nil)
 
     /// A server feeding `sinks[r]` with training rank r's samples (`sinks.count` must be
-    /// `configuration.trainingRanks`); `trainingStatus` fills the trainer's part of `status`.
+    /// `configuration.trainingRanks`, or 1 for a rank process, `configuration.rank` set); `trainingStatus` fills the
+    /// trainer's part of `status`.
     public init(
         configuration: IngestConfiguration, sinks: [any SampleSink],
         trainingStatus: @escaping @Sendable () -> TrainingStatus = { TrainingStatus() }
     ) throws {
-        guard configuration.trainingRanks >= 1, sinks.count == configuration.trainingRanks else {
+        let servedRanks = configuration.rank == nil ? configuration.trainingRanks : 1
+        guard configuration.trainingRanks >= 1, sinks.count == servedRanks else {
             throw IngestError.configuration(
-                "\(sinks.count) sinks for \(configuration.trainingRanks) training ranks; give one sink per rank")
+                "\(sinks.count) sinks for \(servedRanks) training ranks served here; give one sink per rank")
+        }
+        if let rank = configuration.rank, !(0..<configuration.trainingRanks).contains(rank) {
+            throw IngestError.configuration("rank \(rank) of \(configuration.trainingRanks) training ranks")
         }
         guard !configuration.fields.isEmpty, configuration.fields.count <= WireFormat.maximumFieldCount else {
             throw IngestError.configuration("a study needs 1…\(WireFormat.maximumFieldCount) fields")
@@ -44,9 +49,22 @@ public final class IngestServer: Sendable {
         self.context = try ZMQContext()
     }
 
-    /// Binds, publishes `server.address` and starts serving; returns the endpoints.
+    /// Binds, publishes `server.address` and starts serving; returns the endpoints. For a process serving every
+    /// training rank.
     @discardableResult
     public func start() throws -> ServerAddress {
+        guard configuration.rank == nil, let address = try start(gatheringEndpoints: { $0 }) else {
+            throw IngestError.configuration("a rank process starts with start(gatheringEndpoints:)")
+        }
+        return address
+    }
+
+    /// Binds this process's data sockets, hands their endpoints to `gather` and gets back every training rank's, in
+    /// rank order (a rank process: an all-gather over its MPI ranks; called on the calling thread), then, where
+    /// registration is served (rank 0, or the one process), binds the registration and control sockets, publishes
+    /// `server.address` and returns it; other ranks return nil. Every receiving thread is started.
+    @discardableResult
+    public func start(gatheringEndpoints gather: ([String]) throws -> [String]) throws -> ServerAddress? {
         try phase.withLock { phase in
             guard case .idle = phase else { throw IngestError.configuration("the server was already started") }
             let endpoint = "tcp://\(configuration.host):*"
@@ -61,7 +79,8 @@ public final class IngestServer: Sendable {
             let (maximumPayload, overflow) = largestField.multipliedReportingOverflow(by: 8)
             var dataSockets: [Socket] = []
             var dataEndpoints: [String] = []
-            for _ in 0..<configuration.trainingRanks {
+            let servedRanks = configuration.rank.map { [$0] } ?? Array(0..<configuration.trainingRanks)
+            for _ in servedRanks {
                 let socket = try Socket(context: context, type: .pull)
                 try socket.setOption(.linger, 0)
                 try socket.setOption(.receiveHighWaterMark, configuration.receiveHighWaterMark)
@@ -74,6 +93,23 @@ public final class IngestServer: Sendable {
                 try socket.bind(endpoint)
                 dataEndpoints.append(published(try socket.lastEndpoint))
                 dataSockets.append(socket)
+            }
+            let localEndpoints = dataEndpoints
+            dataEndpoints = try gather(localEndpoints)
+            guard dataEndpoints.count == configuration.trainingRanks else {
+                throw IngestError.configuration(
+                    "\(dataEndpoints.count) data endpoints for \(configuration.trainingRanks) training ranks")
+            }
+            let receivers = zip(servedRanks, dataSockets).map { rank, socket in
+                DataReceiver(
+                    socket: socket,
+                    assembler: SampleAssembler(
+                        registry: registry, sink: sinks[configuration.rank == nil ? rank : 0], trainingRank: rank))
+            }
+            guard (configuration.rank ?? 0) == 0 else {
+                for (rank, receiver) in zip(servedRanks, receivers) { receiver.start(name: "melissa-ingest-\(rank)") }
+                phase = .running(nil, receivers)
+                return nil
             }
             let registration = try Socket(context: context, type: .router)
             try registration.setOption(.linger, 0)
@@ -97,12 +133,7 @@ public final class IngestServer: Sendable {
                 registration: registration, control: control,
                 registrationHandler: RegistrationHandler(registry: registry, dataEndpoints: dataEndpoints),
                 controlHandler: ControlHandler(registry: registry, trainingStatus: trainingStatus))
-            let receivers = dataSockets.enumerated().map { rank, socket in
-                DataReceiver(
-                    socket: socket,
-                    assembler: SampleAssembler(registry: registry, sink: sinks[rank], trainingRank: rank))
-            }
-            for (rank, receiver) in receivers.enumerated() { receiver.start(name: "melissa-ingest-\(rank)") }
+            for (rank, receiver) in zip(servedRanks, receivers) { receiver.start(name: "melissa-ingest-\(rank)") }
             service.start()
             phase = .running(service, receivers)
             boundAddress.withLock { $0 = address }
@@ -125,14 +156,14 @@ public final class IngestServer: Sendable {
 
     /// Stops every thread (waiting for them) and closes every socket. Idempotent.
     public func stop() {
-        let running = phase.withLock { phase -> (RegistrationService, [DataReceiver])? in
+        let running = phase.withLock { phase -> (RegistrationService?, [DataReceiver])? in
             defer { phase = .stopped }
             if case .running(let service, let receivers) = phase { return (service, receivers) }
             return nil
         }
         context.shutdown()
         guard let (service, receivers) = running else { return }
-        service.join()
+        service?.join()
         for receiver in receivers { receiver.join() }
     }
 
@@ -147,7 +178,25 @@ public final class IngestServer: Sendable {
 
     /// Marks time steps as already received before serving (a restart from a checkpoint): their repeats are dropped
     /// as duplicates, and a simulation with every step received counts as finished.
-    public func restore(received: [UInt32: Set<UInt32>]) { registry.restore(received: received) }
+    public func restore(received: [UInt32: Set<UInt32>]) { registry.restore(received: received.mapValues { [0: $0] }) }
+
+    /// Marks time steps as already received, by simulation then parameter set (the highest one becomes the
+    /// simulation's current one): see ``restore(received:)``.
+    public func restore(receivedByParameterSet received: [UInt32: [Int: Set<UInt32>]]) {
+        registry.restore(received: received)
+    }
+
+    /// A rank process's part of the server-wide agreement on completion: changes whenever ``localCompletion()`` does.
+    public var completionVersion: Int { registry.completionVersion }
+
+    /// A rank process's view of every simulation, in increasing id order: "given up" flags, then "not done here"
+    /// flags (its share of the steps is incomplete). The element-wise maximum over all ranks goes to
+    /// ``applyGlobalCompletion(_:)`` on every rank.
+    public func localCompletion() -> [Int32] { registry.localCompletion() }
+
+    /// Applies the server-wide view: simulations given up anywhere are given up, those done on every rank finished
+    /// (then refused if they register again, and reception is over when all are).
+    public func applyGlobalCompletion(_ global: [Int32]) { registry.applyGlobalCompletion(global) }
 
     /// Time steps of a simulation already turned into samples.
     public func completedTimeSteps(of simulationID: UInt32) -> Set<UInt32> { registry.doneSteps(of: simulationID) }

@@ -14,6 +14,19 @@ public struct IngestStatistics: Sendable, Equatable {
     /// Rejected messages of every reason.
     public var totalRejected: Int { rejected.values.reduce(0, +) }
 
+    /// Counters, zero.
+    public init() {}
+
+    /// The sum of two ranks' counters.
+    public func adding(_ other: IngestStatistics) -> IngestStatistics {
+        var sum = self
+        sum.samples += other.samples
+        sum.duplicates += other.duplicates
+        sum.registrations += other.registrations
+        sum.rejected.merge(other.rejected, uniquingKeysWith: +)
+        return sum
+    }
+
     /// Rejected messages of `reason`.
     public func rejected(_ reason: RejectionReason) -> Int { rejected[reason, default: 0] }
 }

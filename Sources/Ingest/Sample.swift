@@ -6,11 +6,17 @@ public struct Sample: Sendable, Equatable {
     public var timeStep: UInt32
     /// The values of every field, concatenated in the registered field order.
     public var values: [Float]
+    /// The attempt whose data made the sample.
+    public var attempt: UInt32
+    /// The parameter set that attempt ran with (0: the plan's values; k: the simulation's k-th redraw).
+    public var parameterSet: Int
 
     /// A sample.
-    public init(simulationID: UInt32, timeStep: UInt32, values: [Float]) {
+    public init(simulationID: UInt32, timeStep: UInt32, values: [Float], attempt: UInt32 = 0, parameterSet: Int = 0) {
         self.simulationID = simulationID
         self.timeStep = timeStep
         self.values = values
+        self.attempt = attempt
+        self.parameterSet = parameterSet
     }
 }

@@ -56,7 +56,7 @@ final class SampleAssembler {
             simulationID: message.simulationID, attempt: message.attempt, session: message.session, timeStep: nil)
         {
         case .rejected: return
-        case .current(let ranks, _):
+        case .current(let ranks, _, _):
             guard message.rank < ranks else {
                 registry.count(.range)
                 return
@@ -69,7 +69,7 @@ final class SampleAssembler {
         let check = registry.check(
             simulationID: header.simulationID, attempt: header.attempt, session: header.session,
             timeStep: header.timeStep)
-        guard case .current(let ranks, let stepDone) = check else { return }
+        guard case .current(let ranks, let stepDone, let parameterSet) = check else { return }
         let field = Int(header.fieldIndex)
         guard header.timeStep < timeSteps, header.rank < ranks, field < fieldSizes.count, header.elementCount > 0
         else {
@@ -121,8 +121,11 @@ final class SampleAssembler {
             partials[key] = partial
             return
         }
-        if registry.complete(simulationID: header.simulationID, timeStep: header.timeStep) {
-            sink.accept(Sample(simulationID: header.simulationID, timeStep: header.timeStep, values: partial.values))
+        if registry.complete(simulationID: header.simulationID, timeStep: header.timeStep, parameterSet: parameterSet) {
+            sink.accept(
+                Sample(
+                    simulationID: header.simulationID, timeStep: header.timeStep, values: partial.values,
+                    attempt: header.attempt, parameterSet: parameterSet))
         }
     }
 

@@ -2,11 +2,16 @@
 struct SimulationState {
     /// The latest registration, if any.
     var registration: Registration?
-    /// Time steps already turned into samples (by any attempt).
+    /// The parameter set of the current attempt (0 until a redraw).
+    var parameterSet = 0
+    /// Time steps already turned into samples under the current parameter set (by any of its attempts).
     var doneSteps: Set<UInt32> = []
+    /// One process per training rank: this rank holds every time step of the current parameter set routed to it.
+    var localDone = false
     /// (training rank, simulation rank) pairs whose `finish` arrived for the current attempt.
     var finishes: Set<UInt64> = []
-    /// All ranks finished at every training rank.
+    /// Done for the whole server: one process serving every rank, when all ranks' finish reached every training rank;
+    /// one process per rank, when every rank reported it done (``IngestRegistry/applyGlobalCompletion(_:)``).
     var finished = false
     /// The launcher gave this simulation up.
     var givenUp = false

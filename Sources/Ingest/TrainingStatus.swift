@@ -8,12 +8,19 @@ public struct TrainingStatus: Sendable, Equatable {
     public var batches: Int
     /// The last validation loss, if any.
     public var validationLoss: Double?
+    /// The ingest counters of the other training ranks of a multi-rank server, summed (as of their last report to
+    /// rank 0, at the last training step); empty for one rank. The status adds them to rank 0's own.
+    public var peers = IngestStatistics()
 
     /// A training status.
-    public init(population: [Int] = [], trainedPerSecond: Double = 0, batches: Int = 0, validationLoss: Double? = nil) {
+    public init(
+        population: [Int] = [], trainedPerSecond: Double = 0, batches: Int = 0, validationLoss: Double? = nil,
+        peers: IngestStatistics = IngestStatistics()
+    ) {
         self.population = population
         self.trainedPerSecond = trainedPerSecond
         self.batches = batches
         self.validationLoss = validationLoss
+        self.peers = peers
     }
 }
