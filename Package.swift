@@ -78,7 +78,10 @@ let package = Package(
         .target(name: "MelissaClient", dependencies: ["Transport", "WireProtocol"]),
         .target(
             name: "Server",
-            dependencies: ["Ingest", "Buffers", "Training", "Planning", "StudySpec", "Reporting", "WireProtocol"]
+            dependencies: [
+                "Ingest", "Buffers", "Training", "Distributed", "Planning", "Sampling", "StudySpec", "Reporting",
+                "WireProtocol",
+            ]
         ),
         .target(
             name: "Planning",

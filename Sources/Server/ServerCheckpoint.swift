@@ -4,9 +4,18 @@ import Training
 
 /// Everything a restarted server needs to go on as if it had not stopped: the trainer (weights, optimiser moments,
 /// step, random state, normalisation), the buffer's samples with their read counts, the held-out samples, and the
-/// (simulation, time step) pairs received.
+/// (simulation, time step, parameter set) triples received.
+///
+/// Format version 2 (`"version": 2` in the metadata) stores `received` as u32 triples (simulation, time step,
+/// parameter set) and the rank; version 1 (no `version`) stored pairs (simulation, time step), read as parameter set 0.
 struct ServerCheckpoint {
+    /// The format written.
+    static let formatVersion = 2
+
     struct Metadata: Codable {
+        var version: Int?
+        var rank: Int?
+        var ranks: Int?
         var configuration: TrainerConfiguration
         var step: Int
         var samplesSeen: Int
@@ -23,10 +32,13 @@ struct ServerCheckpoint {
 
     var trainer: TrainerState
     var buffer: [HeldSample<TrainingSample>]
-    var received: [UInt32: Set<UInt32>]
+    var received: ReceivedSteps
     var validation: [UInt32: [TrainingSample]]
     var batches: Int
     var elapsedSeconds: Double
+    /// This checkpoint's training rank and the number of ranks (0 and 1 for a one-rank server).
+    var rank = 0
+    var ranks = 1
 
     func write(to url: URL) throws {
         let architecture = trainer.configuration.architecture
@@ -34,7 +46,8 @@ struct ServerCheckpoint {
         var archive = BinaryArchive()
         try archive.setMetadata(
             Metadata(
-                configuration: trainer.configuration, step: trainer.step, samplesSeen: trainer.samplesSeen,
+                version: Self.formatVersion, rank: rank, ranks: ranks, configuration: trainer.configuration,
+                step: trainer.step, samplesSeen: trainer.samplesSeen,
                 generator: trainer.generator, normalizer: trainer.normalizer, bufferSeen: buffer.map(\.seen),
                 inputCount: architecture.inputCount, outputCount: architecture.outputCount,
                 validationSimulations: validationIDs,
@@ -47,11 +60,13 @@ struct ServerCheckpoint {
         archive.add(
             "validation",
             floats: validationIDs.flatMap { id in (validation[id] ?? []).flatMap { $0.input + $0.output } })
-        var pairs: [UInt32] = []
-        for (id, steps) in received.sorted(by: { $0.key < $1.key }) {
-            for step in steps.sorted() { pairs += [id, step] }
+        var triples: [UInt32] = []
+        for (id, sets) in received.sorted(by: { $0.key < $1.key }) {
+            for (set, steps) in sets.sorted(by: { $0.key < $1.key }) {
+                for step in steps.sorted() { triples += [id, step, UInt32(set)] }
+            }
         }
-        archive.add("received", integers: pairs)
+        archive.add("received", integers: triples)
         try archive.write(to: url)
     }
 
@@ -75,10 +90,18 @@ struct ServerCheckpoint {
             validation[id] = Array(heldOut[start..<(start + count)])
             start += count
         }
-        let pairs = try contents.integers("received")
-        var received: [UInt32: Set<UInt32>] = [:]
-        for index in stride(from: 0, to: pairs.count - 1, by: 2) {
-            received[pairs[index], default: []].insert(pairs[index + 1])
+        let version = metadata.version ?? 1
+        guard version <= formatVersion else {
+            throw ServerError.checkpoint(
+                "\(url.path) has format version \(version); this melissa reads up to \(formatVersion)")
+        }
+        let integers = try contents.integers("received")
+        let tuple = version >= 2 ? 3 : 2
+        guard integers.count % tuple == 0 else { throw ServerError.checkpoint("a received array of the wrong size") }
+        var received: ReceivedSteps = [:]
+        for index in stride(from: 0, to: integers.count, by: tuple) {
+            let set = tuple == 3 ? Int(integers[index + 2]) : 0
+            received[integers[index], default: [:]][set, default: []].insert(integers[index + 1])
         }
         let trainer = TrainerState(
             configuration: metadata.configuration, parameters: try contents.floats("parameters"),
@@ -88,6 +111,6 @@ struct ServerCheckpoint {
         return ServerCheckpoint(
             trainer: trainer, buffer: zip(buffered, metadata.bufferSeen).map { HeldSample(sample: $0, seen: $1) },
             received: received, validation: validation, batches: metadata.batches,
-            elapsedSeconds: metadata.elapsedSeconds)
+            elapsedSeconds: metadata.elapsedSeconds, rank: metadata.rank ?? 0, ranks: metadata.ranks ?? 1)
     }
 }

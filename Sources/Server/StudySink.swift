@@ -4,29 +4,34 @@ import Ingest
 import Synchronization
 import Training
 
+/// What a checkpoint records as received: simulation id → parameter set → time steps.
+typealias ReceivedSteps = [UInt32: [Int: Set<UInt32>]]
+
 /// Where the ingest's complete samples go: training samples into the buffer, validation samples into the held-out
-/// set, each recorded as received in the same step, so a checkpoint sees the buffer and the received set agree.
+/// set, each recorded as received (under its parameter set) in the same step, so a checkpoint sees the buffer and the
+/// received set agree. A sample's input is the parameter set its attempt ran with (the plan's values or a redraw's).
 final class StudySink: SampleSink {
     private struct State {
-        var received: [UInt32: Set<UInt32>] = [:]
+        var received: ReceivedSteps = [:]
         var receivedCount = 0
         var validation: [UInt32: [TrainingSample]] = [:]
     }
 
     private let buffer: TrainingBuffer<TrainingSample>
-    private let inputs: [UInt32: [Float]]
+    private let parameterSets: ParameterSets
     private let validationIDs: Set<UInt32>
     private let state = Mutex(State())
 
-    /// `inputs[id]` is simulation id's parameter vector; `validationIDs` are kept out of training.
-    init(buffer: TrainingBuffer<TrainingSample>, inputs: [UInt32: [Float]], validationIDs: Set<UInt32>) {
+    /// `parameterSets` gives each sample's input; `validationIDs` are kept out of training.
+    init(buffer: TrainingBuffer<TrainingSample>, parameterSets: ParameterSets, validationIDs: Set<UInt32>) {
         self.buffer = buffer
-        self.inputs = inputs
+        self.parameterSets = parameterSets
         self.validationIDs = validationIDs
     }
 
     func accept(_ sample: Sample) {
-        guard let parameters = inputs[sample.simulationID] else { return }
+        guard let parameters = parameterSets.input(simulationID: sample.simulationID, parameterSet: sample.parameterSet)
+        else { return }
         let training = TrainingSample(parameters: parameters, timeStep: Float(sample.timeStep), field: sample.values)
         if validationIDs.contains(sample.simulationID) {
             state.withLock { state in
@@ -49,7 +54,9 @@ final class StudySink: SampleSink {
     }
 
     private func record(_ sample: Sample, in state: inout State) {
-        if state.received[sample.simulationID, default: []].insert(sample.timeStep).inserted {
+        if state.received[sample.simulationID, default: [:]][sample.parameterSet, default: []].insert(sample.timeStep)
+            .inserted
+        {
             state.receivedCount += 1
         }
     }
@@ -64,20 +71,22 @@ final class StudySink: SampleSink {
 
     /// The buffer's contents, the received steps and the validation samples, taken atomically.
     func snapshot() -> (
-        buffer: [HeldSample<TrainingSample>], received: [UInt32: Set<UInt32>], validation: [UInt32: [TrainingSample]]
+        buffer: [HeldSample<TrainingSample>], received: ReceivedSteps, validation: [UInt32: [TrainingSample]]
     ) {
         state.withLock { state in (buffer.snapshot(), state.received, state.validation) }
     }
 
     /// Puts back what a checkpoint held.
     func restore(
-        buffer contents: [HeldSample<TrainingSample>], received: [UInt32: Set<UInt32>],
+        buffer contents: [HeldSample<TrainingSample>], received: ReceivedSteps,
         validation: [UInt32: [TrainingSample]]
     ) {
         state.withLock { state in
             buffer.restore(contents)
             state.received = received
-            state.receivedCount = received.values.reduce(0) { $0 + $1.count }
+            state.receivedCount = received.values.reduce(0) { total, sets in
+                sets.values.reduce(total) { $0 + $1.count }
+            }
             state.validation = validation
         }
     }

@@ -46,9 +46,11 @@ func plannedStudy(_ study: Study) throws -> (Plan, URL) {
 }
 
 /// Streams simulations (each on its own thread) and waits for them; a refusal because a simulation already finished
-/// is not an error (a restarted server had all its steps).
+/// is not an error (a restarted server had all its steps). `override` gives some simulations other values than the
+/// plan's (a redraw).
 func stream(
-    _ plan: Plan, directory: URL, ids: [Int], attempt: UInt32 = 0, steps: Range<UInt32> = 0..<20, finish: Bool = true
+    _ plan: Plan, directory: URL, ids: [Int], attempt: UInt32 = 0, steps: Range<UInt32> = 0..<20, finish: Bool = true,
+    values override: [Int: [Double]] = [:]
 ) throws {
     let context = try ZMQContext()
     defer { context.shutdown() }
@@ -60,10 +62,12 @@ func stream(
     let group = DispatchGroup()
     for id in ids {
         let job = plan.simulations[id]
-        let values = plan.namedValues(of: job).map { named -> Double in
-            if case .real(let value) = named.value { return value }
-            return 0
-        }
+        let values =
+            override[id]
+            ?? plan.namedValues(of: job).map { named -> Double in
+                if case .real(let value) = named.value { return value }
+                return 0
+            }
         group.enter()
         Thread {
             defer { group.leave() }

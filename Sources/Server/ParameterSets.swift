@@ -1,0 +1,115 @@
+import Foundation
+import Planning
+import Sampling
+import Synchronization
+
+/// The network inputs of every (simulation, parameter set): the plan's values (set 0) and the launcher's redraws
+/// (`<study dir>/redraws.json`, set k for a simulation's k-th redraw).
+///
+/// The redraw table is read when the server starts and reread whenever the ingest meets an attempt of a simulation
+/// newer than any it knew of it (the launcher writes the file before it submits a redrawn attempt, so the new values
+/// are there when the attempt registers). A missing file is an empty table; an unreadable one is logged and the last
+/// table read stays in force.
+///
+/// Text values become numbers: the plan's distinct values of a parameter, sorted, are 0, 1, 2…; a value that only a
+/// redraw brings gets the next number, in the order of the redraw table's entries (simulation id, then attempt), so
+/// every rank and every restart number them alike as long as the table only grows by later entries (see
+/// docs/server.md for the limit).
+final class ParameterSets: Sendable {
+    private struct State {
+        var table = RedrawTable()
+        /// The highest attempt met per simulation: a newer one rereads the table.
+        var knownAttempts: [UInt32: UInt32] = [:]
+        /// Per text parameter, its values in number order.
+        var textValues: [Int: [String]] = [:]
+    }
+
+    private let directory: URL
+    private let parameters: [PlanParameter]
+    private let planValues: [UInt32: [ParameterValue]]
+    private let planTextValues: [Int: [String]]
+    private let log: @Sendable (String) -> Void
+    private let state = Mutex(State())
+
+    /// The plan's values, and the redraws in `directory` as they are now.
+    init(plan: Plan, directory: URL, log: @escaping @Sendable (String) -> Void) {
+        self.directory = directory
+        parameters = plan.parameters
+        var values: [UInt32: [ParameterValue]] = [:]
+        for job in plan.simulations { values[UInt32(job.id)] = job.values }
+        planValues = values
+        var texts: [Int: [String]] = [:]
+        for index in plan.parameters.indices {
+            let found = plan.simulations.compactMap { job -> String? in
+                if case .text(let value) = job.values[index] { return value }
+                return nil
+            }
+            if !found.isEmpty { texts[index] = Array(Set(found)).sorted() }
+        }
+        planTextValues = texts
+        self.log = log
+        state.withLock { state in
+            state.textValues = texts
+            reload(&state)
+        }
+    }
+
+    private func reload(_ state: inout State) {
+        do {
+            state.table = try RedrawTable.read(from: directory, parameters: parameters)
+        } catch {
+            log("cannot read \(RedrawTable.url(in: directory).path) (keeping the redraws known so far): \(error)")
+            return
+        }
+        var texts = planTextValues
+        for entry in state.table.allEntries {
+            for (index, value) in entry.values.enumerated() {
+                if case .text(let text) = value, !(texts[index]?.contains(text) ?? false) {
+                    texts[index, default: []].append(text)
+                }
+            }
+        }
+        state.textValues = texts
+    }
+
+    /// The parameter set `attempt` of `simulationID` runs with, rereading the redraw table first when `attempt` is
+    /// newer than any attempt of it met so far.
+    func parameterSet(simulationID: UInt32, attempt: UInt32) -> Int {
+        state.withLock { state in
+            if attempt > state.knownAttempts[simulationID, default: 0] {
+                state.knownAttempts[simulationID] = attempt
+                reload(&state)
+            }
+            return state.table.parameterSet(simulation: Int(simulationID), attempt: Int(attempt))
+        }
+    }
+
+    /// The network input (parameters, without the time step) of `simulationID` under `parameterSet`; nil for an
+    /// unknown simulation or set.
+    func input(simulationID: UInt32, parameterSet: Int) -> [Float]? {
+        guard let plan = planValues[simulationID] else { return nil }
+        return state.withLock { state -> [Float]? in
+            var values = plan
+            if parameterSet > 0 {
+                guard let redraws = state.table.entries[Int(simulationID)], parameterSet <= redraws.count else {
+                    return nil
+                }
+                values = redraws[parameterSet - 1].values
+            }
+            return values.enumerated().map { index, value in
+                switch value {
+                case .real(let number): return Float(number)
+                case .integer(let number): return Float(number)
+                case .text(let text): return Float(state.textValues[index]?.firstIndex(of: text) ?? 0)
+                }
+            }
+        }
+    }
+
+    /// The plan's values as network inputs, by simulation id.
+    var planInputs: [UInt32: [Float]] {
+        var result: [UInt32: [Float]] = [:]
+        for id in planValues.keys { result[id] = input(simulationID: id, parameterSet: 0) }
+        return result
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Planning
+import StudySpec
+import Testing
+import Training
+
+@testable import Server
+
+@Test func aRedrawnSimulationKeepsItsOldStepsWithTheirInputsAndCompletesUnderItsNewValues() throws {
+    var study = smallStudy(policy: .firo)
+    // Reads start only when reception is over: at the stop below, the buffer still holds every training sample.
+    study.buffer.capacity = 400
+    study.buffer.watermark = 400
+    let (plan, directory) = try plannedStudy(study)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let first = try RunningServer(directory: directory)
+    // Simulation 2's attempt 1 sends half its steps and crashes; the launcher redraws its values from attempt 2 on and
+    // writes them before it submits attempt 2, which sends every step.
+    try stream(plan, directory: directory, ids: [2], attempt: 1, steps: 0..<10, finish: false)
+    let redrawn = [0.9, 0.3]
+    try RedrawTable([.init(simulation: 2, fromAttempt: 2, values: redrawn.map { .real($0) })]).write(to: directory)
+    try stream(plan, directory: directory, ids: [2], attempt: 2, values: [2: redrawn])
+    try stream(plan, directory: directory, ids: [0, 1, 3, 4, 6, 7])
+    first.server.requestStop()
+    #expect(try first.wait() == 143)
+
+    let checkpoint = try ServerCheckpoint.read(from: first.server.checkpointURL)
+    #expect(checkpoint.received[2]?[0] == Set(0..<10), "the crashed attempt's steps, under the plan's values")
+    #expect(checkpoint.received[2]?[1] == Set(0..<20), "every step under the redrawn values: no duplicates")
+    let planned = plan.simulations[2].values.map { value -> Float in
+        if case .real(let number) = value { return Float(number) }
+        return .nan
+    }
+    let samples = checkpoint.buffer.map(\.sample)
+    let old = samples.filter { Array($0.input.prefix(2)) == planned }
+    let new = samples.filter { Array($0.input.prefix(2)) == redrawn.map(Float.init) }
+    #expect(old.map { UInt32($0.input[2]) }.sorted() == Array(0..<10))
+    #expect(new.map { UInt32($0.input[2]) }.sorted() == Array(0..<20))
+    #expect(old.allSatisfy { $0.output == field(planned.map(Double.init), step: UInt32($0.input[2])) })
+    #expect(new.allSatisfy { $0.output == field(redrawn, step: UInt32($0.input[2])) })
+    #expect(samples.count == 4 * 20 + 10 + 20)
+
+    // After a restart, simulation 2 is finished under its new values (refused if it registers again) and the last
+    // simulation completes the study.
+    let second = try RunningServer(directory: directory, restart: true)
+    try stream(plan, directory: directory, ids: [2, 5], attempt: 3)
+    #expect(try second.wait() == 0)
+    let last = try metrics(directory).last
+    #expect(last?["received"] as? Int == 170)
+    #expect(last?["trained"] as? Int == 130, "FIRO trains every training sample once, the old steps included")
+}
