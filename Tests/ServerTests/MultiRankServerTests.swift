@@ -152,6 +152,38 @@ func serverStatus(_ address: ServerAddress) throws -> [String: Any] {
     }
 
     @Test(.enabled(if: canRunMPIServer, "needs mpirun and the built melissa binary"))
+    func aSIGTERMToOneRankStopsBothAtTheSameBatchWithACheckpoint() throws {
+        var study = smallStudy(policy: .firo)
+        study.training.ranks = 2
+        let (plan, directory) = try plannedStudy(study)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = try startMPIServer(directory)
+        let address = try ServerAddress.read(fromDirectory: directory, timeout: 60)
+        try stream(plan, directory: directory, ids: [0, 1, 6])
+        try stream(plan, directory: directory, ids: [2], steps: 0..<10, finish: false)
+        // Once both ranks hold what was sent, only rank 0 gets the signal; the ranks agree on it at their next step.
+        let deadline = Date().addingTimeInterval(60)
+        while try serverStatus(address)["samples"] as? Int ?? 0 < 70, Date() < deadline { usleep(20_000) }
+        kill(pid_t(address.pid), SIGTERM)
+        let stopped = try finish(first, directory: directory)
+        #expect(stopped != 0)
+        let checkpoints = try rankCheckpoints(directory)
+        #expect(checkpoints[0].batches == checkpoints[1].batches, "both ranks checkpointed the same batch")
+        #expect(checkpoints[0].trainer.parameters == checkpoints[1].trainer.parameters)
+        let received = checkpoints.flatMap { $0.received.values.flatMap { $0.values.map(\.count) } }.reduce(0, +)
+        #expect(received == 70, "three whole simulations and half of a fourth were received")
+
+        let second = try startMPIServer(directory, restart: true)
+        try stream(plan, directory: directory, ids: Array(0..<8), attempt: 1)
+        let status = try finish(second, directory: directory)
+        try #require(status == 0, "the restarted server ended with \(status):\n\(serverLogs(directory))")
+        let last = try metrics(directory).last
+        #expect(last?["received"] as? Int == 160)
+        #expect(last?["trained"] as? Int == 120)
+        expectEveryStepOnceOnItsRank(try rankCheckpoints(directory), simulations: 8, steps: 20)
+    }
+
+    @Test(.enabled(if: canRunMPIServer, "needs mpirun and the built melissa binary"))
     func wrongTokenDataAtRankOneIsRejectedAndCountedWhileItServes() throws {
         var study = smallStudy(policy: .firo)
         study.training.ranks = 2
