@@ -14,8 +14,11 @@ extension Melissa {
                 steps into the training buffer and trains the surrogate. Metrics go to STUDY_DIR/metrics.jsonl, \
                 checkpoints to STUDY_DIR/checkpoint.melissa (every training.checkpoint_every_batches batches and on \
                 SIGTERM, SIGINT or SIGUSR1), and when reception is over and the buffer drained, the model to \
-                STUDY_DIR/model.melissa and plots to STUDY_DIR/report/. Exit status: 0 when done, 143 after a stop \
-                on a signal.
+                STUDY_DIR/model.melissa and plots to STUDY_DIR/report/. With training.ranks R > 1 it runs as R MPI \
+                processes (mpirun -np R, as the plan's server script does): each rank receives its share of the time \
+                steps into its own buffer and writes STUDY_DIR/checkpoint-rank<r>.melissa; rank 0 serves \
+                registration and control and writes metrics, model and report. Exit status: 0 when done, 143 after \
+                a stop on a signal.
                 """
         )
 
