@@ -8,8 +8,8 @@ import Synchronization
 ///
 /// The redraw table is read when the server starts and reread whenever the ingest meets an attempt of a simulation
 /// newer than any it knew of it (the launcher writes the file before it submits a redrawn attempt, so the new values
-/// are there when the attempt registers). A missing file is an empty table; an unreadable one is logged and the last
-/// table read stays in force.
+/// are there when the attempt registers). A missing file is an empty table (logged when a reread finds none); an
+/// unreadable one is logged and the last table read stays in force.
 ///
 /// Text values become numbers: the plan's distinct values of a parameter, sorted, are 0, 1, 2…; a value that only a
 /// redraw brings gets the next number, in the order of the redraw table's entries (simulation id, then attempt), so
@@ -54,7 +54,11 @@ final class ParameterSets: Sendable {
         }
     }
 
-    private func reload(_ state: inout State) {
+    private func reload(_ state: inout State, announceMissing: Bool = false) {
+        let url = RedrawTable.url(in: directory)
+        if announceMissing, !FileManager.default.fileExists(atPath: url.path) {
+            log("no \(url.path): every simulation runs with the plan's values")
+        }
         do {
             state.table = try RedrawTable.read(from: directory, parameters: parameters)
         } catch {
@@ -78,7 +82,7 @@ final class ParameterSets: Sendable {
         state.withLock { state in
             if attempt > state.knownAttempts[simulationID, default: 0] {
                 state.knownAttempts[simulationID] = attempt
-                reload(&state)
+                reload(&state, announceMissing: true)
             }
             return state.table.parameterSet(simulation: Int(simulationID), attempt: Int(attempt))
         }

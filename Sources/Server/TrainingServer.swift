@@ -394,13 +394,18 @@ public final class TrainingServer: Sendable {
         }
 
         var stopped = false
+        // Several ranks: a rank whose buffer has nothing waits up to 50 ms before it reports, but hardly at all while
+        // the others train (it must not hold their steps back).
+        var othersTraining = false
         while true {
             var count: Int
             var stop: Bool
             if distributed {
-                let readable = buffer.getBatch(server.training.batchSize, into: &batch, waitingAtMost: 0.05)
+                let readable = buffer.getBatch(
+                    server.training.batchSize, into: &batch, waitingAtMost: othersTraining ? 0.002 : 0.05)
                 let all = try exchange(staged: batch.count, drained: !readable)
                 count = all.reduce(0) { $0 + $1.staged }
+                othersTraining = count > 0
                 stop = all.contains(where: \.stop)
                 if count == 0 {
                     if all.allSatisfy(\.drained) { break }
