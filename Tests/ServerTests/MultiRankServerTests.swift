@@ -184,6 +184,38 @@ func serverStatus(_ address: ServerAddress) throws -> [String: Any] {
     }
 
     @Test(.enabled(if: canRunMPIServer, "needs mpirun and the built melissa binary"))
+    func aGiveUpAtRankZeroEndsReceptionOnEveryRank() throws {
+        var study = smallStudy(policy: .fifo)
+        study.training.ranks = 2
+        let (plan, directory) = try plannedStudy(study)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try startMPIServer(directory)
+        let address = try ServerAddress.read(fromDirectory: directory, timeout: 60)
+        // Simulation 5 sends half its steps (some to each rank) and dies; the launcher gives it up.
+        try stream(plan, directory: directory, ids: [0, 1, 2, 3, 4, 6, 7])
+        try stream(plan, directory: directory, ids: [5], steps: 0..<10, finish: false)
+        let deadline = Date().addingTimeInterval(60)
+        while try serverStatus(address)["samples"] as? Int ?? 0 < 150, Date() < deadline { usleep(20_000) }
+        let context = try ZMQContext()
+        let dealer = try Socket(context: context, type: .dealer)
+        try dealer.setOption(.linger, 0)
+        try dealer.setOption(.receiveTimeout, 30_000)
+        try dealer.connect(address.control)
+        try dealer.send(GiveUpMessage(simulationID: 5).encoded())
+        let reply = try StatusMessage.decode(try dealer.receiveFrames()?.frames.last ?? [])
+        #expect(reply.sequence == 0)
+        dealer.close()
+        context.shutdown()
+
+        // Rank 1 never sees the give-up itself: it learns it from rank 0, and both drain and end.
+        let status = try finish(server, directory: directory)
+        try #require(status == 0, "mpirun ended with \(status):\n\(serverLogs(directory))")
+        let last = try metrics(directory).last
+        #expect(last?["received"] as? Int == 150)
+        #expect(last?["trained"] as? Int == 110)
+    }
+
+    @Test(.enabled(if: canRunMPIServer, "needs mpirun and the built melissa binary"))
     func wrongTokenDataAtRankOneIsRejectedAndCountedWhileItServes() throws {
         var study = smallStudy(policy: .firo)
         study.training.ranks = 2
