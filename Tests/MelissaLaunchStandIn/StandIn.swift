@@ -16,10 +16,11 @@ import WireProtocol
 ///   `server.address`, answers `ping`/`give_up`, exits 0 once reception is over. It keeps the simulations that
 ///   finished in `<study dir>/standin-finished` so that a restart (`--restart` or `MELISSA_RESTART=1`) does not wait
 ///   for them again.
-/// - `melissa-launch-standin simulation [--fail ID:ATTEMPTS]… [--hang ID:ATTEMPTS]… [--step-delay SECONDS]`: streams
-///   the plan's time steps for `MELISSA_SIMULATION_ID` (attempt `MELISSA_ATTEMPT`) and finishes; `--fail` makes
-///   attempts below ATTEMPTS of simulation ID exit 1 half-way, `--hang` makes them stop sending and sleep.
-///   Each finished run appends `ID ATTEMPT` to `<study dir>/standin-runs`.
+/// - `melissa-launch-standin simulation [--fail ID:ATTEMPTS]… [--hang ID:ATTEMPTS]… [--step-delay SECONDS]
+///   [--value TEXT]`: streams the plan's time steps for `MELISSA_SIMULATION_ID` (attempt `MELISSA_ATTEMPT`) and
+///   finishes; `--fail` makes attempts below ATTEMPTS of simulation ID exit 1 half-way, `--hang` makes them stop
+///   sending and sleep. Each finished run appends `ID ATTEMPT` (then ` TEXT` when `--value` is given, e.g. a
+///   parameter's `{{x}}`) to `<study dir>/standin-runs`.
 @main
 enum StandIn {
     static func main() {
@@ -123,7 +124,11 @@ enum StandIn {
         try stream(
             plan: plan, address: address, identity: identity, fails: fails, hangs: hangs, delay: delay)
         // One write to a file opened for appending: concurrent simulations never lose each other's lines.
-        let line = Array("\(id) \(attempt)\n".utf8)
+        let value =
+            arguments.firstIndex(of: "--value").flatMap { index in
+                index + 1 < arguments.count ? " " + arguments[index + 1] : nil
+            } ?? ""
+        let line = Array("\(id) \(attempt)\(value)\n".utf8)
         let descriptor = open(directory + "/standin-runs", O_WRONLY | O_CREAT | O_APPEND, 0o644)
         if descriptor >= 0 {
             _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
