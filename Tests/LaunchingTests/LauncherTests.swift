@@ -149,6 +149,47 @@ struct LauncherTests {
         }
     }
 
+    @Test("the window shrinks while the buffer is full, grows while the trainer starves, and bounds submissions")
+    func elasticWindow() async throws {
+        // The stand-in server reports 4 samples buffered per simulation streaming (capacity 8, watermark 5): 2 or 3
+        // streaming fill the buffer, 1 alone leaves the trainer starving.
+        let directory = try Support.study(
+            count: 12, arguments: "--step-delay 0.15", concurrency: 3, timeSteps: 8, capacity: 8, watermark: 5)
+        defer { Support.killLeftovers(directory) }
+        try "4\n".write(toFile: directory + "/standin-backlog", atomically: true, encoding: .utf8)
+        let launcher = try Launcher(studyDirectory: directory, options: Support.options())
+        let outcome = try await Support.bounded(120) { try await launcher.run() }
+        #expect(outcome == .completed(done: 12, givenUp: 0))
+        #expect(Support.finishedRuns(directory).count == 12)
+
+        // The window's history, from the journal's decisions (oldest first); it starts at concurrency.max.
+        let decisions = try launcher.journal.events(limit: 1000).reversed().filter {
+            $0.kind == .decision && $0.message.hasPrefix("throttle: window ")
+        }
+        let changes = decisions.compactMap { event -> (at: Date, window: Int, full: Bool)? in
+            let words = event.message.split(separator: " ")
+            guard words.count > 2, let window = Int(words[2].dropLast()) else { return nil }
+            return (event.at, window, event.message.contains("buffer full"))
+        }
+        #expect(changes.count == decisions.count)
+        #expect(changes.allSatisfy { (1...3).contains($0.window) })
+        let firstFull = try #require(changes.firstIndex { $0.full }, "the buffer never filled: \(decisions)")
+        #expect(changes[firstFull].window == 2)
+        #expect(changes.contains { $0.window == 1 }, "the window never reached concurrency.min: \(decisions)")
+        #expect(changes[firstFull...].contains { !$0.full }, "the trainer never starved after: \(decisions)")
+
+        // At every submission, the simulations already in flight were fewer than the window then in force.
+        var jobs: [JournalJob] = []
+        for simulation in 0..<12 { jobs += try launcher.journal.jobs(simulationID: simulation) }
+        for job in jobs {
+            let window = changes.last { $0.at <= job.submittedAt }?.window ?? 3
+            let inFlight = jobs.count { other in
+                other.rowID != job.rowID && other.submittedAt < job.submittedAt && other.updatedAt > job.submittedAt
+            }
+            #expect(inFlight < window, "simulation \(job.simulationID ?? -1) submitted with \(inFlight) in flight")
+        }
+    }
+
     @Test("a launcher stopped mid-way and resumed adopts the running jobs and never reruns a finished simulation")
     func resumeAfterStop() async throws {
         let directory = try Support.study(count: 4, arguments: "--step-delay 0.25", concurrency: 2)
