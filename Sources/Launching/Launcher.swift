@@ -39,7 +39,8 @@ public actor Launcher {
     private var completed: Set<Int> = []
     private var givenUp: Set<Int> = []
     private var toldGivenUp: Set<Int> = []
-    private var redrawRecorded = false
+    private var redraws = RedrawTable()
+    private var redrawRefusalShown = false
     private var window: Int
     private var since = Date()
     private var serverJob: JobID?
@@ -141,6 +142,7 @@ public actor Launcher {
                 launcherHost: ProcessInfo.processInfo.hostName))
         guard study.planHash == planHash else { throw LauncherError.planChanged(studyDirectory: plan.studyDirectory) }
         since = study.startedAt
+        try restoreRedraws(fresh: existing == nil)
         completed = try journal.completedSimulations()
         givenUp = try journal.givenUpSimulations()
         spent = try journal.retriesSpent()
@@ -438,7 +440,7 @@ public actor Launcher {
             var redrawn = false
             if spendsBudget {
                 spent[simulation, default: 0] += 1
-                redrawn = redrawIfDue(simulation)
+                redrawn = try redrawIfDue(simulation, attempt: attempt)
             } else {
                 free[simulation, default: 0] += 1
             }
@@ -462,24 +464,63 @@ public actor Launcher {
         }
     }
 
-    /// After `redraw_after` crashes a simulation's parameters should be drawn anew from the training sampler. The
-    /// plan keeps the sampler's state but not the parameters' distributions, so this records that it cannot.
-    private func redrawIfDue(_ simulation: Int) -> Bool {
+    /// After every `redraw_after` crashes a simulation's parameters are drawn anew from its role's sampler (the next
+    /// point of the sequence, counted over the study's redraws of that role). `redraws.json` is written first (what
+    /// the server reads when the attempt registers), then the command line the scripts run; a simulation that cannot
+    /// be redrawn (points from a file or a grid) is retried with the same parameters, and the journal says why.
+    private func redrawIfDue(_ simulation: Int, attempt: Int) throws -> Bool {
         let after = plan.simulation.redrawAfter
-        guard after > 0, spent[simulation, default: 0] % after == 0 else { return false }
-        let reason =
-            plan.samplers.training == nil
-            ? "its points came from a file"
-            : "plan.json keeps the sampler's state but not the parameters' distributions"
-        try? journal.recordDecision(
-            kind: "redraw",
-            message: "redraw not possible: \(reason); simulation \(simulation) is retried with the same parameters",
-            simulationID: simulation)
-        if !redrawRecorded {
-            redrawRecorded = true
-            event("redraw not possible: \(reason)")
+        guard after > 0, spent[simulation, default: 0] % after == 0, simulation < plan.simulations.count else {
+            return false
         }
-        return false
+        let role = plan.simulations[simulation].role
+        let draw = redraws.allEntries.count { plan.simulations[$0.simulation].role == role }
+        let job: SimulationJob
+        do {
+            job = try plan.redraw(simulation: simulation, draw: draw)
+        } catch {
+            try journal.recordDecision(
+                kind: "redraw", message: "\(error); simulation \(simulation) is retried with the same parameters",
+                simulationID: simulation)
+            if !redrawRefusalShown {
+                redrawRefusalShown = true
+                event("\(error); retrying with the same parameters")
+            }
+            return false
+        }
+        let previous = redraws
+        redraws.add(RedrawTable.Entry(simulation: simulation, fromAttempt: attempt, values: job.values))
+        do {
+            try redraws.write(to: URL(fileURLWithPath: plan.studyDirectory, isDirectory: true))
+            try plan.writeRedrawnCommand(job)
+        } catch {
+            redraws = previous
+            throw error
+        }
+        let named = zip(plan.parameters, job.values).map { "\($0.name)=\($1)" }.joined(separator: " ")
+        try journal.recordDecision(
+            kind: "redraw",
+            message: "simulation \(simulation) crashed \(spent[simulation, default: 0]) times: parameters redrawn "
+                + "from attempt \(attempt): \(named)",
+            simulationID: simulation)
+        event("simulation \(simulation): parameters redrawn after \(spent[simulation, default: 0]) crashes (\(named))")
+        return true
+    }
+
+    /// Reads `redraws.json` and writes each redrawn simulation's command line again from it (a launcher killed
+    /// between the two writes leaves the table, which the server also reads, as the truth). A fresh launch starts
+    /// from the plan's values: redraws left by an earlier study in the directory are removed.
+    private func restoreRedraws(fresh: Bool) throws {
+        let directory = URL(fileURLWithPath: plan.studyDirectory, isDirectory: true)
+        if fresh {
+            try? FileManager.default.removeItem(at: RedrawTable.url(in: directory))
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent("redrawn"))
+        }
+        redraws = try RedrawTable.read(from: directory, parameters: plan.parameters)
+        for (simulation, entries) in redraws.entries {
+            guard let latest = entries.last else { continue }
+            try plan.writeRedrawnCommand(try plan.rendered(simulation: simulation, values: latest.values))
+        }
     }
 
     private func tellGivenUp() async {

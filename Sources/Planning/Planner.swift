@@ -34,18 +34,9 @@ public enum Planner {
         let simulationSpec = study.simulation
         let command = simulationSpec.command.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !command.contains(where: \.isNewline) else { throw PlanningError.multilineCommand }
-        let commandTemplate = try PlaceholderTemplate(command, parameters: names, place: "simulation.command")
-        let directoryTemplate = try PlaceholderTemplate(
-            simulationSpec.workingDirectory, parameters: names, place: "simulation.working_directory"
+        let templates = SimulationTemplates(
+            command: command, workingDirectory: simulationSpec.workingDirectory, environment: simulationSpec.environment
         )
-        let environmentTemplates = try simulationSpec.environment.map { variable in
-            (
-                name: variable.name,
-                template: try PlaceholderTemplate(
-                    variable.value, parameters: names, place: "simulation.environment.\(variable.name)"
-                )
-            )
-        }
         let context = PlaceholderTemplate.Context(
             studyDirectory: studyDirectory,
             studyFileDirectory: studyFileDirectory.path,
@@ -53,35 +44,15 @@ public enum Planner {
             timeSteps: simulationSpec.timeSteps,
             tasks: simulationSpec.resources.tasks
         )
-
         let jobsPacking = slurm?.packing == .jobs
+        let renderer = try SimulationRenderer(
+            templates: templates, parameters: names, context: context, ownScripts: jobsPacking)
         var simulations: [SimulationJob] = []
         simulations.reserveCapacity(training.rows.count + validation.rows.count)
         let roles =
             training.rows.lazy.map { (SimulationRole.training, $0) } + validation.rows.lazy.map { (.validation, $0) }
         for (id, (role, values)) in roles.enumerated() {
-            var directory = directoryTemplate.literalParts(id: id, values: values, context: context)
-            if case .literal(let first)? = directory.first, first.hasPrefix("/") {
-            } else {
-                directory.insert(.literal(studyDirectory + "/"), at: 0)
-            }
-            let environment = environmentTemplates.map { variable in
-                RenderedVariable(
-                    name: variable.name,
-                    word: ShellWordPart.word(variable.template.literalParts(id: id, values: values, context: context))
-                )
-            }
-            simulations.append(
-                SimulationJob(
-                    id: id,
-                    role: role,
-                    values: values,
-                    command: commandTemplate.shellCommand(id: id, values: values, context: context),
-                    workingDirectory: ShellWordPart.word(directory),
-                    environment: environment,
-                    script: jobsPacking ? "scripts/simulation-\(id).sbatch" : nil
-                )
-            )
+            simulations.append(renderer.job(id: id, role: role, values: values))
         }
 
         let settings = SimulationSettings(
@@ -92,7 +63,8 @@ public enum Planner {
             timeSteps: simulationSpec.timeSteps,
             fields: simulationSpec.fields.map(\.name),
             setup: simulationSpec.setup,
-            launcher: launcher(tasks: simulationSpec.resources.tasks, slurm: slurm, local: study.execution.local)
+            launcher: launcher(tasks: simulationSpec.resources.tasks, slurm: slurm, local: study.execution.local),
+            templates: templates
         )
         var serverResources = study.execution.server
         serverResources.tasks = study.training.ranks
@@ -261,8 +233,12 @@ public enum Planner {
     static func planParameters(_ parameters: [Parameter], rows: [[ParameterValue]]) -> [PlanParameter] {
         parameters.enumerated().map { index, parameter in
             switch parameter.distribution {
-            case .uniform, .logUniform, .normal: return PlanParameter(name: parameter.name, type: .real)
-            case .integerUniform: return PlanParameter(name: parameter.name, type: .integer)
+            case .uniform, .logUniform, .normal:
+                return PlanParameter(
+                    name: parameter.name, type: .real, distribution: distribution(parameter.distribution))
+            case .integerUniform:
+                return PlanParameter(
+                    name: parameter.name, type: .integer, distribution: distribution(parameter.distribution))
             case .choice: break
             }
             var type = PlanParameter.ValueType.integer
@@ -277,7 +253,7 @@ public enum Planner {
             if case .choice(let values) = parameter.distribution, rows.isEmpty {
                 type = values.allSatisfy { if case .integer = $0 { true } else { false } } ? .integer : .text
             }
-            return PlanParameter(name: parameter.name, type: type)
+            return PlanParameter(name: parameter.name, type: type, distribution: distribution(parameter.distribution))
         }
     }
 

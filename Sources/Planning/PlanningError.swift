@@ -18,6 +18,8 @@ public enum PlanningError: Error, Equatable, CustomStringConvertible {
     case template(name: String, reason: String)
     /// A file of the plan could not be written.
     case write(path: String, reason: String)
+    /// A simulation's parameters cannot be drawn anew.
+    case cannotRedraw(simulation: Int, reason: String)
     /// The launcher's `redraws.json` could not be read or written.
     case redraws(path: String, reason: String)
 
@@ -44,6 +46,8 @@ public enum PlanningError: Error, Equatable, CustomStringConvertible {
             return "template \(name): \(reason)"
         case .write(let path, let reason):
             return "cannot write \(path): \(reason)"
+        case .cannotRedraw(let simulation, let reason):
+            return "cannot redraw the parameters of simulation \(simulation): \(reason)"
         case .redraws(let path, let reason):
             return "cannot use the redrawn parameters in \(path): \(reason)"
         }

@@ -18,6 +18,9 @@ public struct SimulationSettings: Sendable, Hashable, Codable {
     public var setup: [String]
     /// The MPI launcher and its arguments, as separate (unquoted) words, e.g. `["mpirun", "-np", "4"]`.
     public var launcher: [String]
+    /// The study's templates of a simulation's command, working directory and environment, with their
+    /// placeholders: what renders a simulation whose parameters were redrawn.
+    public var templates: SimulationTemplates?
 
     /// Creates the settings.
     public init(
@@ -28,7 +31,8 @@ public struct SimulationSettings: Sendable, Hashable, Codable {
         timeSteps: Int,
         fields: [String],
         setup: [String],
-        launcher: [String]
+        launcher: [String],
+        templates: SimulationTemplates? = nil
     ) {
         self.resources = resources
         self.retries = retries
@@ -38,5 +42,23 @@ public struct SimulationSettings: Sendable, Hashable, Codable {
         self.fields = fields
         self.setup = setup
         self.launcher = launcher
+        self.templates = templates
+    }
+}
+
+/// A simulation's templates as the study file writes them (`{{name}}` placeholders unrendered).
+public struct SimulationTemplates: Sendable, Hashable, Codable {
+    /// `simulation.command`.
+    public var command: String
+    /// `simulation.working_directory`.
+    public var workingDirectory: String
+    /// `simulation.environment`.
+    public var environment: [EnvironmentVariable]
+
+    /// Creates the templates.
+    public init(command: String, workingDirectory: String, environment: [EnvironmentVariable]) {
+        self.command = command
+        self.workingDirectory = workingDirectory
+        self.environment = environment
     }
 }

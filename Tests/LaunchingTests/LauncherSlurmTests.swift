@@ -1,5 +1,6 @@
 import Foundation
 import Launching
+import Planning
 import StudySpec
 import Testing
 
@@ -18,14 +19,17 @@ struct LauncherSlurmTests {
     }
 
     @Test(
-        "a study with a failing simulation completes on Slurm (job array: the retry is a one-task array; or one job each)",
+        "a failing simulation is retried with redrawn parameters on Slurm (array: a one-task array; or one job each)",
         .enabled(
             if: LaunchingTestSupport.slurmEnabled,
             "needs the Slurm test cluster: scripts/slurm-test-cluster start; eval \"$(scripts/slurm-test-cluster env)\""
         ),
         arguments: [SlurmOptions.Packing.array, .jobs])
     func study(packing: SlurmOptions.Packing) async throws {
-        let directory = try Support.study(count: 3, arguments: "--fail 1:1", slurm: Self.slurm(packing: packing))
+        // redraw_after 1: the retry runs with redrawn parameters, from the line the scripts find in redrawn/1.command.
+        let directory = try Support.study(
+            count: 3, arguments: "--fail 1:1 --value {{x}}", slurm: Self.slurm(packing: packing))
+        let plan = try PlanWriter.decode(Data(contentsOf: URL(fileURLWithPath: directory + "/plan.json")))
         var options = Support.options()
         options.pollInterval = 0.5
         let launcher = try Launcher(studyDirectory: directory, options: options)
@@ -36,6 +40,8 @@ struct LauncherSlurmTests {
         #expect(jobs.map(\.attempt) == [0, 1])
         #expect(jobs.last?.state == .completed)
         #expect((jobs.first?.schedulerID.arrayTask != nil) == (packing == .array))
-        #expect(Support.finishedRuns(directory).sorted() == ["0 0", "1 1", "2 0"])
+        let values = plan.simulations.map { $0.values[0].description }
+        let redrawn = try plan.redraw(simulation: 1, draw: 0).values[0].description
+        #expect(Support.finishedRuns(directory).sorted() == ["0 0 \(values[0])", "1 1 \(redrawn)", "2 0 \(values[2])"])
     }
 }

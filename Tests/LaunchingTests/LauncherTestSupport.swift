@@ -22,7 +22,8 @@ enum LauncherTestSupport {
     /// served by `melissa-launch-standin server`; returns the study directory.
     static func study(
         count: Int, arguments: String = "", retries: Int = 2, timeoutSeconds: Int = 60, concurrency: Int = 2,
-        timeSteps: Int = 6, slurm: SlurmOptions? = nil, walltimeSeconds: Int = 600
+        timeSteps: Int = 6, slurm: SlurmOptions? = nil, walltimeSeconds: Int = 600, redrawAfter: Int = 1,
+        minimumConcurrency: Int = 1, capacity: Int = 10_000, watermark: Int = 1
     ) throws -> String {
         let root = try LaunchingTestSupport.temporaryDirectory("melissa-launcher")
         // Locally, jobs start through `mpirun -np N`: a stub that drops those words keeps the tests free of MPI.
@@ -38,11 +39,12 @@ enum LauncherTestSupport {
                 resources: Resources(nodes: 1, tasks: 1, cpusPerTask: 1, walltime: Walltime(seconds: walltimeSeconds)),
                 timeoutSeconds: timeoutSeconds,
                 retries: retries,
-                redrawAfter: 1
+                redrawAfter: redrawAfter
             ),
-            buffer: BufferSpec(policy: .fifo, capacity: 10_000, watermark: 1),
+            buffer: BufferSpec(policy: .fifo, capacity: capacity, watermark: watermark),
             execution: ExecutionSpec(
-                scheduler: slurm == nil ? .local : .slurm, concurrency: Concurrency(min: 1, max: concurrency),
+                scheduler: slurm == nil ? .local : .slurm,
+                concurrency: Concurrency(min: minimumConcurrency, max: concurrency),
                 server: Resources(nodes: 1, tasks: 1, cpusPerTask: 1, walltime: Walltime(seconds: 600)),
                 slurm: slurm, local: LocalOptions(mpirun: stub))
         )

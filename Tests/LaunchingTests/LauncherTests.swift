@@ -1,5 +1,6 @@
 import Foundation
 import Launching
+import Planning
 import Testing
 
 #if canImport(Glibc)
@@ -29,7 +30,7 @@ struct LauncherTests {
 
     @Test("a simulation exiting 1 once is retried with the next attempt and completes")
     func retriedOnce() async throws {
-        let directory = try Support.study(count: 3, arguments: "--fail 1:1")
+        let directory = try Support.study(count: 3, arguments: "--fail 1:1", redrawAfter: 2)
         defer { Support.killLeftovers(directory) }
         let launcher = try Launcher(studyDirectory: directory, options: Support.options())
         let outcome = try await Support.bounded(60) { try await launcher.run() }
@@ -41,8 +42,35 @@ struct LauncherTests {
         // No simulation finished twice.
         let runs = Support.finishedRuns(directory)
         #expect(runs.sorted() == ["0 0", "1 1", "2 0"])
-        // redraw_after is 1: the journal says why the parameters could not be redrawn.
-        #expect(try launcher.journal.events(limit: 100).contains { $0.message.contains("redraw not possible") })
+        // One crash is fewer than redraw_after (2): nothing was redrawn.
+        #expect(!FileManager.default.fileExists(atPath: directory + "/redraws.json"))
+    }
+
+    @Test("after redraw_after crashes a simulation runs again with the sampler's next point, and the server knows it")
+    func redrawnAfterCrashes() async throws {
+        // Simulation 1 crashes on attempts 0 and 1; redraw_after 2: attempt 2 runs with new values.
+        let directory = try Support.study(
+            count: 3, arguments: "--fail 1:2 --value {{x}}", retries: 3, redrawAfter: 2)
+        defer { Support.killLeftovers(directory) }
+        let plan = try PlanWriter.decode(Data(contentsOf: URL(fileURLWithPath: directory + "/plan.json")))
+        let launcher = try Launcher(studyDirectory: directory, options: Support.options())
+        let outcome = try await Support.bounded(60) { try await launcher.run() }
+        #expect(outcome == .completed(done: 3, givenUp: 0))
+        #expect(try launcher.journal.jobs(simulationID: 1).map(\.attempt) == [0, 1, 2])
+        // The new values are the Monte Carlo sequence's next point (the plan drew points 0, 1, 2).
+        let redrawn = try plan.redraw(simulation: 1, draw: 0).values
+        #expect(redrawn != plan.simulations[1].values)
+        let values = plan.simulations.map { $0.values[0].description }
+        #expect(
+            Support.finishedRuns(directory).sorted()
+                == ["0 0 \(values[0])", "1 2 \(redrawn[0])", "2 0 \(values[2])"])
+        // What the server reads to label the new attempt's samples.
+        let table = try RedrawTable.read(
+            from: URL(fileURLWithPath: directory, isDirectory: true), parameters: plan.parameters)
+        #expect(table.allEntries == [RedrawTable.Entry(simulation: 1, fromAttempt: 2, values: redrawn)])
+        let events = try launcher.journal.events(limit: 200).filter { $0.message.contains("parameters redrawn") }
+        #expect(events.map(\.kind).sorted { $0.rawValue < $1.rawValue } == [.decision, .retry])
+        #expect(events.contains { $0.kind == .retry && $0.message.hasPrefix("attempt 2 after failed") })
     }
 
     @Test("a simulation that always fails is given up after its retries and the study still ends")
@@ -118,6 +146,47 @@ struct LauncherTests {
             _ = try Launcher(studyDirectory: directory, options: Support.options())
         } throws: { error in
             (error as? LauncherError).map { "\($0)".contains("--resume") } ?? false
+        }
+    }
+
+    @Test("the window shrinks while the buffer is full, grows while the trainer starves, and bounds submissions")
+    func elasticWindow() async throws {
+        // The stand-in server reports 4 samples buffered per simulation streaming (capacity 8, watermark 5): 2 or 3
+        // streaming fill the buffer, 1 alone leaves the trainer starving.
+        let directory = try Support.study(
+            count: 12, arguments: "--step-delay 0.15", concurrency: 3, timeSteps: 8, capacity: 8, watermark: 5)
+        defer { Support.killLeftovers(directory) }
+        try "4\n".write(toFile: directory + "/standin-backlog", atomically: true, encoding: .utf8)
+        let launcher = try Launcher(studyDirectory: directory, options: Support.options())
+        let outcome = try await Support.bounded(120) { try await launcher.run() }
+        #expect(outcome == .completed(done: 12, givenUp: 0))
+        #expect(Support.finishedRuns(directory).count == 12)
+
+        // The window's history, from the journal's decisions (oldest first); it starts at concurrency.max.
+        let decisions = try launcher.journal.events(limit: 1000).reversed().filter {
+            $0.kind == .decision && $0.message.hasPrefix("throttle: window ")
+        }
+        let changes = decisions.compactMap { event -> (at: Date, window: Int, full: Bool)? in
+            let words = event.message.split(separator: " ")
+            guard words.count > 2, let window = Int(words[2].dropLast()) else { return nil }
+            return (event.at, window, event.message.contains("buffer full"))
+        }
+        #expect(changes.count == decisions.count)
+        #expect(changes.allSatisfy { (1...3).contains($0.window) })
+        let firstFull = try #require(changes.firstIndex { $0.full }, "the buffer never filled: \(decisions)")
+        #expect(changes[firstFull].window == 2)
+        #expect(changes.contains { $0.window == 1 }, "the window never reached concurrency.min: \(decisions)")
+        #expect(changes[firstFull...].contains { !$0.full }, "the trainer never starved after: \(decisions)")
+
+        // At every submission, the simulations already in flight were fewer than the window then in force.
+        var jobs: [JournalJob] = []
+        for simulation in 0..<12 { jobs += try launcher.journal.jobs(simulationID: simulation) }
+        for job in jobs {
+            let window = changes.last { $0.at <= job.submittedAt }?.window ?? 3
+            let inFlight = jobs.count { other in
+                other.rowID != job.rowID && other.submittedAt < job.submittedAt && other.updatedAt > job.submittedAt
+            }
+            #expect(inFlight < window, "simulation \(job.simulationID ?? -1) submitted with \(inFlight) in flight")
         }
     }
 

@@ -15,11 +15,13 @@ import WireProtocol
 /// - `melissa-launch-standin server STUDY_DIR [--restart]`: an `IngestServer` for the plan's simulations; writes
 ///   `server.address`, answers `ping`/`give_up`, exits 0 once reception is over. It keeps the simulations that
 ///   finished in `<study dir>/standin-finished` so that a restart (`--restart` or `MELISSA_RESTART=1`) does not wait
-///   for them again.
-/// - `melissa-launch-standin simulation [--fail ID:ATTEMPTS]… [--hang ID:ATTEMPTS]… [--step-delay SECONDS]`: streams
-///   the plan's time steps for `MELISSA_SIMULATION_ID` (attempt `MELISSA_ATTEMPT`) and finishes; `--fail` makes
-///   attempts below ATTEMPTS of simulation ID exit 1 half-way, `--hang` makes them stop sending and sleep.
-///   Each finished run appends `ID ATTEMPT` to `<study dir>/standin-runs`.
+///   for them again. With `<study dir>/standin-backlog` (K) its status reports a population of K per simulation
+///   streaming now (what elasticity reacts to); otherwise the population is every sample received.
+/// - `melissa-launch-standin simulation [--fail ID:ATTEMPTS]… [--hang ID:ATTEMPTS]… [--step-delay SECONDS]
+///   [--value TEXT]`: streams the plan's time steps for `MELISSA_SIMULATION_ID` (attempt `MELISSA_ATTEMPT`) and
+///   finishes; `--fail` makes attempts below ATTEMPTS of simulation ID exit 1 half-way, `--hang` makes them stop
+///   sending and sleep. Each finished run appends `ID ATTEMPT` (then ` TEXT` when `--value` is given, e.g. a
+///   parameter's `{{x}}`) to `<study dir>/standin-runs`.
 @main
 enum StandIn {
     static func main() {
@@ -59,8 +61,19 @@ enum StandIn {
             timeSteps: UInt32(plan.simulation.timeSteps), studyDirectory: URL(fileURLWithPath: directory),
             silenceTimeout: Double(plan.simulation.timeoutSeconds))
         let sink = CountingSink()
+        // `<study dir>/standin-backlog` (K) makes the status model a trainer that lags K samples behind each
+        // simulation streaming now: population K × (simulations with some steps but not all), trained rate far above
+        // the received one. The launcher's elasticity sees a full buffer or a starving trainer by how many run.
+        let backlog = (try? String(contentsOfFile: directory + "/standin-backlog", encoding: .utf8))
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let streaming = Atomic<Int>(0)
         let server = try IngestServer(configuration: configuration, sinks: [sink]) {
-            TrainingStatus(population: [sink.count], trainedPerSecond: 0, batches: 0, validationLoss: nil)
+            guard let backlog else {
+                return TrainingStatus(population: [sink.count], trainedPerSecond: 0, batches: 0, validationLoss: nil)
+            }
+            return TrainingStatus(
+                population: [backlog * streaming.load(ordering: .relaxed)], trainedPerSecond: 1e6, batches: 0,
+                validationLoss: nil)
         }
         let finishedFile = directory + "/standin-finished"
         if restart, let text = try? String(contentsOfFile: finishedFile, encoding: .utf8) {
@@ -79,8 +92,9 @@ enum StandIn {
             if ProcessInfo.processInfo.environment["STANDIN_DEBUG"] != nil {
                 FileHandle.standardError.write(Data("\(server.statistics) over=\(server.isReceptionOver)\n".utf8))
             }
-            let finished = (0..<UInt32(plan.simulations.count)).filter { !server.completedTimeSteps(of: $0).isEmpty }
-            let done = finished.filter { server.completedTimeSteps(of: $0).count == plan.simulation.timeSteps }
+            let counts = (0..<UInt32(plan.simulations.count)).map { ($0, server.completedTimeSteps(of: $0).count) }
+            let done = counts.filter { $0.1 == plan.simulation.timeSteps }.map(\.0)
+            streaming.store(counts.count { $0.1 > 0 && $0.1 < plan.simulation.timeSteps }, ordering: .relaxed)
             if done != recorded {
                 recorded = done
                 try? done.map(String.init).joined(separator: "\n").write(
@@ -123,7 +137,11 @@ enum StandIn {
         try stream(
             plan: plan, address: address, identity: identity, fails: fails, hangs: hangs, delay: delay)
         // One write to a file opened for appending: concurrent simulations never lose each other's lines.
-        let line = Array("\(id) \(attempt)\n".utf8)
+        let value =
+            arguments.firstIndex(of: "--value").flatMap { index in
+                index + 1 < arguments.count ? " " + arguments[index + 1] : nil
+            } ?? ""
+        let line = Array("\(id) \(attempt)\(value)\n".utf8)
         let descriptor = open(directory + "/standin-runs", O_WRONLY | O_CREAT | O_APPEND, 0o644)
         if descriptor >= 0 {
             _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }

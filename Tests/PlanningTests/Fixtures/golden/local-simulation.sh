@@ -20,8 +20,14 @@ module load openmpi/4.1
 source "$HOME/heat-env.sh"
 melissa_launch=('mpirun' '-np' '4')
 melissa_commands='/scratch/melissa/heat/scripts/simulations.commands'
-# Line <id + 1> of the command file runs simulation <id>; every value in it is quoted.
-melissa_line=$(sed -n "$((10#$MELISSA_SIMULATION_ID + 1)){p;q}" "$melissa_commands")
+# Line <id + 1> of the command file runs simulation <id>; every value in it is quoted. Once the launcher redrew a
+# simulation's parameters (after repeated crashes), the line it wrote in redrawn/<id>.command runs instead.
+melissa_redrawn="$MELISSA_STUDY_DIR/redrawn/$((10#$MELISSA_SIMULATION_ID)).command"
+if [ -f "$melissa_redrawn" ]; then
+    melissa_line=$(sed -n '1{p;q}' "$melissa_redrawn")
+else
+    melissa_line=$(sed -n "$((10#$MELISSA_SIMULATION_ID + 1)){p;q}" "$melissa_commands")
+fi
 if [ -z "$melissa_line" ]; then
     echo "melissa: no simulation $MELISSA_SIMULATION_ID in $melissa_commands" >&2
     exit 2
