@@ -11,10 +11,10 @@ import Synchronization
 /// are there when the attempt registers). A missing file is an empty table (logged when a reread finds none); an
 /// unreadable one is logged and the last table read stays in force.
 ///
-/// Text values become numbers: the plan's distinct values of a parameter, sorted, are 0, 1, 2…; a value that only a
-/// redraw brings gets the next number, in the order of the redraw table's entries (simulation id, then attempt), so
-/// every rank and every restart number them alike as long as the table only grows by later entries (see
-/// docs/server.md for the limit).
+/// Text values become numbers: the plan's distinct values of a parameter, sorted, are 0, 1, 2…; then the other values
+/// of its `choice` distribution (recorded in plan.json), sorted, so that a redraw (which draws among them) finds its
+/// value already numbered and the numbers never change. A value from nowhere else (a redraw table written by hand)
+/// gets the next number, in the order of the table's entries (see docs/server.md for that limit).
 final class ParameterSets: Sendable {
     private struct State {
         var table = RedrawTable()
@@ -44,7 +44,18 @@ final class ParameterSets: Sendable {
                 if case .text(let value) = job.values[index] { return value }
                 return nil
             }
-            if !found.isEmpty { texts[index] = Array(Set(found)).sorted() }
+            var ordered = Array(Set(found)).sorted()
+            // A redraw of a `choice` draws among its values: those the plan did not use come next, sorted.
+            if case .choice(let choices) = plan.parameters[index].distribution {
+                let others = Set(
+                    choices.compactMap { value -> String? in
+                        if case .text(let text) = value { return text }
+                        return nil
+                    }
+                ).subtracting(ordered)
+                ordered += others.sorted()
+            }
+            if !ordered.isEmpty { texts[index] = ordered }
         }
         planTextValues = texts
         self.log = log

@@ -49,3 +49,39 @@ import Training
     #expect(last?["received"] as? Int == 170)
     #expect(last?["trained"] as? Int == 130, "FIRO trains every training sample once, the old steps included")
 }
+
+@Test func textValuesKeepTheirNumbersWhenRedrawsBringOtherChoices() throws {
+    var study = smallStudy()
+    let choices = ["jacobi", "cg", "gmres", "bicgstab", "sor", "ilu", "amg", "direct"]
+    study.parameters.append(Parameter(name: "solver", distribution: .choice(choices.map { .text($0) })))
+    let (plan, directory) = try plannedStudy(study)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let used = Set(
+        plan.simulations.compactMap { job -> String? in
+            if case .text(let text) = job.values[2] { return text }
+            return nil
+        })
+    // The plan's values sorted, as before redraws existed; then the choices the plan did not use, sorted.
+    let numbering = used.sorted() + Set(choices).subtracting(used).sorted()
+    func number(_ input: [Float]?) -> Int? { input.map { Int($0[2]) } }
+    func redraw(_ simulation: Int, _ solver: String) -> RedrawTable.Entry {
+        .init(simulation: simulation, fromAttempt: 1, values: [.real(1), .real(0), .text(solver)])
+    }
+
+    let sets = ParameterSets(plan: plan, directory: directory, log: { _ in })
+    for job in plan.simulations {
+        guard case .text(let solver) = job.values[2] else { continue }
+        #expect(
+            number(sets.input(simulationID: UInt32(job.id), parameterSet: 0)) == used.sorted().firstIndex(of: solver))
+    }
+    let last = numbering[numbering.count - 1]
+    try RedrawTable([redraw(5, last)]).write(to: directory)
+    #expect(sets.parameterSet(simulationID: 5, attempt: 1) == 1)
+    #expect(number(sets.input(simulationID: 5, parameterSet: 1)) == numbering.count - 1)
+    // A later redraw of a lower-numbered simulation, with another choice and a value from nowhere: nothing moves.
+    try RedrawTable([redraw(5, last), redraw(1, numbering[0]), redraw(2, "hand-written")]).write(to: directory)
+    #expect(sets.parameterSet(simulationID: 1, attempt: 1) == 1)
+    #expect(number(sets.input(simulationID: 5, parameterSet: 1)) == numbering.count - 1)
+    #expect(number(sets.input(simulationID: 1, parameterSet: 1)) == 0)
+    #expect(number(sets.input(simulationID: 2, parameterSet: 1)) == numbering.count)
+}
