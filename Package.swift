@@ -137,7 +137,8 @@ let package = Package(
         ),
         .testTarget(name: "StudySpecTests", dependencies: ["StudySpec"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PlanningTests", dependencies: ["Planning", "StudySpec", "Sampling"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "PlanningTests", dependencies: ["Planning", "StudySpec", "Sampling"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "LaunchingTests",
             dependencies: [
@@ -145,7 +146,9 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "MelissaCLITests", dependencies: ["MelissaCLI", "Training", "Launching", "MelissaLaunchStandIn"]),
+        .testTarget(
+            name: "MelissaCLITests",
+            dependencies: ["MelissaCLI", "Training", "Launching", "Planning", "Server", "MelissaLaunchStandIn"]),
         .testTarget(name: "BuffersTests", dependencies: ["Buffers"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "StudySpec"]),
