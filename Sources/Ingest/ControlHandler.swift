@@ -6,12 +6,18 @@ import WireProtocol
 final class ControlHandler: @unchecked Sendable {
     private let registry: IngestRegistry
     private let trainingStatus: @Sendable () -> TrainingStatus
-    private var lastSamples = 0
-    private var lastTime = Uptime.seconds()
+    private let clock: @Sendable () -> Double
+    private var receptionRate: ReceptionRate
 
-    init(registry: IngestRegistry, trainingStatus: @escaping @Sendable () -> TrainingStatus) {
+    /// A handler; `clock` gives seconds on a monotonic clock (tests replace it).
+    init(
+        registry: IngestRegistry, trainingStatus: @escaping @Sendable () -> TrainingStatus,
+        clock: @escaping @Sendable () -> Double = { Uptime.seconds() }
+    ) {
         self.registry = registry
         self.trainingStatus = trainingStatus
+        self.clock = clock
+        self.receptionRate = ReceptionRate(start: clock())
     }
 
     /// The reply to `bytes`, or nil (counted) when it is not a valid ping.
@@ -34,10 +40,7 @@ final class ControlHandler: @unchecked Sendable {
     func statusJSON() -> [UInt8] {
         let training = trainingStatus()
         let statistics = registry.statistics.adding(training.peers)
-        let now = Uptime.seconds()
-        let rate = now > lastTime ? Double(statistics.samples - lastSamples) / (now - lastTime) : 0
-        lastSamples = statistics.samples
-        lastTime = now
+        let rate = receptionRate.observe(samples: statistics.samples, at: clock())
         let progress = registry.progress()
         var rejected: [String: Int] = [:]
         for reason in RejectionReason.allCases { rejected[reason.rawValue] = statistics.rejected(reason) }
@@ -59,5 +62,31 @@ final class ControlHandler: @unchecked Sendable {
         ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return Array(data)
+    }
+}
+
+/// Samples received per second over a trailing window of at least `span` seconds, so that pings from several
+/// clients (the launcher every T seconds, `melissa status` from a shell) do not shorten the interval to noise.
+struct ReceptionRate {
+    /// The shortest interval a rate is measured over, once the server has run that long.
+    static let span = 5.0
+    private var history: [(time: Double, samples: Int)]
+
+    /// A rate measured from `start`, when nothing had been received.
+    init(start: Double) {
+        history = [(start, 0)]
+    }
+
+    /// Records `samples` received in all at `now` and returns the rate since the latest observation at least
+    /// ``span`` seconds old (the oldest one while the server is younger than that).
+    mutating func observe(samples: Int, at now: Double) -> Double {
+        let reference = history.last { $0.time <= now - Self.span } ?? history[0]
+        let rate = now > reference.time ? Double(samples - reference.samples) / (now - reference.time) : 0
+        // Keep one observation older than the span, and the newer ones, so the reference stays close to it.
+        if let keep = history.lastIndex(where: { $0.time <= now - Self.span }), keep > 0 {
+            history.removeFirst(keep)
+        }
+        history.append((now, samples))
+        return rate
     }
 }
