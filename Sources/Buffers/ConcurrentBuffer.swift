@@ -49,6 +49,25 @@ where Store.Sample: Sendable {
         lock.unlock()
     }
 
+    /// Adds a sample, waiting while there is no room, and runs `placed` under the buffer's lock right after (so what
+    /// `snapshot(_:)` sees has both or neither). Returns false without adding it when the buffer is interrupted
+    /// (the server stops): a writer never waits for a reader that will not come.
+    public func put(_ sample: Sample, placed: () -> Void) -> Bool {
+        arrivingWriters.add(1, ordering: .relaxed)
+        lock.lock()
+        arrivingWriters.subtract(1, ordering: .relaxed)
+        defer { lock.unlock() }
+        while !store.canInsert {
+            if interrupted { return false }
+            waitingWriters += 1
+            lock.waitNotFull()
+            waitingWriters -= 1
+        }
+        insertLocked(sample)
+        placed()
+        return true
+    }
+
     /// Adds a sample if it can be done without waiting.
     public func tryPut(_ sample: Sample) -> Bool {
         lock.lock()
@@ -175,8 +194,9 @@ where Store.Sample: Sendable {
         lock.unlock()
     }
 
-    /// Wakes every waiting reader; from now on reads that would wait return nothing instead (the server stops to
-    /// checkpoint). Nothing held is read or removed by it.
+    /// Wakes every waiting reader and writer; from now on reads that would wait return nothing instead, and
+    /// `put(_:placed:)` gives up instead of waiting (the server stops to checkpoint). Nothing held is read or removed
+    /// by it.
     public func interrupt() {
         lock.lock()
         interrupted = true
@@ -198,6 +218,13 @@ where Store.Sample: Sendable {
         lock.lock()
         defer { lock.unlock() }
         return store.contents
+    }
+
+    /// Everything held, handed to `body` under the buffer's lock (no put completes meanwhile).
+    public func snapshot<Result>(_ body: ([HeldSample<Sample>]) -> Result) -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(store.contents)
     }
 
     /// Replaces the contents.

@@ -36,6 +36,16 @@ public final class TrainingBuffer<Sample: Sendable>: SampleBuffer, Sendable {
         }
     }
 
+    /// Adds a sample, waiting while there is no room, and runs `placed` under the buffer's lock right after; false
+    /// (not added) when the buffer is interrupted.
+    public func put(_ sample: Sample, placed: () -> Void) -> Bool {
+        switch backing {
+        case .fifo(let buffer): return buffer.put(sample, placed: placed)
+        case .firo(let buffer): return buffer.put(sample, placed: placed)
+        case .reservoir(let buffer): return buffer.put(sample, placed: placed)
+        }
+    }
+
     /// Adds a sample if it can be done without waiting.
     public func tryPut(_ sample: Sample) -> Bool {
         switch backing {
@@ -114,6 +124,15 @@ public final class TrainingBuffer<Sample: Sendable>: SampleBuffer, Sendable {
         case .fifo(let buffer): return buffer.snapshot()
         case .firo(let buffer): return buffer.snapshot()
         case .reservoir(let buffer): return buffer.snapshot()
+        }
+    }
+
+    /// Everything held, handed to `body` under the buffer's lock (no put completes meanwhile).
+    public func snapshot<Result>(_ body: ([HeldSample<Sample>]) -> Result) -> Result {
+        switch backing {
+        case .fifo(let buffer): return buffer.snapshot(body)
+        case .firo(let buffer): return buffer.snapshot(body)
+        case .reservoir(let buffer): return buffer.snapshot(body)
         }
     }
 

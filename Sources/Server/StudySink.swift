@@ -40,17 +40,11 @@ final class StudySink: SampleSink {
             }
             return
         }
-        // The put and the record happen under one lock, so a checkpoint never sees one without the other. A full
-        // buffer is waited out outside the lock (back-pressure on this receiving thread).
-        while true {
-            let placed = state.withLock { state -> Bool in
-                guard buffer.tryPut(training) else { return false }
-                record(sample, in: &state)
-                return true
-            }
-            if placed { return }
-            usleep(200)
-        }
+        // The sample is recorded under the buffer's lock, right after it is placed, so a checkpoint (which snapshots
+        // under that lock too) never sees one without the other. A full buffer is waited out on this receiving
+        // thread (back-pressure); once the server stops, the sample is dropped unrecorded: not accepted, so the
+        // launcher's reconciliation runs its simulation again after the restart.
+        _ = buffer.put(training) { state.withLock { record(sample, in: &$0) } }
     }
 
     private func record(_ sample: Sample, in state: inout State) {
@@ -73,7 +67,8 @@ final class StudySink: SampleSink {
     func snapshot() -> (
         buffer: [HeldSample<TrainingSample>], received: ReceivedSteps, validation: [UInt32: [TrainingSample]]
     ) {
-        state.withLock { state in (buffer.snapshot(), state.received, state.validation) }
+        // Lock order: the buffer's, then this sink's (as in `accept`).
+        buffer.snapshot { contents in state.withLock { state in (contents, state.received, state.validation) } }
     }
 
     /// Puts back what a checkpoint held.
@@ -81,8 +76,8 @@ final class StudySink: SampleSink {
         buffer contents: [HeldSample<TrainingSample>], received: ReceivedSteps,
         validation: [UInt32: [TrainingSample]]
     ) {
+        buffer.restore(contents)
         state.withLock { state in
-            buffer.restore(contents)
             state.received = received
             state.receivedCount = received.values.reduce(0) { total, sets in
                 sets.values.reduce(total) { $0 + $1.count }

@@ -247,6 +247,9 @@ public final class TrainingServer: Sendable {
             log("listening: registration \(address.registration), data \(address.data.joined(separator: " "))")
         }
         defer {
+            // A receiving thread waiting for room in a full buffer gives up (what it held was not accepted), so that
+            // the ingest's threads end.
+            buffer.interrupt()
             ingest.stop()
             // Not listening any more: nobody should find this server's address.
             if address != nil {

@@ -222,6 +222,29 @@ func interruptWakesReaders(policy: BufferPolicy) {
     #expect(buffer.statistics.gets == 0)
 }
 
+@Test("a put waiting for room records under the buffer's lock, and gives up when the buffer is interrupted")
+func putWithRecordGivesUpOnInterrupt() {
+    // FIFO: nothing is ever evicted, so a full buffer makes a writer wait.
+    let buffer = TrainingBuffer<Int>(policy: .fifo, capacity: 3, watermark: 3, seed: 1)
+    let recorded = Collected()
+    for value in 0..<3 {
+        #expect(buffer.put(value) { recorded.reads.append(value) })
+    }
+    #expect(buffer.snapshot { $0.map(\.sample) } == recorded.reads)
+    let done = DispatchSemaphore(value: 0)
+    let outcome = Collected()
+    Thread {
+        outcome.reads = [buffer.put(99) { recorded.reads.append(99) } ? 1 : 0]
+        done.signal()
+    }.start()
+    #expect(done.wait(timeout: .now() + 0.2) == .timedOut, "a full FIFO buffer makes the writer wait")
+    buffer.interrupt()
+    #expect(done.wait(timeout: .now() + 30) == .success, "the interrupt ends the wait")
+    #expect(outcome.reads == [0])
+    #expect(recorded.reads == [0, 1, 2], "what was not placed is not recorded")
+    #expect(buffer.statistics.population == 3)
+}
+
 @Test("a bounded batch read comes back empty, partial or whole, and false once drained", arguments: policies)
 func boundedBatchReads(policy: BufferPolicy) {
     let buffer = TrainingBuffer<Int>(policy: policy, capacity: 10, watermark: 2, seed: 1)
