@@ -3,6 +3,12 @@
 /// Takes the long words of `sacct`, `squeue -O State` and `scontrol` (`CANCELLED by 0`, `CANCELLED+` truncated,
 /// `NODE_FAIL`) and `squeue %t`'s short codes (`PD`, `CA`, `OOM`). `docs/launching.md` has the table.
 public enum SlurmState {
+    /// The walltime warning melissa's batch files ask for (`--signal=B:USR1@N`): SIGUSR1, as Linux numbers it.
+    ///
+    /// A batch file whose command the warning stopped without success ends itself with this signal, so a job that
+    /// Slurm says ended by it (`FAILED` with ExitCode `0:10`) reached its walltime: ``JobState/timedOut``.
+    public static let walltimeWarningSignal = 10
+
     /// The neutral state of a job Slurm describes with `word` and, when it ended, `exit` (`code:signal`).
     public static func neutral(word: some StringProtocol, exit: ExitStatus? = nil) -> JobState {
         let text = Substring(word).trimmingSpaces
@@ -18,10 +24,10 @@ public enum SlurmState {
         case "SUSPENDED", "STOPPED":
             return .suspended
         case "COMPLETED":
-            if let exit, !exit.isSuccess { return .failed(exitCode: exit.code, signal: signal(of: exit)) }
+            if let exit, !exit.isSuccess { return failed(exit) }
             return .completed
         case "FAILED", "SPECIAL_EXIT":
-            return .failed(exitCode: exit?.code ?? -1, signal: exit.flatMap(signal(of:)))
+            return exit.map(failed) ?? .failed(exitCode: -1, signal: nil)
         case "TIMEOUT":
             return .timedOut
         case "CANCELLED", "REVOKED":
@@ -58,4 +64,9 @@ public enum SlurmState {
     }
 
     private static func signal(of exit: ExitStatus) -> Int? { exit.signal == 0 ? nil : exit.signal }
+
+    /// A job that ended with `exit`: ended by the walltime warning, or failed.
+    private static func failed(_ exit: ExitStatus) -> JobState {
+        exit.signal == walltimeWarningSignal ? .timedOut : .failed(exitCode: exit.code, signal: signal(of: exit))
+    }
 }

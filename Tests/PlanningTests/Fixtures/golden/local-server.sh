@@ -10,11 +10,20 @@ melissa_launch=('mpirun' '-np' '2')
 set -m
 "${melissa_launch[@]}" '/opt/melissa/bin/melissa' 'server' '/scratch/melissa/heat' &
 # The job runs in its own process group; a warning (SIGUSR1 before the walltime), SIGTERM or SIGINT is
-# passed on to all of it as SIGTERM so that it can checkpoint and stop.
+# passed on to all of it as SIGTERM so that it can checkpoint and stop. When the warning stopped it without
+# success, the job ends itself with SIGUSR1 (Slurm: FAILED 0:10): the launcher takes that for its walltime,
+# not for a crash.
 melissa_child=$!
-trap 'kill -TERM -- "-$melissa_child" 2>/dev/null' USR1 TERM INT
+melissa_warned=
+trap 'kill -TERM -- "-$melissa_child" 2>/dev/null' TERM INT
+trap 'melissa_warned=1; echo "melissa: walltime warning (SIGUSR1): stopping" >&2; kill -TERM -- "-$melissa_child" 2>/dev/null' USR1
 while :; do
     wait "$melissa_child"
     melissa_status=$?
-    kill -0 "$melissa_child" 2>/dev/null || exit "$melissa_status"
+    kill -0 "$melissa_child" 2>/dev/null || break
 done
+if [ -n "$melissa_warned" ] && [ "$melissa_status" -ne 0 ]; then
+    trap - USR1
+    kill -USR1 "$$"
+fi
+exit "$melissa_status"
