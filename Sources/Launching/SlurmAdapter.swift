@@ -3,12 +3,16 @@ import Foundation
 /// Submits, queries, cancels and re-throttles a study's jobs on Slurm.
 ///
 /// - submit: `sbatch --parsable` with the request's options (array chunk and throttle, `--export=ALL,MELISSA_…`,
-///   `--dependency`, `--exclude`, `--mem`, `--time`);
+///   `--dependency`, `--exclude`, `--mem`, `--time`). Nodes to exclude are avoided only while another node can run
+///   the job: when `sbatch --test-only` says no node could ("Requested node configuration is not available": the
+///   excluded nodes are all the partition has, or the others are down), the job is submitted without `--exclude`;
 /// - query: one `sacct -X --parsable2 --noheader` call for every job of the study's names since its first
 ///   submission; tracked jobs that accounting does not show yet (pending array tasks, jobs not yet eligible) are
 ///   looked up with one `squeue` call. When accounting is off (`sacct` says "accounting storage is disabled" or
 ///   fails) or ``SlurmAdapterOptions/useAccounting`` is false, `squeue` alone answers, and tracked jobs missing from
-///   it are reported as ``JobState/vanished``;
+///   it are reported as ``JobState/vanished``. A tracked job that failed is looked up once more with its steps
+///   (`sacct --jobs`): when one of them ran out of memory (a simulation started with `srun` is a step of its own,
+///   and the job only says `FAILED`), it is ``JobState/outOfMemory``;
 /// - cancel: `scancel`; throttle: `scontrol update JobId=<id> ArrayTaskThrottle=<n>`.
 public struct SlurmAdapter: SchedulerAdapter {
     /// How the adapter runs.
@@ -48,13 +52,41 @@ public struct SlurmAdapter: SchedulerAdapter {
     }
 
     /// Submits with `sbatch --parsable` and returns the id it printed (for an array, the array's id).
+    ///
+    /// A request with ``SubmissionRequest/excludedNodes`` is first tried with `sbatch --test-only`: when Slurm says
+    /// no node could run it, it is submitted without them (see ``exclusionLeavesNoNode(_:)``).
     public func submit(_ request: SubmissionRequest) async throws -> JobID {
+        var request = request
+        if !request.excludedNodes.isEmpty, try await exclusionLeavesNoNode(request) {
+            request.excludedNodes = []
+        }
         let command = try submitCommand(request)
         let result = try await runner.check(command)
         guard let line = result.output.split(whereSeparator: \.isNewline).last, let id = JobID(line) else {
             throw LaunchingError.unexpectedOutput(command: command, output: result.output)
         }
         return id
+    }
+
+    /// Whether no node could run `request` with its excluded nodes: `sbatch --test-only` says "Requested node
+    /// configuration is not available" (the excluded nodes are all its partition has, or the others are down or
+    /// drained). Any other answer keeps the exclusion.
+    public func exclusionLeavesNoNode(_ request: SubmissionRequest) async throws -> Bool {
+        let command = try submitCommand(request).map { $0 == "--parsable" ? "--test-only" : $0 }
+        let result = try await runner.run(command)
+        return !result.status.isSuccess
+            && (result.error + result.output).contains(Self.noNodeAvailable)
+    }
+
+    /// What `sbatch` says when no node can run a job.
+    static let noNodeAvailable = "Requested node configuration is not available"
+
+    /// The `sacct` command that lists `jobs` with their steps (`7`, `7.batch`, `7.0`…).
+    public func stepsCommand(_ jobs: [JobID]) -> [String] {
+        [
+            "sacct", "--parsable2", "--noheader", "--format=JobID,State",
+            "--jobs=\(jobs.map(\.description).joined(separator: ","))",
+        ]
     }
 
     /// The `sacct` command of one poll.
@@ -79,7 +111,8 @@ public struct SlurmAdapter: SchedulerAdapter {
         if options.useAccounting {
             let result = try await runner.run(sacctCommand(query))
             if result.status.isSuccess && !SlurmOutput.accountingDisabled(result.output + result.error) {
-                let known = SlurmOutput.sacct(result.output).flatMap(\.expanded)
+                let known = try await outOfMemorySteps(
+                    SlurmOutput.sacct(result.output).flatMap(\.expanded), expected: query.expected)
                 let missing = Self.missing(query.expected, from: known)
                 if missing.isEmpty { return known }
                 let queued = try await squeue(query)
@@ -112,6 +145,27 @@ public struct SlurmAdapter: SchedulerAdapter {
         let result = try await runner.check(["scontrol", "--oneliner", "show", "job", String(job.job)])
         return SlurmOutput.scontrolRecords(result.output).lazy.compactMap { $0["ArrayTaskThrottle"] }
             .compactMap { Int($0) }.first
+    }
+
+    /// `statuses`, where a failed job the launcher tracks (in `expected`) one of whose steps ran out of memory is
+    /// ``JobState/outOfMemory`` (one `sacct --jobs` call for all of them; if it fails, they stay failed).
+    private func outOfMemorySteps(_ statuses: [JobStatus], expected: [JobID]) async throws -> [JobStatus] {
+        let tracked = Set(expected.flatMap(\.expanded))
+        let failed = statuses.filter { status in
+            if case .failed = status.state { return tracked.contains(status.id) }
+            return false
+        }
+        guard !failed.isEmpty else { return statuses }
+        let result = try await runner.run(stepsCommand(failed.map(\.id)))
+        guard result.status.isSuccess else { return statuses }
+        let steps = SlurmOutput.outOfMemorySteps(result.output)
+        return statuses.map { status in
+            guard case .failed = status.state, let step = steps[status.id] else { return status }
+            var changed = status
+            changed.state = .outOfMemory
+            changed.word = "\(status.word) (step \(step): OUT_OF_MEMORY)"
+            return changed
+        }
     }
 
     private func squeue(_ query: JobQuery) async throws -> [JobStatus] {

@@ -27,6 +27,21 @@ public enum SlurmOutput {
         }
     }
 
+    /// Parses `sacct --parsable2 --noheader --format=JobID,State` (jobs with their steps: `7`, `7.batch`, `12_3.0`)
+    /// into the jobs one of whose steps ran out of memory, each with that step's name (`batch`, `0`).
+    public static func outOfMemorySteps(_ text: String) -> [JobID: String] {
+        var found: [JobID: String] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false)
+            guard fields.count >= 2, let dot = fields[0].firstIndex(of: "."),
+                let job = JobID(fields[0][..<dot]),
+                SlurmState.neutral(word: fields[1]) == .outOfMemory
+            else { continue }
+            found[job] = found[job] ?? String(fields[0][fields[0].index(after: dot)...])
+        }
+        return found
+    }
+
     /// Parses `squeue --noheader --Format=<squeueFormat>` (with `--array`, each task on its own line; without,
     /// a pending array record's ArrayTaskID is a range such as `3-5%1`).
     public static func squeue(_ text: String) -> [JobStatus] {

@@ -35,6 +35,10 @@ import Testing
         #expect(SlurmState.neutral(word: "cancelled by 42") == .cancelled(by: 42))
         #expect(SlurmState.neutral(word: "COMPLETED", exit: ExitStatus(code: 2)) == .failed(exitCode: 2, signal: nil))
         #expect(SlurmState.neutral(word: "FAILED") == .failed(exitCode: -1, signal: nil))
+        // Ended by the walltime warning (SIGUSR1, 10): the batch file stopped at its walltime.
+        #expect(SlurmState.neutral(word: "FAILED", exit: ExitStatus(code: 0, signal: 10)) == .timedOut)
+        #expect(SlurmState.neutral(word: "F", exit: ExitStatus(waitStatus: 10)) == .timedOut)
+        #expect(SlurmState.neutral(word: "FAILED", exit: ExitStatus(code: 10)) == .failed(exitCode: 10, signal: nil))
         #expect(SlurmState.neutral(word: "") == .unknown(""))
     }
 
@@ -62,6 +66,20 @@ import Testing
         #expect(statuses[3].state == .failed(exitCode: 0, signal: 9))
         // The last task of an array keeps the array's raw id (4), but its JobID column says 4_5.
         #expect(statuses.last?.id == JobID(job: 4, arrayTask: 5))
+    }
+
+    @Test func parsesCapturedFaults() throws {
+        // Captured on the test cluster: OOM in the batch step, OOM in an srun step (the job says FAILED 1:0), a node
+        // set DOWN under a --no-requeue job, a batch file that ended itself with the walltime warning's SIGUSR1.
+        let statuses = SlurmOutput.sacct(try LaunchingTestSupport.fixture("sacct-faults-captured.txt"))
+        #expect(statuses.map(\.state) == [.outOfMemory, .failed(exitCode: 1, signal: nil), .nodeFailure, .timedOut])
+        #expect(statuses[2].nodeList == "fault1")
+        #expect(statuses[3].word == "FAILED")
+        #expect(statuses[3].exitStatus == ExitStatus(code: 0, signal: 10))
+        let steps = SlurmOutput.outOfMemorySteps(try LaunchingTestSupport.fixture("sacct-steps-captured.txt"))
+        #expect(steps == [JobID(job: 6): "batch", JobID(job: 7): "0", JobID(job: 9): "batch"])
+        let arraySteps = SlurmOutput.outOfMemorySteps("12_3.0|OUT_OF_MEMORY\n12_4.0|COMPLETED\n")
+        #expect(arraySteps == [JobID(job: 12, arrayTask: 3): "0"])
     }
 
     @Test func emptyOutputAndTheDisabledMessage() throws {
@@ -135,6 +153,70 @@ import Testing
         #expect(sacct.contains("--name=heat-server,heat-sim"))
         #expect(sacct.last?.hasPrefix("--starttime=19") == true)
         #expect(adapter.squeueCommand(query).contains("--states=all"))
+    }
+
+    /// An adapter whose Slurm commands are the bash scripts `bodies` (name to body), run in `directory`.
+    static func fakeSlurm(_ bodies: [String: String], in directory: URL) throws -> SlurmAdapter {
+        for (name, body) in bodies {
+            _ = try LaunchingTestSupport.script("cd \(directory.path)\n" + body, in: directory, name: name)
+        }
+        let path = directory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        return SlurmAdapter(options: SlurmAdapterOptions(environment: ["PATH": path]))
+    }
+
+    @Test func aFailedJobOneOfWhoseStepsRanOutOfMemoryIsOutOfMemory() async throws {
+        let directory = try LaunchingTestSupport.temporaryDirectory("melissa-fake-sacct")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let sacct = #"""
+            case "$*" in
+                *--jobs=*)
+                    echo "$*" >>steps-calls
+                    printf '7|FAILED\n7.batch|FAILED\n7.0|OUT_OF_MEMORY\n8|FAILED\n8.0|FAILED\n'
+                    ;;
+                -X*) printf '6|6|FAILED|2:0|vm|None\n7|7|FAILED|1:0|vm|None\n8|8|FAILED|1:0|vm|None\n' ;;
+            esac
+            """#
+        let adapter = try Self.fakeSlurm(["sacct": sacct], in: directory)
+        let query = JobQuery(names: ["x"], since: Date(), expected: [JobID(job: 7), JobID(job: 8)])
+        let statuses = Dictionary(uniqueKeysWithValues: try await adapter.query(query).map { ($0.id.job, $0) })
+        #expect(statuses[7]?.state == .outOfMemory)
+        #expect(statuses[7]?.word == "FAILED (step 0: OUT_OF_MEMORY)")
+        #expect(statuses[8]?.state == .failed(exitCode: 1, signal: nil))
+        // Job 6 is not tracked any more: its steps are not looked up.
+        #expect(statuses[6]?.state == .failed(exitCode: 2, signal: nil))
+        let calls = try String(contentsOf: directory.appendingPathComponent("steps-calls"), encoding: .utf8)
+        #expect(calls.hasSuffix("--jobs=7,8\n"), "\(calls)")
+    }
+
+    @Test func nodesAreExcludedOnlyWhileAnotherNodeCanRunTheJob() async throws {
+        let directory = try LaunchingTestSupport.temporaryDirectory("melissa-fake-sbatch")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let sbatch = #"""
+            case "$*" in
+                *--test-only*--exclude=only*)
+                    echo 'sbatch: error: Batch job submission failed: Requested node configuration is not available' >&2
+                    exit 1
+                    ;;
+                *--test-only*) echo 'sbatch: Job 5 to start at 2026-01-01T00:00:00 using 1 processors on nodes n2' >&2 ;;
+                *)
+                    echo "$*" >>submitted
+                    echo 42
+                    ;;
+            esac
+            """#
+        let adapter = try Self.fakeSlurm(["sbatch": sbatch], in: directory)
+        var request = SubmissionRequest(
+            role: .simulation(0), name: "s", script: "/s/job.sbatch", excludedNodes: ["only"])
+        #expect(try await adapter.exclusionLeavesNoNode(request))
+        #expect(try await adapter.submit(request) == JobID(job: 42))
+        request.excludedNodes = ["n1"]
+        #expect(try await !adapter.exclusionLeavesNoNode(request))
+        #expect(try await adapter.submit(request) == JobID(job: 42))
+        let submitted = try String(contentsOf: directory.appendingPathComponent("submitted"), encoding: .utf8)
+            .split(separator: "\n")
+        #expect(submitted.count == 2)
+        #expect(submitted.first?.contains("--exclude") == false, "\(submitted)")
+        #expect(submitted.last?.contains("--exclude=n1") == true, "\(submitted)")
     }
 
     @Test func commandFailuresSayWhichCommandAndWhy() async throws {
