@@ -23,7 +23,7 @@ enum LauncherTestSupport {
     static func study(
         count: Int, arguments: String = "", retries: Int = 2, timeoutSeconds: Int = 60, concurrency: Int = 2,
         timeSteps: Int = 6, slurm: SlurmOptions? = nil, walltimeSeconds: Int = 600, redrawAfter: Int = 1,
-        minimumConcurrency: Int = 1, capacity: Int = 10_000, watermark: Int = 1
+        minimumConcurrency: Int = 1, capacity: Int = 10_000, watermark: Int = 1, memoryMiB: Int? = nil
     ) throws -> String {
         let root = try LaunchingTestSupport.temporaryDirectory("melissa-launcher")
         // Locally, jobs start through `mpirun -np N`: a stub that drops those words keeps the tests free of MPI.
@@ -36,7 +36,8 @@ enum LauncherTestSupport {
                 command: "\(standIn) simulation \(arguments)",
                 fields: [FieldSpec(name: "f", size: 16)],
                 timeSteps: timeSteps,
-                resources: Resources(nodes: 1, tasks: 1, cpusPerTask: 1, walltime: Walltime(seconds: walltimeSeconds)),
+                resources: Resources(
+                    nodes: 1, tasks: 1, cpusPerTask: 1, memoryMiB: memoryMiB, walltime: Walltime(seconds: walltimeSeconds)),
                 timeoutSeconds: timeoutSeconds,
                 retries: retries,
                 redrawAfter: redrawAfter

@@ -17,11 +17,13 @@ import WireProtocol
 ///   finished in `<study dir>/standin-finished` so that a restart (`--restart` or `MELISSA_RESTART=1`) does not wait
 ///   for them again. With `<study dir>/standin-backlog` (K) its status reports a population of K per simulation
 ///   streaming now (what elasticity reacts to); otherwise the population is every sample received.
-/// - `melissa-launch-standin simulation [--fail ID:ATTEMPTS]… [--hang ID:ATTEMPTS]… [--step-delay SECONDS]
-///   [--value TEXT]`: streams the plan's time steps for `MELISSA_SIMULATION_ID` (attempt `MELISSA_ATTEMPT`) and
-///   finishes; `--fail` makes attempts below ATTEMPTS of simulation ID exit 1 half-way, `--hang` makes them stop
-///   sending and sleep. Each finished run appends `ID ATTEMPT` (then ` TEXT` when `--value` is given, e.g. a
-///   parameter's `{{x}}`) to `<study dir>/standin-runs`.
+/// - `melissa-launch-standin simulation [--fail ID:ATTEMPTS]… [--hang ID:ATTEMPTS]… [--hog ID:MIB]…
+///   [--step-delay SECONDS] [--value TEXT]`: streams the plan's time steps for `MELISSA_SIMULATION_ID` (attempt
+///   `MELISSA_ATTEMPT`) and finishes; `--fail` makes attempts below ATTEMPTS of simulation ID exit 1 half-way,
+///   `--hang` makes them stop sending and sleep (both only on a job's first run: not once Slurm requeued it,
+///   `SLURM_RESTART_COUNT` > 0), `--hog` makes every attempt of simulation ID fill MIB MiB of memory before it
+///   starts. Each finished run appends `ID ATTEMPT` (then ` TEXT` when `--value` is given, e.g. a parameter's
+///   `{{x}}`) to `<study dir>/standin-runs`.
 @main
 enum StandIn {
     static func main() {
@@ -126,8 +128,10 @@ enum StandIn {
             arguments.firstIndex(of: "--step-delay").flatMap { index in
                 index + 1 < arguments.count ? Double(arguments[index + 1]) : nil
             } ?? 0
-        let fails = rule(arguments, "--fail")[Int(id)].map { Int(attempt) < $0 } ?? false
-        let hangs = rule(arguments, "--hang")[Int(id)].map { Int(attempt) < $0 } ?? false
+        let firstRun = Int(environment["SLURM_RESTART_COUNT"] ?? "0") ?? 0 == 0
+        let fails = firstRun && (rule(arguments, "--fail")[Int(id)].map { Int(attempt) < $0 } ?? false)
+        let hangs = firstRun && (rule(arguments, "--hang")[Int(id)].map { Int(attempt) < $0 } ?? false)
+        if let mebibytes = rule(arguments, "--hog")[Int(id)] { hog(mebibytes) }
         let plan = try loadPlan(directory)
         let address = try ServerAddress.read(fromDirectory: URL(fileURLWithPath: directory), timeout: 60)
         let fields = fields(plan)
@@ -149,6 +153,17 @@ enum StandIn {
         }
         exit(0)
     }
+
+    /// Allocates `mebibytes` MiB and writes every page, so that they count against the job's memory; never freed.
+    static func hog(_ mebibytes: Int) {
+        let size = mebibytes * 1024 * 1024
+        guard let memory = malloc(size) else { return }
+        memset(memory, 1, size)
+        hogged.withLock { $0.append(Int(bitPattern: memory)) }
+    }
+
+    /// The addresses `hog` allocated (kept, so the memory stays in use).
+    static let hogged = Mutex<[Int]>([])
 
     /// Streams every time step and finishes; returns once the context delivered everything (its deinit waits).
     static func stream(
