@@ -12,7 +12,9 @@ import Foundation
 ///   fails) or ``SlurmAdapterOptions/useAccounting`` is false, `squeue` alone answers, and tracked jobs missing from
 ///   it are reported as ``JobState/vanished``. A tracked job that failed is looked up once more with its steps
 ///   (`sacct --jobs`): when one of them ran out of memory (a simulation started with `srun` is a step of its own,
-///   and the job only says `FAILED`), it is ``JobState/outOfMemory``;
+///   and the job only says `FAILED`), it is ``JobState/outOfMemory``; it stays ``JobState/running`` until its steps
+///   are recorded as over and ``stepSettleSeconds`` have passed since its end. A tracked job `sacct` says ended `NODE_FAIL`
+///   or `PREEMPTED` is looked up in `squeue` too: if Slurm requeued it, `squeue`'s state (pending…) is reported;
 /// - cancel: `scancel`; throttle: `scontrol update JobId=<id> ArrayTaskThrottle=<n>`.
 public struct SlurmAdapter: SchedulerAdapter {
     /// How the adapter runs.
@@ -81,10 +83,10 @@ public struct SlurmAdapter: SchedulerAdapter {
     /// What `sbatch` says when no node can run a job.
     static let noNodeAvailable = "Requested node configuration is not available"
 
-    /// The `sacct` command that lists `jobs` with their steps (`7`, `7.batch`, `7.0`…).
+    /// The `sacct` command that lists `jobs` with their steps (`7`, `7.batch`, `7.0`…), their states and ends.
     public func stepsCommand(_ jobs: [JobID]) -> [String] {
         [
-            "sacct", "--parsable2", "--noheader", "--format=JobID,State",
+            "sacct", "--parsable2", "--noheader", "--format=JobID,State,End",
             "--jobs=\(jobs.map(\.description).joined(separator: ","))",
         ]
     }
@@ -111,17 +113,45 @@ public struct SlurmAdapter: SchedulerAdapter {
         if options.useAccounting {
             let result = try await runner.run(sacctCommand(query))
             if result.status.isSuccess && !SlurmOutput.accountingDisabled(result.output + result.error) {
-                let known = try await outOfMemorySteps(
-                    SlurmOutput.sacct(result.output).flatMap(\.expanded), expected: query.expected)
-                let missing = Self.missing(query.expected, from: known)
-                if missing.isEmpty { return known }
-                let queued = try await squeue(query)
-                let found = queued.filter { status in missing.contains { Self.covers($0, status.id) } }
-                return known + found + Self.vanished(Self.missing(missing, from: found))
+                var statuses = SlurmOutput.sacct(result.output).flatMap(\.expanded)
+                var queued: [JobStatus]?
+                if Self.mayBeRequeued(statuses, expected: query.expected) {
+                    let live = try await squeue(query)
+                    queued = live
+                    statuses = Self.requeued(statuses, queued: live)
+                }
+                let missing = Self.missing(query.expected, from: statuses)
+                if !missing.isEmpty {
+                    var live = queued ?? []
+                    if queued == nil { live = try await squeue(query) }
+                    let found = live.filter { status in missing.contains { Self.covers($0, status.id) } }
+                    statuses += found + Self.vanished(Self.missing(missing, from: found))
+                }
+                // Also for a failed job only squeue knows yet (accounting lags): its steps decide.
+                return try await outOfMemorySteps(statuses, expected: query.expected)
             }
         }
         let queued = try await squeue(query)
         return queued + Self.vanished(Self.missing(query.expected, from: queued))
+    }
+
+    /// Whether a tracked job ended in a state Slurm requeues from (`NODE_FAIL`, `PREEMPTED`): `sacct` records how
+    /// the run ended before the job is back in the queue under the same id, so `squeue` must say which it is.
+    static func mayBeRequeued(_ statuses: [JobStatus], expected: [JobID]) -> Bool {
+        let tracked = Set(expected.flatMap(\.expanded))
+        return statuses.contains { tracked.contains($0.id) && ($0.state == .nodeFailure || $0.state == .preempted) }
+    }
+
+    /// `statuses`, where a job `sacct` says ended `NODE_FAIL` or `PREEMPTED` but `squeue` (slurmctld itself) has
+    /// live again (pending, requeued, running) takes `squeue`'s status: Slurm requeued it.
+    static func requeued(_ statuses: [JobStatus], queued: [JobStatus]) -> [JobStatus] {
+        let live = Dictionary(queued.filter { $0.state.isLive }.map { ($0.id, $0) }) { $1 }
+        return statuses.map { status in
+            guard status.state == .nodeFailure || status.state == .preempted, let again = live[status.id] else {
+                return status
+            }
+            return again
+        }
     }
 
     /// Cancels with `scancel`; jobs Slurm says are already over or unknown are ignored.
@@ -149,7 +179,14 @@ public struct SlurmAdapter: SchedulerAdapter {
 
     /// `statuses`, where a failed job the launcher tracks (in `expected`) one of whose steps ran out of memory is
     /// ``JobState/outOfMemory`` (one `sacct --jobs` call for all of them; if it fails, they stay failed).
-    private func outOfMemorySteps(_ statuses: [JobStatus], expected: [JobID]) async throws -> [JobStatus] {
+    ///
+    /// Accounting may record a job's end before the end of a step `srun` started (srun returned, the batch file
+    /// ended, while the step's own daemon still checked for out-of-memory kills, or before the step's record
+    /// reached the database). So a failed job is reported as still ``JobState/running`` while one of its steps is
+    /// not recorded as over, or until ``stepSettleSeconds`` after its end; the next poll looks again.
+    private func outOfMemorySteps(
+        _ statuses: [JobStatus], expected: [JobID], now: Date = Date()
+    ) async throws -> [JobStatus] {
         let tracked = Set(expected.flatMap(\.expanded))
         let failed = statuses.filter { status in
             if case .failed = status.state { return tracked.contains(status.id) }
@@ -159,14 +196,26 @@ public struct SlurmAdapter: SchedulerAdapter {
         let result = try await runner.run(stepsCommand(failed.map(\.id)))
         guard result.status.isSuccess else { return statuses }
         let steps = SlurmOutput.outOfMemorySteps(result.output)
+        let unsettled = SlurmOutput.unsettledSteps(result.output)
+        let ends = SlurmOutput.endTimes(result.output)
         return statuses.map { status in
-            guard case .failed = status.state, let step = steps[status.id] else { return status }
+            guard case .failed = status.state, tracked.contains(status.id) else { return status }
             var changed = status
-            changed.state = .outOfMemory
-            changed.word = "\(status.word) (step \(step): OUT_OF_MEMORY)"
+            if let step = steps[status.id] {
+                changed.state = .outOfMemory
+                changed.word = "\(status.word) (step \(step): OUT_OF_MEMORY)"
+            } else if unsettled.contains(status.id)
+                || (ends[status.id].map { now.timeIntervalSince($0) < Self.stepSettleSeconds } ?? true)
+            {
+                changed.state = .running
+                changed.word = "\(status.word) (its steps' accounting is awaited)"
+            }
             return changed
         }
     }
+
+    /// Seconds after a failed job's end during which accounting may still record one of its steps out of memory.
+    public static let stepSettleSeconds: Double = 10
 
     private func squeue(_ query: JobQuery) async throws -> [JobStatus] {
         let result = try await runner.check(squeueCommand(query))
@@ -198,10 +247,19 @@ public struct SlurmAdapter: SchedulerAdapter {
 
     /// Slurm's local time form, `YYYY-MM-DDTHH:MM:SS`.
     static func slurmTime(_ date: Date) -> String {
+        slurmTimeFormatter().string(from: date)
+    }
+
+    /// Reads Slurm's local time form; nil for anything else (`Unknown`, `None`).
+    static func slurmDate(_ text: some StringProtocol) -> Date? {
+        slurmTimeFormatter().date(from: String(text))
+    }
+
+    private static func slurmTimeFormatter() -> DateFormatter {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone.current
         formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
-        return formatter.string(from: date)
+        return formatter
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Parsers of what `sacct`, `squeue` and `scontrol` print, each into ``JobStatus``es. Pure functions, so that
 /// captured output can be tested without a cluster.
 public enum SlurmOutput {
@@ -27,7 +29,7 @@ public enum SlurmOutput {
         }
     }
 
-    /// Parses `sacct --parsable2 --noheader --format=JobID,State` (jobs with their steps: `7`, `7.batch`, `12_3.0`)
+    /// Parses `sacct --parsable2 --noheader --format=JobID,State[,…]` (jobs with their steps: `7`, `7.batch`, `12_3.0`)
     /// into the jobs one of whose steps ran out of memory, each with that step's name (`batch`, `0`).
     public static func outOfMemorySteps(_ text: String) -> [JobID: String] {
         var found: [JobID: String] = [:]
@@ -38,6 +40,34 @@ public enum SlurmOutput {
                 SlurmState.neutral(word: fields[1]) == .outOfMemory
             else { continue }
             found[job] = found[job] ?? String(fields[0][fields[0].index(after: dot)...])
+        }
+        return found
+    }
+
+    /// When each job (not step) in `sacct --parsable2 --noheader --format=JobID,State,End` output ended; jobs
+    /// accounting has no end for (`Unknown`) are left out.
+    public static func endTimes(_ text: String) -> [JobID: Date] {
+        var ends: [JobID: Date] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false)
+            guard fields.count >= 3, !fields[0].contains("."), let job = JobID(fields[0]),
+                let end = SlurmAdapter.slurmDate(fields[2])
+            else { continue }
+            ends[job] = end
+        }
+        return ends
+    }
+
+    /// The jobs in `sacct --parsable2 --noheader --format=JobID,State[,…]` output (jobs with their steps) one of
+    /// whose steps accounting still has pending or running.
+    public static func unsettledSteps(_ text: String) -> Set<JobID> {
+        var found: Set<JobID> = []
+        for line in text.split(whereSeparator: \.isNewline) {
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false)
+            guard fields.count >= 2, let dot = fields[0].firstIndex(of: "."), let job = JobID(fields[0][..<dot]),
+                SlurmState.neutral(word: fields[1]).isLive
+            else { continue }
+            found.insert(job)
         }
         return found
     }

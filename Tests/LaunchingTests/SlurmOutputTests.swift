@@ -3,6 +3,10 @@ import Launching
 import Planning
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Parsing of captured and written `sacct`, `squeue` and `scontrol` output, and the commands the adapter builds.
 @Suite struct SlurmOutputTests {
     @Test func mapsEveryStateWord() throws {
@@ -156,9 +160,18 @@ import Testing
     }
 
     /// An adapter whose Slurm commands are the bash scripts `bodies` (name to body), run in `directory`.
+    ///
+    /// Each script is written through a close-on-exec descriptor: a process another test starts meanwhile must not
+    /// keep it open for writing, or running it would fail with ETXTBSY.
     static func fakeSlurm(_ bodies: [String: String], in directory: URL) throws -> SlurmAdapter {
         for (name, body) in bodies {
-            _ = try LaunchingTestSupport.script("cd \(directory.path)\n" + body, in: directory, name: name)
+            let path = directory.appendingPathComponent(name).path
+            let text = Array("#!/bin/bash\ncd \(directory.path)\n\(body)\n".utf8)
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+            try #require(descriptor >= 0, "cannot create \(path)")
+            let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            close(descriptor)
+            try #require(written == text.count, "cannot write \(path)")
         }
         let path = directory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         return SlurmAdapter(options: SlurmAdapterOptions(environment: ["PATH": path]))
@@ -167,25 +180,56 @@ import Testing
     @Test func aFailedJobOneOfWhoseStepsRanOutOfMemoryIsOutOfMemory() async throws {
         let directory = try LaunchingTestSupport.temporaryDirectory("melissa-fake-sacct")
         defer { try? FileManager.default.removeItem(at: directory) }
+        // Jobs 7 and 8 ended long ago, 9 just now. The first time, accounting still has step 7.0 running (srun
+        // returned before its step was recorded as over); then it has it out of memory.
         let sacct = #"""
             case "$*" in
                 *--jobs=*)
+                    if [ -e steps-calls ]; then step=OUT_OF_MEMORY; else step=RUNNING; fi
                     echo "$*" >>steps-calls
-                    printf '7|FAILED\n7.batch|FAILED\n7.0|OUT_OF_MEMORY\n8|FAILED\n8.0|FAILED\n'
+                    old=2020-01-01T00:00:00
+                    now=$(date +%Y-%m-%dT%H:%M:%S)
+                    printf '7|FAILED|%s\n7.batch|FAILED|%s\n7.0|%s|%s\n' $old $old "$step" $old
+                    printf '8|FAILED|%s\n8.0|FAILED|%s\n9|FAILED|%s\n9.batch|FAILED|%s\n' $old $old "$now" "$now"
                     ;;
-                -X*) printf '6|6|FAILED|2:0|vm|None\n7|7|FAILED|1:0|vm|None\n8|8|FAILED|1:0|vm|None\n' ;;
+                -X*)
+                    printf '6|6|FAILED|2:0|vm|None\n7|7|FAILED|1:0|vm|None\n8|8|FAILED|1:0|vm|None\n'
+                    printf '9|9|FAILED|1:0|vm|None\n'
+                    ;;
             esac
             """#
         let adapter = try Self.fakeSlurm(["sacct": sacct], in: directory)
-        let query = JobQuery(names: ["x"], since: Date(), expected: [JobID(job: 7), JobID(job: 8)])
-        let statuses = Dictionary(uniqueKeysWithValues: try await adapter.query(query).map { ($0.id.job, $0) })
+        let query = JobQuery(names: ["x"], since: Date(), expected: [7, 8, 9].map { JobID(job: $0) })
+        var statuses = Dictionary(uniqueKeysWithValues: try await adapter.query(query).map { ($0.id.job, $0) })
+        #expect(statuses[7]?.state == .running)
+        #expect(statuses[7]?.word == "FAILED (its steps' accounting is awaited)")
+        #expect(statuses[8]?.state == .failed(exitCode: 1, signal: nil))
+        #expect(statuses[9]?.state == .running, "ended less than \(SlurmAdapter.stepSettleSeconds) s ago")
+        // Job 6 is not tracked any more: its steps are not looked up.
+        #expect(statuses[6]?.state == .failed(exitCode: 2, signal: nil))
+        statuses = Dictionary(uniqueKeysWithValues: try await adapter.query(query).map { ($0.id.job, $0) })
         #expect(statuses[7]?.state == .outOfMemory)
         #expect(statuses[7]?.word == "FAILED (step 0: OUT_OF_MEMORY)")
         #expect(statuses[8]?.state == .failed(exitCode: 1, signal: nil))
-        // Job 6 is not tracked any more: its steps are not looked up.
-        #expect(statuses[6]?.state == .failed(exitCode: 2, signal: nil))
         let calls = try String(contentsOf: directory.appendingPathComponent("steps-calls"), encoding: .utf8)
-        #expect(calls.hasSuffix("--jobs=7,8\n"), "\(calls)")
+        #expect(calls.split(separator: "\n").allSatisfy { $0.hasSuffix("--jobs=7,8,9") }, "\(calls)")
+        #expect(SlurmOutput.unsettledSteps("7|FAILED\n7.0|RUNNING\n8|FAILED\n8.0|FAILED\n") == [JobID(job: 7)])
+        #expect(SlurmOutput.endTimes("7|FAILED|Unknown\n8|FAILED|2020-01-01T00:00:00\n8.0|FAILED|x\n").count == 1)
+    }
+
+    @Test func aNodeFailureSlurmRequeuedIsFollowedUnderItsID() async throws {
+        let directory = try LaunchingTestSupport.temporaryDirectory("melissa-fake-requeue")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // sacct has recorded how the runs of 9 and 10 ended; slurmctld has already put 9 back in the queue.
+        let sacct = #"printf '9|9|NODE_FAIL|0:0|n1|None\n10|10|NODE_FAIL|0:0|n1|None\n'"#
+        let squeue = #"printf '9|N/A|N/A|x|PENDING|BeginTime||0|\n10|N/A|N/A|x|NODE_FAIL|NodeDown|n1|0|\n'"#
+        let adapter = try Self.fakeSlurm(["sacct": sacct, "squeue": squeue], in: directory)
+        let query = JobQuery(names: ["x"], since: Date(), expected: [JobID(job: 9), JobID(job: 10)])
+        let statuses = Dictionary(uniqueKeysWithValues: try await adapter.query(query).map { ($0.id.job, $0) })
+        #expect(statuses[9]?.state == .pending)
+        #expect(statuses[9]?.word == "PENDING")
+        #expect(statuses[10]?.state == .nodeFailure)
+        #expect(statuses[10]?.nodeList == "n1")
     }
 
     @Test func nodesAreExcludedOnlyWhileAnotherNodeCanRunTheJob() async throws {
