@@ -340,7 +340,10 @@ public actor Launcher {
         for job in watched where job.adoptedGroup != nil {
             statuses.append(await adoptedStatus(job, server: &server, asked: &asked))
         }
-        statuses = statuses.filter { tracked[$0.id] != nil }
+        // Only the jobs still watched: a job over is over (a later report, e.g. accounting catching up on its steps,
+        // must not make it fail a second time).
+        let watchedIDs = Set(watched.map(\.id))
+        statuses = statuses.filter { watchedIDs.contains($0.id) }
         for status in statuses {
             if let reason = status.reason, reason.hasPrefix("pgid "), let group = Int32(reason.dropFirst(5)),
                 tracked[status.id]?.groupRecorded == false
