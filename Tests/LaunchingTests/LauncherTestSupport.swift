@@ -37,7 +37,8 @@ enum LauncherTestSupport {
                 fields: [FieldSpec(name: "f", size: 16)],
                 timeSteps: timeSteps,
                 resources: Resources(
-                    nodes: 1, tasks: 1, cpusPerTask: 1, memoryMiB: memoryMiB, walltime: Walltime(seconds: walltimeSeconds)),
+                    nodes: 1, tasks: 1, cpusPerTask: 1, memoryMiB: memoryMiB,
+                    walltime: Walltime(seconds: walltimeSeconds)),
                 timeoutSeconds: timeoutSeconds,
                 retries: retries,
                 redrawAfter: redrawAfter
