@@ -12,9 +12,10 @@ import Foundation
 ///   fails) or ``SlurmAdapterOptions/useAccounting`` is false, `squeue` alone answers, and tracked jobs missing from
 ///   it are reported as ``JobState/vanished``. A tracked job that failed is looked up once more with its steps
 ///   (`sacct --jobs`): when one of them ran out of memory (a simulation started with `srun` is a step of its own,
-///   and the job only says `FAILED`), it is ``JobState/outOfMemory``; it stays ``JobState/running`` until its steps
-///   are recorded as over and ``stepSettleSeconds`` have passed since its end. A tracked job `sacct` says ended `NODE_FAIL`
-///   or `PREEMPTED` is looked up in `squeue` too: if Slurm requeued it, `squeue`'s state (pending…) is reported;
+///   and the job only says `FAILED`), it is ``JobState/outOfMemory``; it stays ``JobState/running`` until its
+///   steps are recorded as over and ``stepSettleSeconds`` have passed since its end. A tracked job `sacct` says
+///   ended `NODE_FAIL` or `PREEMPTED` is looked up in `squeue` too: if Slurm requeued it, `squeue`'s state
+///   (pending…) is reported;
 /// - cancel: `scancel`; throttle: `scontrol update JobId=<id> ArrayTaskThrottle=<n>`.
 public struct SlurmAdapter: SchedulerAdapter {
     /// How the adapter runs.
@@ -183,10 +184,10 @@ public struct SlurmAdapter: SchedulerAdapter {
     /// Accounting may record a job's end before the end of a step `srun` started (srun returned, the batch file
     /// ended, while the step's own daemon still checked for out-of-memory kills, or before the step's record
     /// reached the database). So a failed job is reported as still ``JobState/running`` while one of its steps is
-    /// not recorded as over, or until ``stepSettleSeconds`` after its end; the next poll looks again.
-    private func outOfMemorySteps(
-        _ statuses: [JobStatus], expected: [JobID], now: Date = Date()
-    ) async throws -> [JobStatus] {
+    /// not recorded as over, or until ``stepSettleSeconds`` after its end (while accounting does not know the job
+    /// at all either: then `squeue` does, for `MinJobAge`, after which it is ``JobState/vanished``); the next poll
+    /// looks again.
+    private func outOfMemorySteps(_ statuses: [JobStatus], expected: [JobID]) async throws -> [JobStatus] {
         let tracked = Set(expected.flatMap(\.expanded))
         let failed = statuses.filter { status in
             if case .failed = status.state { return tracked.contains(status.id) }
@@ -198,6 +199,7 @@ public struct SlurmAdapter: SchedulerAdapter {
         let steps = SlurmOutput.outOfMemorySteps(result.output)
         let unsettled = SlurmOutput.unsettledSteps(result.output)
         let ends = SlurmOutput.endTimes(result.output)
+        let now = Date()
         return statuses.map { status in
             guard case .failed = status.state, tracked.contains(status.id) else { return status }
             var changed = status
