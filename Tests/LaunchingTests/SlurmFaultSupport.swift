@@ -79,6 +79,14 @@ enum SlurmFaultSupport {
         ])
     }
 
+    /// `scontrol update NodeName=<node> State=DRAIN`: no new job goes there, and it stays so (`ReturnToService=2`
+    /// brings a DOWN node back within seconds, not a drained one) until ``restoreFaultNodes()``.
+    static func drain(_ node: String) async throws {
+        _ = try await runner.check([
+            "scontrol", "update", "NodeName=\(node)", "State=DRAIN", "Reason=melissa-fault-test",
+        ])
+    }
+
     /// Brings every fault node back (`State=RESUME`; the cluster's `ReturnToService=2` may have done it already) and
     /// waits until they are up again, so that the next test finds them usable.
     static func restoreFaultNodes() async {

@@ -119,10 +119,10 @@ struct SlurmLimitTests {
     func simulationsOverTheirMemory() async throws {
         // 64 MiB each, a cap of 256 MiB. Simulation 0 needs 140 MiB more than it starts with: 64 and 128 MiB are
         // too little, 256 is enough. Simulation 1 needs 400 MiB: out of memory at the cap too, it spends its one
-        // retry there and is given up.
+        // retry there and is given up. (No redraws: parameters stay as they are.)
         let directory = try LauncherTestSupport.study(
             count: 2, arguments: "--hog 0:140 --hog 1:400", retries: 1, timeoutSeconds: 600, concurrency: 2,
-            slurm: Fault.slurm(partition: Fault.limitsPartition), memoryMiB: 64)
+            slurm: Fault.slurm(partition: Fault.limitsPartition), redrawAfter: 0, memoryMiB: 64)
         defer { LauncherTestSupport.killLeftovers(directory) }
         var options = LauncherTestSupport.options()
         options.pollInterval = 0.5

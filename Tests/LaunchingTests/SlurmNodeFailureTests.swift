@@ -70,7 +70,7 @@ struct SlurmNodeFailureTests {
     }
 
     @Test(
-        "excluded nodes are kept while another node of the partition is up, dropped when none is",
+        "excluded nodes are kept while another node of the partition can run the job, dropped when none can",
         .enabled(if: SlurmFaultSupport.nodeFaultsEnabled, SlurmFaultSupport.noFaultNodes))
     func exclusionNeedsAnotherNode() async throws {
         let directory = try LaunchingTestSupport.temporaryDirectory("melissa-slurm-exclude")
@@ -85,10 +85,11 @@ struct SlurmNodeFailureTests {
         request.excludedNodes = nodes
         #expect(try await adapter.exclusionLeavesNoNode(request), "every node of the partition excluded")
         try await Fault.restoringNodes {
-            // The other node down: the one left is excluded.
-            try await Fault.setDown(nodes[1])
+            // The other node drained (it would stay so; a node set DOWN may be back before the check): the one
+            // left is excluded.
+            try await Fault.drain(nodes[1])
             request.excludedNodes = [nodes[0]]
-            #expect(try await adapter.exclusionLeavesNoNode(request), "\(nodes[1]) is down")
+            #expect(try await adapter.exclusionLeavesNoNode(request), "\(nodes[1]) is drained")
         }
         // A single-node partition: a job told to avoid its only node still runs there.
         let host = try #require(try await Fault.runner.check(["hostname", "-s"]).output.split(separator: "\n").first)
