@@ -149,7 +149,18 @@ public struct ScriptRenderer: Sendable {
                 ["name": "MELISSA_FIELDS", "value": ShellQuote.word(plan.simulation.fields.joined(separator: ","))]
             )
         }
+        // The server's MPI launcher gets SIGUSR1, which mpirun and srun forward to every rank (a SIGTERM makes mpirun
+        // kill the ranks, and srun SIGKILL them, before they checkpoint); a simulation's whole group gets SIGTERM.
+        let stop =
+            simulation
+            ? (command: #"kill -TERM -- "-$melissa_child""#, how: "SIGTERM to all of it")
+            : (
+                command: #"kill -USR1 "$melissa_child""#,
+                how: "SIGUSR1 to the MPI launcher, which forwards it to every rank"
+            )
         return [
+            "stop_command": stop.command,
+            "stop_how": stop.how,
             "study_name": String(plan.studyName.map { $0.isNewline ? "?" : $0 }),
             "study_dir": ShellQuote.word(plan.studyDirectory),
             "logs_dir": ShellQuote.word(plan.logsDirectory),

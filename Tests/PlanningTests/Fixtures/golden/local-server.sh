@@ -10,13 +10,13 @@ melissa_launch=('mpirun' '-np' '2')
 set -m
 "${melissa_launch[@]}" '/opt/melissa/bin/melissa' 'server' '/scratch/melissa/heat' &
 # The job runs in its own process group; a warning (SIGUSR1 before the walltime), SIGTERM or SIGINT is
-# passed on to all of it as SIGTERM so that it can checkpoint and stop. When the warning stopped it without
-# success, the job ends itself with SIGUSR1 (Slurm: FAILED 0:10): the launcher takes that for its walltime,
-# not for a crash.
+# passed on so that it can checkpoint and stop, as SIGUSR1 to the MPI launcher, which forwards it to every rank.
+# When the warning stopped it without success, the job ends itself with SIGUSR1 (Slurm: FAILED 0:10):
+# the launcher takes that for its walltime, not for a crash.
 melissa_child=$!
 melissa_warned=
-trap 'kill -TERM -- "-$melissa_child" 2>/dev/null' TERM INT
-trap 'melissa_warned=1; echo "melissa: walltime warning (SIGUSR1): stopping" >&2; kill -TERM -- "-$melissa_child" 2>/dev/null' USR1
+trap 'kill -USR1 "$melissa_child" 2>/dev/null' TERM INT
+trap 'melissa_warned=1; echo "melissa: walltime warning (SIGUSR1): stopping" >&2; kill -USR1 "$melissa_child" 2>/dev/null' USR1
 while :; do
     wait "$melissa_child"
     melissa_status=$?

@@ -35,9 +35,9 @@ fi
 set -m
 ( eval "$melissa_line" ) &
 # The job runs in its own process group; a warning (SIGUSR1 before the walltime), SIGTERM or SIGINT is
-# passed on to all of it as SIGTERM so that it can checkpoint and stop. When the warning stopped it without
-# success, the job ends itself with SIGUSR1 (Slurm: FAILED 0:10): the launcher takes that for its walltime,
-# not for a crash.
+# passed on so that it can checkpoint and stop, as SIGTERM to all of it.
+# When the warning stopped it without success, the job ends itself with SIGUSR1 (Slurm: FAILED 0:10):
+# the launcher takes that for its walltime, not for a crash.
 melissa_child=$!
 melissa_warned=
 trap 'kill -TERM -- "-$melissa_child" 2>/dev/null' TERM INT
