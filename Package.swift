@@ -157,8 +157,8 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Ingest", "MelissaClient", "Planning", "Sampling", "StudySpec", "Training", "Transport",
-                "WireProtocol",
+                "Server", "Ingest", "Launching", "MelissaClient", "Planning", "Sampling", "StudySpec", "Training",
+                "Transport", "WireProtocol",
             ]
         ),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"]),

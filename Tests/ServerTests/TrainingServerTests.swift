@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import Launching
 import MelissaClient
 import Planning
 import Sampling
@@ -130,11 +131,20 @@ func metrics(_ directory: URL) throws -> [[String: Any]] {
         .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
 }
 
-@Test func theServerTrainsOnTheStreamAndExportsTheModel() throws {
+@Test func theServerTrainsOnTheStreamAndExportsTheModel() async throws {
     let (plan, directory) = try plannedStudy(smallStudy())
     defer { try? FileManager.default.removeItem(at: directory) }
     let running = try RunningServer(directory: directory)
-    try stream(plan, directory: directory, ids: Array(0..<8))
+    // The held-out simulations first, all received before training starts: every validation loss is then measured
+    // on the same samples, so the first and the last compare.
+    try stream(plan, directory: directory, ids: [6, 7])
+    let address = try ServerAddress.read(fromDirectory: directory, timeout: 30)
+    let control = try ServerControl()
+    let deadline = Date().addingTimeInterval(60)
+    while (try? await control.ping(address, timeout: 2))?.samples ?? 0 < 40, Date() < deadline {
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    try stream(plan, directory: directory, ids: Array(0..<6))
     #expect(try running.wait() == 0)
 
     let surrogate = try Surrogate(contentsOf: running.server.modelURL)
