@@ -15,7 +15,21 @@ struct MelissaRun {
         return productsDirectory.appendingPathComponent("melissa")
     }
 
+    /// Runs `melissa` on a thread of its own: an async test that waits for a long command must not hold one of the
+    /// few threads of Swift's cooperative pool (2 on a 2-core machine) that every async test shares.
+    static func run(_ arguments: [String], in directory: URL? = nil) async throws -> MelissaRun {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try MelissaRun.runBlocking(arguments, in: directory) })
+            }.start()
+        }
+    }
+
     static func run(_ arguments: [String], in directory: URL? = nil) throws -> MelissaRun {
+        try runBlocking(arguments, in: directory)
+    }
+
+    private static func runBlocking(_ arguments: [String], in directory: URL?) throws -> MelissaRun {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments

@@ -100,7 +100,7 @@ struct LaunchCommandTests {
         }
         #expect(oneDone)
 
-        let status = try MelissaRun.run(["status", directory.path])
+        let status = try await MelissaRun.run(["status", directory.path])
         #expect(status.status == 0)
         #expect(status.standardOutput.contains("simulations 4:"), "\(status.standardOutput)")
         #expect(status.standardOutput.contains("launcher    pid \(first.processIdentifier)"))
@@ -109,7 +109,7 @@ struct LaunchCommandTests {
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
 
-        let refused = try MelissaRun.run(["launch", directory.path])
+        let refused = try await MelissaRun.run(["launch", directory.path])
         #expect(refused.status == 1)
         #expect(refused.standardError.contains("--resume"))
 
@@ -175,7 +175,7 @@ struct LaunchCommandTests {
         }
         #expect(running)
         let groups = try Journal(studyDirectory: directory.path).liveJobs().compactMap(\.processGroup)
-        let cancel = try MelissaRun.run(["cancel", directory.path, "--wait", "30"])
+        let cancel = try await MelissaRun.run(["cancel", directory.path, "--wait", "30"])
         #expect(cancel.status == 0, "\(cancel.standardError)")
         #expect(cancel.standardOutput.contains("the launcher stopped its jobs"))
         #expect(await Self.finish(launcher, within: 30) == 3)
@@ -183,7 +183,7 @@ struct LaunchCommandTests {
         #expect(try journal.liveJobs().isEmpty)
         #expect(!groups.isEmpty)
         #expect(groups.allSatisfy { !ProcessGroup(id: $0).isAlive })
-        let status = try MelissaRun.run(["status", directory.path])
+        let status = try await MelissaRun.run(["status", directory.path])
         #expect(status.standardOutput.contains("cancel"))
     }
 }

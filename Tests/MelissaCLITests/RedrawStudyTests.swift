@@ -41,10 +41,10 @@ struct RedrawStudyTests {
             """
         let file = root.appendingPathComponent("study.yaml")
         try yaml.write(to: file, atomically: true, encoding: .utf8)
-        let planned = try MelissaRun.run(["plan", file.path])
+        let planned = try await MelissaRun.run(["plan", file.path])
         #expect(planned.status == 0, "\(planned.standardError)")
         let directory = root.appendingPathComponent("study")
-        let launched = try MelissaRun.run(["launch", directory.path])
+        let launched = try await MelissaRun.run(["launch", directory.path])
         #expect(launched.status == 0, "\(launched.standardOutput)\n\(launched.standardError)")
 
         let plan = try PlanWriter.decode(Data(contentsOf: directory.appendingPathComponent("plan.json")))

@@ -11,7 +11,7 @@ import Testing
             && FileManager.default.isExecutableFile(
                 atPath: repositoryRoot.appendingPathComponent("build/bin/heat-pde").path),
         "needs the Slurm test cluster (MELISSA_SLURM_CLUSTER=1) and build/bin/heat-pde (scripts/build-clients)"))
-func theHeatStudyRunsOnSlurm() throws {
+func theHeatStudyRunsOnSlurm() async throws {
     let environment = ProcessInfo.processInfo.environment
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-slurm-heat-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
@@ -48,7 +48,7 @@ func theHeatStudyRunsOnSlurm() throws {
         """
     let file = root.appendingPathComponent("study.yaml")
     try study.write(to: file, atomically: true, encoding: .utf8)
-    let launch = try MelissaRun.run(["launch", file.path, "--poll", "0.5"])
+    let launch = try await MelissaRun.run(["launch", file.path, "--poll", "0.5"])
     #expect(launch.status == 0, "\(launch.standardOutput)\n\(launch.standardError)")
     #expect(launch.standardOutput.contains("study complete: 5 simulations done"), "\(launch.standardOutput)")
     let run = root.appendingPathComponent("run")
@@ -94,7 +94,7 @@ func theServerCheckpointsOnTheWalltimeWarningUnderSrun() async throws {
         """
     let file = root.appendingPathComponent("study.yaml")
     try study.write(to: file, atomically: true, encoding: .utf8)
-    let planned = try MelissaRun.run(["plan", file.path])
+    let planned = try await MelissaRun.run(["plan", file.path])
     #expect(planned.status == 0, "\(planned.standardError)")
     let run = root.appendingPathComponent("run")
     let runner = CommandRunner(timeout: 60)

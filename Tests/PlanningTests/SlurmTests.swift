@@ -54,7 +54,7 @@ import Testing
     /// Submits a planned job array for real, in chunks, and checks that every simulation ran once, in its own
     /// directory, with its own values (hostile ones included) and its own id.
     @Test(.enabled(if: enabled, "set MELISSA_SLURM_CLUSTER=1 with a running Slurm (scripts/slurm-test-cluster)"))
-    func chunkedArrayRunsEverySimulationOnce() throws {
+    func chunkedArrayRunsEverySimulationOnce() async throws {
         let root = try TestSupport.temporaryDirectory("melissa-slurm-run")
         defer { try? FileManager.default.removeItem(at: root) }
         let hostile = #"a'b "c" $(touch \#(root.path)/pwned) `id` ;x"#
@@ -97,7 +97,8 @@ import Testing
             let queue = try TestSupport.run(
                 "/usr/bin/env", ["squeue", "--noheader", "--jobs", jobs.joined(separator: ",")])
             if queue.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { break }
-            Thread.sleep(forTimeInterval: 0.5)
+            // Not Thread.sleep: a blocked thread of the cooperative pool (2 on a 2-core machine) stalls other tests.
+            try await Task.sleep(for: .milliseconds(500))
         }
         for job in plan.simulations {
             let result = "\(directory)/simulations/\(job.id)/result.txt"
