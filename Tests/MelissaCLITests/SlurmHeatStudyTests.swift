@@ -2,7 +2,8 @@ import Foundation
 import Launching
 import Testing
 
-/// The heat-equation study, end to end on the real single-node Slurm test cluster (scripts/slurm-test-cluster):
+/// The heat-equation study, end to end on the real single-node Slurm test cluster (scripts/slurm-test-cluster), with a
+/// server of 1 and of 2 training ranks:
 /// `melissa launch` plans it, submits the server (srun) and the simulations (one job array of heat-pde runs, srun),
 /// which stream to the server over the node's host name; the server trains and exports the model.
 @Test(
@@ -10,8 +11,9 @@ import Testing
         if: ProcessInfo.processInfo.environment["MELISSA_SLURM_CLUSTER"] == "1"
             && FileManager.default.isExecutableFile(
                 atPath: repositoryRoot.appendingPathComponent("build/bin/heat-pde").path),
-        "needs the Slurm test cluster (MELISSA_SLURM_CLUSTER=1) and build/bin/heat-pde (scripts/build-clients)"))
-func theHeatStudyRunsOnSlurm() async throws {
+        "needs the Slurm test cluster (MELISSA_SLURM_CLUSTER=1) and build/bin/heat-pde (scripts/build-clients)"),
+    arguments: [1, 2])
+func theHeatStudyRunsOnSlurm(ranks: Int) async throws {
     let environment = ProcessInfo.processInfo.environment
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-slurm-heat-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
@@ -33,6 +35,7 @@ func theHeatStudyRunsOnSlurm() async throws {
           resources: {nodes: 1, tasks: 1, walltime: "00:05:00"}
         buffer: {policy: reservoir, capacity: 200, watermark: 20}
         training:
+          ranks: \(ranks)
           model: {hidden: [32]}
           validation: {simulations: 1, every_batches: 20}
         execution:
@@ -44,6 +47,7 @@ func theHeatStudyRunsOnSlurm() async throws {
             account: \(environment["MELISSA_SLURM_ACCOUNT"] ?? "melissa")
             qos: \(environment["MELISSA_SLURM_QOS"] ?? "normal")
             launcher: srun
+            launcher_arguments: ["--mpi=pmix"]
             signal_before_walltime: 30s
         """
     let file = root.appendingPathComponent("study.yaml")
@@ -57,6 +61,11 @@ func theHeatStudyRunsOnSlurm() async throws {
     let last = try #require(metrics.split(separator: "\n").last)
     let record = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
     #expect(record["received"] as? Int == 50, "every (simulation, step) received once: \(record)")
+    // One checkpoint per training rank (srun started them as one MPI job through PMIx).
+    let checkpoints = ranks == 1 ? ["checkpoint.melissa"] : (0..<ranks).map { "checkpoint-rank\($0).melissa" }
+    for name in checkpoints {
+        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent(name).path), "\(name)")
+    }
 }
 
 /// The walltime warning on the real Slurm test cluster: the server's batch shell gets SIGUSR1, passes it to srun, which
