@@ -71,21 +71,6 @@ extension Plan {
         let url = URL(fileURLWithPath: studyDirectory).appendingPathComponent(
             Self.redrawnCommandPath(simulation: job.id))
         let line = try ScriptRenderer.commandLine(for: job) + "\n"
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(
-            ".\(job.id).command.\(ProcessInfo.processInfo.processIdentifier)")
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try Data(line.utf8).write(to: temporary)
-            guard rename(temporary.path, url.path) == 0 else {
-                throw PlanningError.write(path: url.path, reason: String(cString: strerror(errno)))
-            }
-        } catch let error as PlanningError {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw PlanningError.write(path: url.path, reason: error.localizedDescription)
-        }
+        try AtomicFile.write(Data(line.utf8), to: url) { PlanningError.write(path: $0, reason: $1) }
     }
 }

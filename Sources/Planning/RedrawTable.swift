@@ -128,20 +128,8 @@ public struct RedrawTable: Sendable, Hashable {
 
     /// Writes `<directory>/redraws.json` atomically (a temporary file in the directory, then a rename).
     public func write(to directory: URL) throws {
-        let url = Self.url(in: directory)
-        let temporary = directory.appendingPathComponent(
-            ".\(Self.fileName).\(ProcessInfo.processInfo.processIdentifier)")
-        do {
-            try encoded().write(to: temporary)
-            if rename(temporary.path, url.path) != 0 {
-                throw PlanningError.redraws(path: url.path, reason: String(cString: strerror(errno)))
-            }
-        } catch let error as PlanningError {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw PlanningError.redraws(path: url.path, reason: error.localizedDescription)
+        try AtomicFile.write(try encoded(), to: Self.url(in: directory)) {
+            PlanningError.redraws(path: $0, reason: $1)
         }
     }
 
