@@ -32,22 +32,25 @@ public final class MPICommunicator: TrainingCommunicator {
     public func totalSamples(local: Int) throws -> Int {
         try checkThread("MPI_Allreduce")
         var value = Int64(local)
-        try MPIError.check(
-            MPI_Allreduce(
-                melissa_mpi_in_place(), &value, 1, melissa_mpi_long_long(), melissa_mpi_sum(), communicator),
-            "MPI_Allreduce")
+        try withUnsafeMutablePointer(to: &value) { pointer in
+            try allReduceInPlace(UnsafeMutableRawPointer(pointer), count: 1, melissa_mpi_long_long(), melissa_mpi_sum())
+        }
         return Int(value)
+    }
+
+    /// MPI_Allreduce of `count` values of `type` at `base`, in place, with `operation`.
+    private func allReduceInPlace(
+        _ base: UnsafeMutableRawPointer, count: Int, _ type: MPI_Datatype, _ operation: MPI_Op
+    ) throws {
+        try MPIError.check(
+            MPI_Allreduce(melissa_mpi_in_place(), base, Int32(count), type, operation, communicator), "MPI_Allreduce")
     }
 
     /// Element-wise sum over all ranks, in place.
     public func sumInPlace(_ values: UnsafeMutableBufferPointer<Float>) throws {
         try checkThread("MPI_Allreduce")
         guard size > 1, let base = values.baseAddress else { return }
-        try MPIError.check(
-            MPI_Allreduce(
-                melissa_mpi_in_place(), base, Int32(values.count), melissa_mpi_float(), melissa_mpi_sum(),
-                communicator),
-            "MPI_Allreduce")
+        try allReduceInPlace(base, count: values.count, melissa_mpi_float(), melissa_mpi_sum())
     }
 
     /// Rank 0's values on every rank.
@@ -131,13 +134,9 @@ public final class MPICommunicator: TrainingCommunicator {
     public func maximumInPlace(_ values: inout [Int32]) throws {
         try checkThread("MPI_Allreduce")
         guard size > 1, !values.isEmpty else { return }
-        let count = Int32(values.count)
-        try values.withUnsafeMutableBufferPointer { buffer in
-            try MPIError.check(
-                MPI_Allreduce(
-                    melissa_mpi_in_place(), buffer.baseAddress, count, melissa_mpi_int(), melissa_mpi_max(),
-                    communicator),
-                "MPI_Allreduce")
+        let count = values.count
+        try values.withUnsafeMutableBytes { buffer in
+            try allReduceInPlace(buffer.baseAddress!, count: count, melissa_mpi_int(), melissa_mpi_max())
         }
     }
 
@@ -145,13 +144,9 @@ public final class MPICommunicator: TrainingCommunicator {
     public func sumInPlace(_ values: inout [Double]) throws {
         try checkThread("MPI_Allreduce")
         guard size > 1, !values.isEmpty else { return }
-        let count = Int32(values.count)
-        try values.withUnsafeMutableBufferPointer { buffer in
-            try MPIError.check(
-                MPI_Allreduce(
-                    melissa_mpi_in_place(), buffer.baseAddress, count, melissa_mpi_double(), melissa_mpi_sum(),
-                    communicator),
-                "MPI_Allreduce")
+        let count = values.count
+        try values.withUnsafeMutableBytes { buffer in
+            try allReduceInPlace(buffer.baseAddress!, count: count, melissa_mpi_double(), melissa_mpi_sum())
         }
     }
 
