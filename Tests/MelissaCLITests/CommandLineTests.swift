@@ -15,6 +15,20 @@ struct MelissaRun {
         return productsDirectory.appendingPathComponent("melissa")
     }
 
+    /// The stand-in server and simulation (`melissa-launch-standin`), beside `melissa`.
+    static var standIn: URL {
+        binary.deletingLastPathComponent().appendingPathComponent("melissa-launch-standin")
+    }
+
+    /// Writes `<directory>/mpirun-stub`: an `mpirun -np N` that drops those words and runs the command, so that local
+    /// studies of the tests run without MPI.
+    static func mpirunStub(in directory: URL) throws -> URL {
+        let stub = directory.appendingPathComponent("mpirun-stub")
+        try "#!/bin/bash\nshift 2\nexec \"$@\"\n".write(to: stub, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: stub.path)
+        return stub
+    }
+
     /// Runs `melissa` on a thread of its own: an async test that waits for a long command must not hold one of the
     /// few threads of Swift's cooperative pool (2 on a 2-core machine) that every async test shares.
     static func run(_ arguments: [String], in directory: URL? = nil) async throws -> MelissaRun {

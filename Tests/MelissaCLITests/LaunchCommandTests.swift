@@ -15,10 +15,8 @@ struct LaunchCommandTests {
     static func studyFile(count: Int, delay: Double, window: Int = 2) throws -> URL {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let stub = root.appendingPathComponent("mpirun-stub")
-        try "#!/bin/bash\nshift 2\nexec \"$@\"\n".write(to: stub, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: stub.path)
-        let standIn = MelissaRun.binary.deletingLastPathComponent().appendingPathComponent("melissa-launch-standin")
+        let stub = try MelissaRun.mpirunStub(in: root)
+        let standIn = MelissaRun.standIn
         let yaml = """
             study: {name: cli, output: study, seed: 3}
             parameters:

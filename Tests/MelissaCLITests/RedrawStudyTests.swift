@@ -12,10 +12,8 @@ struct RedrawStudyTests {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-redraw-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
-        let stub = root.appendingPathComponent("mpirun-stub")
-        try "#!/bin/bash\nshift 2\nexec \"$@\"\n".write(to: stub, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: stub.path)
-        let standIn = MelissaRun.binary.deletingLastPathComponent().appendingPathComponent("melissa-launch-standin")
+        let stub = try MelissaRun.mpirunStub(in: root)
+        let standIn = MelissaRun.standIn
         // Simulation 3 (the held-out one, whose samples the checkpoint keeps with their inputs) crashes half-way
         // through its first attempt; redraw_after 1: its second attempt runs with new values.
         let yaml = """
