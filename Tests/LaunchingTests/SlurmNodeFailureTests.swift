@@ -113,28 +113,7 @@ struct SlurmNodeFailureTests {
         "a simulation whose node fails runs again on another node without spending its retry budget",
         .enabled(if: SlurmFaultSupport.nodeFaultsEnabled, SlurmFaultSupport.noFaultNodes))
     func simulationAvoidsAFailedNode() async throws {
-        // No retries at all: a retry that spent the budget would give the simulation up.
-        let directory = try LauncherTestSupport.study(
-            count: 1, arguments: "--hang 0:1", retries: 0, timeoutSeconds: 600, concurrency: 1,
-            slurm: Fault.slurm(partition: Fault.faultPartition, directives: ["--no-requeue"]))
-        defer { LauncherTestSupport.killLeftovers(directory) }
-        var options = LauncherTestSupport.options()
-        options.pollInterval = 0.5
-        let launcher = try Launcher(studyDirectory: directory, options: options)
-        let task = Task { try await launcher.run() }
-        let (outcome, node) = try await Fault.restoringNodes {
-            do {
-                // Attempt 0 hangs half-way: its node fails under it.
-                let running = try await Fault.runningJob(launcher.journal, simulation: 0)
-                let node = try #require(running?.nodeList, "simulation 0 started")
-                try await Fault.setDown(node)
-                return (try await LauncherTestSupport.bounded(300) { try await task.value }, node)
-            } catch {
-                task.cancel()
-                await Fault.cancelLeftovers(directory)
-                throw error
-            }
-        }
+        let (launcher, outcome, node) = try await Self.launchFailingTheNodeUnderTheFirstRun(directive: "--no-requeue")
         #expect(outcome == .completed(done: 1, givenUp: 0))
         let jobs = try launcher.journal.jobs(simulationID: 0)
         #expect(jobs.map(\.attempt) == [0, 1])
@@ -154,27 +133,7 @@ struct SlurmNodeFailureTests {
         "a requeued simulation is followed under its job id, not resubmitted",
         .enabled(if: SlurmFaultSupport.nodeFaultsEnabled, SlurmFaultSupport.noFaultNodes))
     func requeuedSimulation() async throws {
-        let directory = try LauncherTestSupport.study(
-            count: 1, arguments: "--hang 0:1", retries: 0, timeoutSeconds: 600, concurrency: 1,
-            slurm: Fault.slurm(partition: Fault.faultPartition, directives: ["--requeue"]))
-        defer { LauncherTestSupport.killLeftovers(directory) }
-        var options = LauncherTestSupport.options()
-        options.pollInterval = 0.5
-        let launcher = try Launcher(studyDirectory: directory, options: options)
-        let task = Task { try await launcher.run() }
-        let outcome = try await Fault.restoringNodes {
-            do {
-                // The first run hangs half-way (the stand-in's --hang is for a job's first run only).
-                let running = try await Fault.runningJob(launcher.journal, simulation: 0)
-                let node = try #require(running?.nodeList, "simulation 0 started")
-                try await Fault.setDown(node)
-                return try await LauncherTestSupport.bounded(300) { try await task.value }
-            } catch {
-                task.cancel()
-                await Fault.cancelLeftovers(directory)
-                throw error
-            }
-        }
+        let (launcher, outcome, _) = try await Self.launchFailingTheNodeUnderTheFirstRun(directive: "--requeue")
         #expect(outcome == .completed(done: 1, givenUp: 0))
         let jobs = try launcher.journal.jobs(simulationID: 0)
         #expect(jobs.count == 1, "one job, requeued by Slurm: \(jobs.map(\.schedulerID))")
@@ -183,6 +142,35 @@ struct SlurmNodeFailureTests {
         let back = changes.firstIndex { $0.contains("running -> pending") || $0.contains("running -> requeued") }
         #expect(back != nil, "back in the queue after running: \(changes)")
         #expect(try Fault.events(launcher.journal, .retry, simulation: 0).isEmpty)
-        #expect(LauncherTestSupport.finishedRuns(directory) == ["0 0"])
+        #expect(LauncherTestSupport.finishedRuns(launcher.plan.studyDirectory) == ["0 0"])
+    }
+
+    /// Launches a one-simulation study on the fault partition with `directive`, no retries at all (a retry that spent
+    /// the budget would give the simulation up) and a first run that hangs half-way (the stand-in's --hang is for a
+    /// job's first run only); sets the node under that run DOWN, and returns the launcher, its outcome and the node.
+    static func launchFailingTheNodeUnderTheFirstRun(
+        directive: String
+    ) async throws -> (Launcher, LaunchOutcome, String) {
+        let directory = try LauncherTestSupport.study(
+            count: 1, arguments: "--hang 0:1", retries: 0, timeoutSeconds: 600, concurrency: 1,
+            slurm: Fault.slurm(partition: Fault.faultPartition, directives: [directive]))
+        defer { LauncherTestSupport.killLeftovers(directory) }
+        var options = LauncherTestSupport.options()
+        options.pollInterval = 0.5
+        let launcher = try Launcher(studyDirectory: directory, options: options)
+        let task = Task { try await launcher.run() }
+        let (outcome, node) = try await Fault.restoringNodes {
+            do {
+                let running = try await Fault.runningJob(launcher.journal, simulation: 0)
+                let node = try #require(running?.nodeList, "simulation 0 started")
+                try await Fault.setDown(node)
+                return (try await LauncherTestSupport.bounded(300) { try await task.value }, node)
+            } catch {
+                task.cancel()
+                await Fault.cancelLeftovers(directory)
+                throw error
+            }
+        }
+        return (launcher, outcome, node)
     }
 }

@@ -87,6 +87,26 @@ func serverStatus(_ address: ServerAddress) throws -> [String: Any] {
     return try JSONSerialization.jsonObject(with: Data(status.json)) as? [String: Any] ?? [:]
 }
 
+/// Waits (at most 60 s) until the server's status counts `count` samples.
+func waitForSamples(_ address: ServerAddress, atLeast count: Int) throws {
+    let deadline = Date().addingTimeInterval(60)
+    while try serverStatus(address)["samples"] as? Int ?? 0 < count, Date() < deadline { usleep(20_000) }
+}
+
+/// Restarts the 2-rank server from its checkpoints, streams every simulation again as attempt 1, and checks that each
+/// (simulation, step) was received once and each training sample trained once across the restart.
+func restartAndExpectEverySampleOnce(_ plan: Plan, directory: URL) throws {
+    let second = try startMPIServer(directory, restart: true)
+    try stream(plan, directory: directory, ids: Array(0..<8), attempt: 1)
+    let status = try finish(second, directory: directory)
+    try #require(status == 0, "the restarted server ended with \(status):\n\(serverLogs(directory))")
+    let last = try metrics(directory).last
+    #expect(last?["received"] as? Int == 160)
+    // What the ranks trained after their last common checkpoint was rolled back and trained again: once each.
+    #expect(last?["trained"] as? Int == 120)
+    expectEveryStepOnceOnItsRank(try rankCheckpoints(directory), simulations: 8, steps: 20)
+}
+
 @Suite(.serialized) struct MultiRankServerTests {
     @Test(
         .enabled(if: canRunMPIServer, "needs mpirun and the built melissa binary"),
@@ -137,16 +157,8 @@ func serverStatus(_ address: ServerAddress) throws -> [String: Any] {
         #expect(killed != 0)
         try? FileManager.default.removeItem(at: directory.appendingPathComponent("server.address"))
 
-        let second = try startMPIServer(directory, restart: true)
-        try stream(plan, directory: directory, ids: Array(0..<8), attempt: 1)
-        let status = try finish(second, directory: directory)
-        try #require(status == 0, "the restarted server ended with \(status):\n\(serverLogs(directory))")
-        let last = try metrics(directory).last
-        #expect(last?["received"] as? Int == 160)
-        // What the ranks trained after their last common checkpoint was rolled back and trained again: once each.
-        #expect(last?["trained"] as? Int == 120)
+        try restartAndExpectEverySampleOnce(plan, directory: directory)
         let checkpoints = try rankCheckpoints(directory)
-        expectEveryStepOnceOnItsRank(checkpoints, simulations: 8, steps: 20)
         #expect(checkpoints[0].trainer.parameters == checkpoints[1].trainer.parameters)
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.melissa").path))
     }
@@ -162,8 +174,7 @@ func serverStatus(_ address: ServerAddress) throws -> [String: Any] {
         try stream(plan, directory: directory, ids: [0, 1, 6])
         try stream(plan, directory: directory, ids: [2], steps: 0..<10, finish: false)
         // Once both ranks hold what was sent, only rank 0 gets the signal; the ranks agree on it at their next step.
-        let deadline = Date().addingTimeInterval(60)
-        while try serverStatus(address)["samples"] as? Int ?? 0 < 70, Date() < deadline { usleep(20_000) }
+        try waitForSamples(address, atLeast: 70)
         kill(pid_t(address.pid), SIGTERM)
         let stopped = try finish(first, directory: directory)
         #expect(stopped != 0)
@@ -173,14 +184,7 @@ func serverStatus(_ address: ServerAddress) throws -> [String: Any] {
         let received = checkpoints.flatMap { $0.received.values.flatMap { $0.values.map(\.count) } }.reduce(0, +)
         #expect(received == 70, "three whole simulations and half of a fourth were received")
 
-        let second = try startMPIServer(directory, restart: true)
-        try stream(plan, directory: directory, ids: Array(0..<8), attempt: 1)
-        let status = try finish(second, directory: directory)
-        try #require(status == 0, "the restarted server ended with \(status):\n\(serverLogs(directory))")
-        let last = try metrics(directory).last
-        #expect(last?["received"] as? Int == 160)
-        #expect(last?["trained"] as? Int == 120)
-        expectEveryStepOnceOnItsRank(try rankCheckpoints(directory), simulations: 8, steps: 20)
+        try restartAndExpectEverySampleOnce(plan, directory: directory)
     }
 
     @Test(.enabled(if: canRunMPIServer, "needs mpirun and the built melissa binary"))
@@ -194,8 +198,7 @@ func serverStatus(_ address: ServerAddress) throws -> [String: Any] {
         // Simulation 5 sends half its steps (some to each rank) and dies; the launcher gives it up.
         try stream(plan, directory: directory, ids: [0, 1, 2, 3, 4, 6, 7])
         try stream(plan, directory: directory, ids: [5], steps: 0..<10, finish: false)
-        let deadline = Date().addingTimeInterval(60)
-        while try serverStatus(address)["samples"] as? Int ?? 0 < 150, Date() < deadline { usleep(20_000) }
+        try waitForSamples(address, atLeast: 150)
         let context = try ZMQContext()
         let dealer = try Socket(context: context, type: .dealer)
         try dealer.setOption(.linger, 0)
