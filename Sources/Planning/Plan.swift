@@ -150,16 +150,10 @@ public struct Plan: Sendable, Hashable, Codable {
         simulation = try container.decode(SimulationSettings.self, forKey: .simulation)
         simulationSlurm = try container.decodeIfPresent(SlurmJobOptions.self, forKey: .simulationSlurm)
         simulationJobName = try container.decode(String.self, forKey: .simulationJobName)
-        let types = parameters.map(\.type)
+        let parameters = parameters
         simulations = try container.decode([SimulationJob].self, forKey: .simulations).map { job in
             var job = job
-            job.values = zip(types, job.values).map { type, value in
-                switch (type, value) {
-                case (.real, .integer(let integer)): return .real(Double(integer))
-                case (.integer, .real(let real)) where real.rounded() == real: return .integer(Int(real))
-                default: return value
-                }
-            }
+            job.values = Planner.conform(job.values, to: parameters)
             return job
         }
         dependencies = try container.decode([JobDependency].self, forKey: .dependencies)

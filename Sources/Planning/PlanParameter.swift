@@ -10,6 +10,18 @@ public struct PlanParameter: Sendable, Hashable, Codable {
         case integer
         /// Text (the values of a `choice`, or of a point file).
         case text
+
+        /// `value` as a value of this type: an integer of a real parameter becomes a real, a whole real of an
+        /// integer parameter an integer, a number of a text parameter its text. (JSON does not keep `500.0` apart
+        /// from `500`, and samplers and point files give numbers of either kind.)
+        public func conformed(_ value: ParameterValue) -> ParameterValue {
+            switch (self, value) {
+            case (.real, .integer(let integer)): .real(Double(integer))
+            case (.integer, .real(let real)) where real.rounded() == real && abs(real) < 9e15: .integer(Int(real))
+            case (.text, .integer), (.text, .real): .text(value.description)
+            default: value
+            }
+        }
     }
 
     /// The parameter's name.

@@ -259,13 +259,7 @@ public enum Planner {
 
     /// `row` with each value of the type of its parameter (integers of a real parameter become reals, and so on).
     static func conform(_ row: [ParameterValue], to parameters: [PlanParameter]) -> [ParameterValue] {
-        zip(row, parameters).map { value, parameter in
-            switch (value, parameter.type) {
-            case (.integer(let integer), .real): return .real(Double(integer))
-            case (.integer, .text), (.real, .text): return .text(value.description)
-            default: return value
-            }
-        }
+        zip(row, parameters).map { value, parameter in parameter.type.conformed(value) }
     }
 
     /// The MPI launcher of a job of `tasks` tasks.

@@ -106,7 +106,7 @@ public struct RedrawTable: Sendable, Hashable {
                     reason:
                         "simulation \(raw.simulation): \(raw.values.count) values for \(parameters.count) parameters")
             }
-            let values = zip(raw.values, parameters).map { value, parameter in value.typed(as: parameter.type) }
+            let values = zip(raw.values, parameters).map { value, parameter in parameter.type.conformed(value.value) }
             table.add(Entry(simulation: raw.simulation, fromAttempt: raw.fromAttempt, values: values))
         }
         return table
@@ -119,7 +119,8 @@ public struct RedrawTable: Sendable, Hashable {
         let file = File(
             version: 1,
             redraws: allEntries.map {
-                RawEntry(simulation: $0.simulation, fromAttempt: $0.fromAttempt, values: $0.values.map(RawValue.init))
+                RawEntry(
+                    simulation: $0.simulation, fromAttempt: $0.fromAttempt, values: $0.values.map(CompactValue.init))
             })
         var data = try encoder.encode(file)
         data.append(0x0A)
@@ -141,57 +142,12 @@ public struct RedrawTable: Sendable, Hashable {
     private struct RawEntry: Codable {
         var simulation: Int
         var fromAttempt: Int
-        var values: [RawValue]
+        var values: [CompactValue]
 
         enum CodingKeys: String, CodingKey {
             case simulation
             case fromAttempt = "from_attempt"
             case values
-        }
-    }
-
-    /// A value as plan.json writes one: a JSON number or string.
-    private enum RawValue: Codable {
-        case number(Double)
-        case integer(Int)
-        case text(String)
-
-        init(_ value: ParameterValue) {
-            switch value {
-            case .real(let real): self = .number(real)
-            case .integer(let integer): self = .integer(integer)
-            case .text(let text): self = .text(text)
-            }
-        }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let integer = try? container.decode(Int.self) {
-                self = .integer(integer)
-            } else if let real = try? container.decode(Double.self) {
-                self = .number(real)
-            } else {
-                self = .text(try container.decode(String.self))
-            }
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            switch self {
-            case .number(let real): try container.encode(real)
-            case .integer(let integer): try container.encode(integer)
-            case .text(let text): try container.encode(text)
-            }
-        }
-
-        func typed(as type: PlanParameter.ValueType) -> ParameterValue {
-            switch (self, type) {
-            case (.integer(let integer), .real): .real(Double(integer))
-            case (.number(let real), .integer) where real.rounded() == real && abs(real) < 9e15: .integer(Int(real))
-            case (.number(let real), _): .real(real)
-            case (.integer(let integer), _): .integer(integer)
-            case (.text(let text), _): .text(text)
-            }
         }
     }
 }

@@ -18,18 +18,7 @@ extension SimulationJob: Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(Int.self, forKey: .id)
         role = try container.decode(SimulationRole.self, forKey: .role)
-        var valuesContainer = try container.nestedUnkeyedContainer(forKey: .values)
-        var values: [ParameterValue] = []
-        while !valuesContainer.isAtEnd {
-            if let integer = try? valuesContainer.decode(Int.self) {
-                values.append(.integer(integer))
-            } else if let real = try? valuesContainer.decode(Double.self) {
-                values.append(.real(real))
-            } else {
-                values.append(.text(try valuesContainer.decode(String.self)))
-            }
-        }
-        self.values = values
+        values = try container.decode([CompactValue].self, forKey: .values).map(\.value)
         command = try container.decode(String.self, forKey: .command)
         workingDirectory = try container.decode(String.self, forKey: .workingDirectory)
         environment = try container.decodeIfPresent([RenderedVariable].self, forKey: .environment) ?? []
@@ -41,14 +30,7 @@ extension SimulationJob: Codable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
         try container.encode(role, forKey: .role)
-        var valuesContainer = container.nestedUnkeyedContainer(forKey: .values)
-        for value in values {
-            switch value {
-            case .real(let real): try valuesContainer.encode(real)
-            case .integer(let integer): try valuesContainer.encode(integer)
-            case .text(let text): try valuesContainer.encode(text)
-            }
-        }
+        try container.encode(values.map(CompactValue.init), forKey: .values)
         try container.encode(command, forKey: .command)
         try container.encode(workingDirectory, forKey: .workingDirectory)
         if !environment.isEmpty { try container.encode(environment, forKey: .environment) }
