@@ -35,18 +35,10 @@ where Store.Sample: Sendable {
         self.watermark = min(max(1, watermark), store.capacity)
     }
 
-    /// Adds a sample, waiting while there is no room.
+    /// Adds a sample, waiting while there is no room (a buffer interrupted meanwhile drops it: see
+    /// `put(_:placed:)`).
     public func put(_ sample: Sample) {
-        arrivingWriters.add(1, ordering: .relaxed)
-        lock.lock()
-        arrivingWriters.subtract(1, ordering: .relaxed)
-        while !store.canInsert {
-            waitingWriters += 1
-            lock.waitNotFull()
-            waitingWriters -= 1
-        }
-        insertLocked(sample)
-        lock.unlock()
+        _ = put(sample) {}
     }
 
     /// Adds a sample, waiting while there is no room, and runs `placed` under the buffer's lock right after (so what

@@ -7,7 +7,7 @@ public protocol SampleBuffer<Sample>: AnyObject, Sendable {
     /// What the buffer holds.
     associatedtype Sample
 
-    /// Adds a sample, waiting while there is no room.
+    /// Adds a sample, waiting while there is no room (an interrupted buffer drops it instead of waiting).
     func put(_ sample: Sample)
     /// Adds a sample if it can be done without waiting.
     func tryPut(_ sample: Sample) -> Bool

@@ -27,7 +27,7 @@ public final class TrainingBuffer<Sample: Sendable>: SampleBuffer, Sendable {
         }
     }
 
-    /// Adds a sample, waiting while there is no room.
+    /// Adds a sample, waiting while there is no room (an interrupted buffer drops it instead of waiting).
     public func put(_ sample: Sample) {
         switch backing {
         case .fifo(let buffer): buffer.put(sample)
