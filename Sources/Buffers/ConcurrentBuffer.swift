@@ -207,9 +207,7 @@ where Store.Sample: Sendable {
 
     /// Everything held, for a checkpoint.
     public func snapshot() -> [HeldSample<Sample>] {
-        lock.lock()
-        defer { lock.unlock() }
-        return store.contents
+        snapshot { $0 }
     }
 
     /// Everything held, handed to `body` under the buffer's lock (no put completes meanwhile).

@@ -120,11 +120,7 @@ public final class TrainingBuffer<Sample: Sendable>: SampleBuffer, Sendable {
 
     /// Everything held, for a checkpoint.
     public func snapshot() -> [HeldSample<Sample>] {
-        switch backing {
-        case .fifo(let buffer): return buffer.snapshot()
-        case .firo(let buffer): return buffer.snapshot()
-        case .reservoir(let buffer): return buffer.snapshot()
-        }
+        snapshot { $0 }
     }
 
     /// Everything held, handed to `body` under the buffer's lock (no put completes meanwhile).
