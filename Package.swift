@@ -135,34 +135,45 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // What the tests share: the host tools they need (traits `.requiresSlurm`, `.requiresMPI`, …), the build's
+        // products, a process runner with a watchdog.
+        .target(name: "MelissaTestSupport", path: "Tests/MelissaTestSupport"),
         .testTarget(name: "StudySpecTests", dependencies: ["StudySpec"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "PlanningTests", dependencies: ["Planning", "StudySpec", "Sampling"], resources: [.copy("Fixtures")]),
+            name: "PlanningTests", dependencies: ["MelissaTestSupport", "Planning", "StudySpec", "Sampling"],
+            resources: [.copy("Fixtures")]),
         .testTarget(
             name: "LaunchingTests",
             dependencies: [
+                "MelissaTestSupport",
                 "Launching", "Planning", "StudySpec", "Ingest", "Transport", "WireProtocol", "MelissaLaunchStandIn",
             ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "MelissaCLITests",
-            dependencies: ["MelissaCLI", "Training", "Launching", "Planning", "Server", "MelissaLaunchStandIn"]),
+            dependencies: [
+                "MelissaTestSupport", "MelissaCLI", "Training", "Launching", "Planning", "Server",
+                "MelissaLaunchStandIn",
+            ]),
         .testTarget(name: "BuffersTests", dependencies: ["Buffers"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "StudySpec"]),
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training"]),
+        .testTarget(name: "TrainingTests", dependencies: ["MelissaTestSupport", "Training", "StudySpec"]),
+        .testTarget(name: "DistributedTests", dependencies: ["MelissaTestSupport", "Distributed", "Training"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [
+                "MelissaTestSupport",
                 "Server", "Ingest", "Launching", "MelissaClient", "Planning", "Sampling", "StudySpec", "Training",
                 "Transport", "WireProtocol",
             ]
         ),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"]),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "MelissaClient", "Transport", "WireProtocol"]),
+        .testTarget(
+            name: "IngestTests",
+            dependencies: ["MelissaTestSupport", "Ingest", "MelissaClient", "Transport", "WireProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )

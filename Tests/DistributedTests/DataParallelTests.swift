@@ -1,19 +1,9 @@
 import Foundation
+import MelissaTestSupport
 import Testing
 
-/// `mpirun` on the PATH, if any.
-let mpirunPath: String? = {
-    let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-    return paths.map { "\($0)/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-}()
-
 /// The built `melissa-train-check`, beside the test bundle in the build directory.
-let trainCheckBinary: URL = {
-    let productsDirectory =
-        Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
-        ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    return productsDirectory.appendingPathComponent("melissa-train-check")
-}()
+let trainCheckBinary = HostTools.product("melissa-train-check")
 
 /// One rank's report line, `key=value` pairs.
 struct RankReport {
@@ -31,31 +21,17 @@ struct RankReport {
 }
 
 @Suite struct DataParallelTests {
-    @Test(.enabled(if: mpirunPath != nil, "mpirun not found (apt-get install openmpi-bin)"))
+    @Test(.requiresMPI, .requiresProduct("melissa-train-check"))
     func twoRanksKeepIdenticalWeightsAndStopTogether() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: mpirunPath ?? "/usr/bin/mpirun")
-        process.arguments = [
-            "--allow-run-as-root", "--oversubscribe", "-np", "2", trainCheckBinary.path,
-            "--samples", "200", "--shortfall", "73", "--batch", "10",
-        ]
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        // A deadlocked rank would hang the test run: end it after a generous grace period so the failure shows.
-        let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 300, execute: watchdog)
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        let errData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        watchdog.cancel()
-        let standardOutput = String(decoding: outData, as: UTF8.self)
-        let standardError = String(decoding: errData, as: UTF8.self)
-        try #require(
-            process.terminationReason == .exit && process.terminationStatus == 0,
-            "mpirun did not finish cleanly (\(process.terminationStatus)):\n\(standardOutput)\n\(standardError)")
+        // A deadlocked rank would hang the test run: the runner ends it after a generous grace period.
+        let run = try ProcessRunner.run(
+            HostTools.mpirun ?? "/usr/bin/mpirun",
+            [
+                "--allow-run-as-root", "--oversubscribe", "-np", "2", trainCheckBinary.path,
+                "--samples", "200", "--shortfall", "73", "--batch", "10",
+            ], timeout: 300)
+        let standardOutput = run.standardOutput
+        try #require(run.status == 0 && !run.timedOut, "mpirun did not finish cleanly: \(run.transcript)")
 
         let reports = standardOutput.split(separator: "\n").filter { $0.hasPrefix("rank=") }.map(RankReport.init)
             .sorted { ($0.int("rank") ?? 0) < ($1.int("rank") ?? 0) }

@@ -1,9 +1,10 @@
 import Foundation
 import Ingest
+import MelissaTestSupport
 import Testing
 import WireProtocol
 
-/// The Fortran module's and the Python binding's test programs (tests/clients), each run under mpirun with 2 ranks,
+/// The Fortran module's and the Python binding's test programs (clients/tests/programs), each run under mpirun with 2 ranks,
 /// stream their known pattern to the real server (the Swift ingest): rank r holds 5 + r values of two fields; value
 /// k of the global field at step t is k + 1000 t for `pressure` (float64) and k + 1000 t + 0.5 for `density`
 /// (float32).
@@ -14,7 +15,7 @@ struct BindingCase: Sendable, CustomTestStringConvertible {
 }
 
 let fortranStream = repositoryRoot.appendingPathComponent("build/tests/fortran_stream").path
-let pythonStream = repositoryRoot.appendingPathComponent("tests/clients/python_stream.py").path
+let pythonStream = repositoryRoot.appendingPathComponent("clients/tests/programs/python_stream.py").path
 /// The absolute path of the `python3` on PATH that has numpy (mpirun must not resolve `python3` again: a pyenv shim
 /// can pick another interpreter), or nil.
 let python: [String] = {
@@ -33,7 +34,7 @@ let python: [String] = {
 
 @Test(
     "a binding streams its pattern to the real server",
-    .enabled(if: heatReady, "needs the clients built (scripts/build-clients) and mpirun"),
+    .requiresHeatSolver,
     arguments: [
         BindingCase(name: "fortran", program: [fortranStream]),
         BindingCase(name: "python", program: python + [pythonStream]),

@@ -1,6 +1,7 @@
 import Foundation
 import Ingest
 import MelissaClient
+import MelissaTestSupport
 import Testing
 import Transport
 import WireProtocol
@@ -10,7 +11,6 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent()
 let heatSolver = repositoryRoot.appendingPathComponent("build/bin/heat-pde")
 let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
-let heatReady = FileManager.default.isExecutableFile(atPath: heatSolver.path) && mpirun != nil
 
 /// One heat-pde simulation under `mpirun -np 2`, in its own process group.
 func startHeat(_ study: URL, simulation: Int, attempt: Int, dump: URL, stepDelay: String? = nil) throws -> Process {
@@ -47,7 +47,7 @@ func dumpedSteps(_ url: URL) throws -> [[Double]] {
 /// registrations and garbage arrive: every (simulation, step) is received exactly once, equal to what the solver
 /// computed (float64 sent, stored as float32: equal to the float32 rounding of the solver's value), and the bad
 /// traffic is rejected and counted.
-@Test(.enabled(if: heatReady, "needs build/bin/heat-pde (scripts/build-clients) and mpirun"))
+@Test(.requiresHeatSolver)
 func heatSimulationsStreamToTheRealServerExactlyOnce() async throws {
     let study = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-heat-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: study, withIntermediateDirectories: true)

@@ -1,5 +1,6 @@
 import Foundation
 import Launching
+import MelissaTestSupport
 import Planning
 import StudySpec
 import Testing
@@ -20,10 +21,7 @@ struct LauncherSlurmTests {
 
     @Test(
         "a failing simulation is retried with redrawn parameters on Slurm (array: a one-task array; or one job each)",
-        .enabled(
-            if: LaunchingTestSupport.slurmEnabled,
-            "needs the Slurm test cluster: scripts/slurm-test-cluster start; eval \"$(scripts/slurm-test-cluster env)\""
-        ),
+        .requiresSlurm,
         arguments: [SlurmOptions.Packing.array, .jobs])
     func study(packing: SlurmOptions.Packing) async throws {
         // redraw_after 1: the retry runs with redrawn parameters, from the line the scripts find in redrawn/1.command.

@@ -1,5 +1,6 @@
 import Foundation
 import Launching
+import MelissaTestSupport
 import Planning
 import StudySpec
 import Testing
@@ -11,12 +12,7 @@ import Testing
 /// Studies run by the launcher's tests: the stand-in server and simulations (`melissa-launch-standin`).
 enum LauncherTestSupport {
     /// The built stand-in, beside the test bundle in the build directory.
-    static let standIn: String = {
-        let productsDirectory =
-            Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        return productsDirectory.appendingPathComponent("melissa-launch-standin").path
-    }()
+    static let standIn = HostTools.product("melissa-launch-standin").path
 
     /// Plans a local study of `count` simulations whose command is `melissa-launch-standin simulation <arguments>`,
     /// served by `melissa-launch-standin server`; returns the study directory.

@@ -1,11 +1,12 @@
 import Foundation
 import Launching
+import MelissaTestSupport
 import Testing
 
 /// Fixtures, temporary directories and bounded waits shared by the launching tests.
 enum LaunchingTestSupport {
     static let environment = ProcessInfo.processInfo.environment
-    static let slurmEnabled = environment["MELISSA_SLURM_CLUSTER"] == "1"
+    static let slurmEnabled = HostTools.slurmCluster
 
     /// The text of a fixture file.
     static func fixture(_ name: String) throws -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import Launching
+import MelissaTestSupport
 import Planning
 import Testing
 
@@ -52,11 +53,7 @@ import Testing
         return latest
     }
 
-    @Test(
-        .enabled(
-            if: LaunchingTestSupport.slurmEnabled,
-            "needs the Slurm test cluster: scripts/slurm-test-cluster start; eval \"$(scripts/slurm-test-cluster env)\""
-        ))
+    @Test(.requiresSlurm)
     func completedFailedAndCancelledJobs() async throws {
         let directory = try LaunchingTestSupport.temporaryDirectory("melissa-slurm-adapter")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -95,11 +92,7 @@ import Testing
         }
     }
 
-    @Test(
-        .enabled(
-            if: LaunchingTestSupport.slurmEnabled,
-            "needs the Slurm test cluster: scripts/slurm-test-cluster start; eval \"$(scripts/slurm-test-cluster env)\""
-        ))
+    @Test(.requiresSlurm)
     func anArrayWhoseThrottleChanges() async throws {
         let directory = try LaunchingTestSupport.temporaryDirectory("melissa-slurm-array")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -135,11 +128,7 @@ import Testing
         }
     }
 
-    @Test(
-        .enabled(
-            if: LaunchingTestSupport.slurmEnabled,
-            "needs the Slurm test cluster: scripts/slurm-test-cluster start; eval \"$(scripts/slurm-test-cluster env)\""
-        ))
+    @Test(.requiresSlurm)
     func withoutAccountingAFinishedJobVanishes() async throws {
         let directory = try LaunchingTestSupport.temporaryDirectory("melissa-slurm-squeue")
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -1,5 +1,6 @@
 import Foundation
 import Launching
+import MelissaTestSupport
 import StudySpec
 import Testing
 
@@ -19,8 +20,7 @@ enum SlurmFaultSupport {
     static let limitsEnabled = LaunchingTestSupport.slurmEnabled && limitsPartition != nil
     static let memoryEnabled = limitsEnabled && environment["MELISSA_SLURM_MEMORY_LIMITS"] == "1"
 
-    static let clusterNeeded =
-        "needs the Slurm test cluster: scripts/slurm-test-cluster start; eval \"$(scripts/slurm-test-cluster env)\""
+    static let clusterNeeded = HostTools.noSlurmCluster
     /// Why the fault partitions are missing (the cluster is down, or was started without them).
     static let noFaultNodes = Comment(
         rawValue: LaunchingTestSupport.slurmEnabled

@@ -1,4 +1,5 @@
 import Foundation
+import MelissaTestSupport
 import Testing
 import Training
 
@@ -8,12 +9,7 @@ struct MelissaRun {
     let standardOutput: String
     let standardError: String
 
-    static var binary: URL {
-        let productsDirectory =
-            Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL
-            .deletingLastPathComponent() ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        return productsDirectory.appendingPathComponent("melissa")
-    }
+    static var binary: URL { HostTools.product("melissa") }
 
     /// The stand-in server and simulation (`melissa-launch-standin`), beside `melissa`.
     static var standIn: URL {
@@ -32,38 +28,25 @@ struct MelissaRun {
     /// Runs `melissa` on a thread of its own: an async test that waits for a long command must not hold one of the
     /// few threads of Swift's cooperative pool (2 on a 2-core machine) that every async test shares.
     static func run(_ arguments: [String], in directory: URL? = nil) async throws -> MelissaRun {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result { try MelissaRun.runBlocking(arguments, in: directory) })
-            }.start()
-        }
+        MelissaRun(try await ProcessRunner.run(binary.path, arguments, directory: directory))
     }
 
     static func run(_ arguments: [String], in directory: URL? = nil) throws -> MelissaRun {
-        try runBlocking(arguments, in: directory)
+        MelissaRun(try ProcessRunner.run(binary.path, arguments, directory: directory))
     }
 
-    private static func runBlocking(_ arguments: [String], in directory: URL?) throws -> MelissaRun {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        let errData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return MelissaRun(
-            status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
-            standardError: String(decoding: errData, as: UTF8.self))
+    private init(_ result: ProcessResult) {
+        self.init(status: result.status, standardOutput: result.standardOutput, standardError: result.standardError)
+    }
+
+    init(status: Int32, standardOutput: String, standardError: String) {
+        self.status = status
+        self.standardOutput = standardOutput
+        self.standardError = standardError
     }
 }
 
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
+let repositoryRoot = HostTools.repositoryRoot
 
 @Test func validateSummarisesTheHeatStudy() throws {
     let run = try MelissaRun.run(["validate", "workflows/heat-pde/study.yaml"], in: repositoryRoot)

@@ -1,5 +1,6 @@
 import Foundation
 import Launching
+import MelissaTestSupport
 import Testing
 
 /// The heat-equation study, end to end on the real single-node Slurm test cluster (scripts/slurm-test-cluster), with a
@@ -7,11 +8,7 @@ import Testing
 /// `melissa launch` plans it, submits the server (srun) and the simulations (one job array of heat-pde runs, srun),
 /// which stream to the server over the node's host name; the server trains and exports the model.
 @Test(
-    .enabled(
-        if: ProcessInfo.processInfo.environment["MELISSA_SLURM_CLUSTER"] == "1"
-            && FileManager.default.isExecutableFile(
-                atPath: repositoryRoot.appendingPathComponent("build/bin/heat-pde").path),
-        "needs the Slurm test cluster (MELISSA_SLURM_CLUSTER=1) and build/bin/heat-pde (scripts/build-clients)"),
+    .requiresSlurm, .requiresHeatSolver,
     arguments: [1, 2])
 func theHeatStudyRunsOnSlurm(ranks: Int) async throws {
     let environment = ProcessInfo.processInfo.environment
@@ -71,10 +68,7 @@ func theHeatStudyRunsOnSlurm(ranks: Int) async throws {
 /// The walltime warning on the real Slurm test cluster: the server's batch shell gets SIGUSR1, passes it to srun, which
 /// forwards it to the server; the server checkpoints and stops, and the job ends as a walltime (FAILED 0:10), which the
 /// adapter reports as timed out, so the launcher restarts it from the checkpoint without counting a crash.
-@Test(
-    .enabled(
-        if: ProcessInfo.processInfo.environment["MELISSA_SLURM_CLUSTER"] == "1",
-        "needs the Slurm test cluster (MELISSA_SLURM_CLUSTER=1)"))
+@Test(.requiresSlurm)
 func theServerCheckpointsOnTheWalltimeWarningUnderSrun() async throws {
     let environment = ProcessInfo.processInfo.environment
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-slurm-warn-\(UUID().uuidString)")

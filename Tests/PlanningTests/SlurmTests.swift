@@ -1,4 +1,5 @@
 import Foundation
+import MelissaTestSupport
 import Planning
 import StudySpec
 import Testing
@@ -7,7 +8,6 @@ import Testing
 /// see scripts/slurm-test-cluster).
 @Suite struct SlurmTests {
     static let environment = ProcessInfo.processInfo.environment
-    static let enabled = environment["MELISSA_SLURM_CLUSTER"] == "1"
 
     /// The test cluster's own account, QOS and partition (scripts/slurm-test-cluster exports them).
     static var clusterOptions: SlurmJobOptions {
@@ -16,7 +16,7 @@ import Testing
             qos: environment["MELISSA_SLURM_QOS"])
     }
 
-    @Test(.enabled(if: enabled, "set MELISSA_SLURM_CLUSTER=1 with a running Slurm (scripts/slurm-test-cluster)"))
+    @Test(.requiresSlurm)
     func sbatchAcceptsEveryGeneratedFile() throws {
         let root = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
@@ -53,7 +53,7 @@ import Testing
 
     /// Submits a planned job array for real, in chunks, and checks that every simulation ran once, in its own
     /// directory, with its own values (hostile ones included) and its own id.
-    @Test(.enabled(if: enabled, "set MELISSA_SLURM_CLUSTER=1 with a running Slurm (scripts/slurm-test-cluster)"))
+    @Test(.requiresSlurm)
     func chunkedArrayRunsEverySimulationOnce() async throws {
         let root = try TestSupport.temporaryDirectory("melissa-slurm-run")
         defer { try? FileManager.default.removeItem(at: root) }

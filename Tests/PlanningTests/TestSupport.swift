@@ -1,4 +1,5 @@
 import Foundation
+import MelissaTestSupport
 import Planning
 import Sampling
 import StudySpec
@@ -83,23 +84,8 @@ enum TestSupport {
     static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: URL? = nil
     ) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        if let directory { process.currentDirectoryURL = directory }
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        let errData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: outData, as: UTF8.self),
-            String(decoding: errData, as: UTF8.self)
-        )
+        let result = try ProcessRunner.run(executable, arguments, environment: environment, directory: directory)
+        return (result.status, result.standardOutput, result.standardError)
     }
 
     /// `bash -n` on a script's text.

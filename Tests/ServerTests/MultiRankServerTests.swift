@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import MelissaTestSupport
 import Planning
 import StudySpec
 import Testing
@@ -9,18 +10,10 @@ import WireProtocol
 
 @testable import Server
 
-/// `mpirun` on the PATH, if any.
-let mpirunPath: String? = {
-    let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-    return paths.map { "\($0)/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-}()
-
-let canRunMPIServer = mpirunPath != nil && FileManager.default.isExecutableFile(atPath: melissaBinary.path)
-
 /// `mpirun -np ranks melissa server DIR` (its output in DIR/server-run-N.log, for a failing test's message).
 func startMPIServer(_ directory: URL, ranks: Int = 2, restart: Bool = false) throws -> Process {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: mpirunPath ?? "/usr/bin/mpirun")
+    process.executableURL = URL(fileURLWithPath: HostTools.mpirun ?? "/usr/bin/mpirun")
     process.arguments =
         ["--allow-run-as-root", "--oversubscribe", "-np", String(ranks), melissaBinary.path, "server", directory.path]
         + (restart ? ["--restart"] : [])
@@ -109,7 +102,7 @@ func restartAndExpectEverySampleOnce(_ plan: Plan, directory: URL) throws {
 
 @Suite(.serialized) struct MultiRankServerTests {
     @Test(
-        .enabled(if: canRunMPIServer, "needs mpirun and the built melissa binary"),
+        .requiresMPI, .requiresProduct("melissa"),
         arguments: [BufferSpec.Policy.fifo, .firo])
     func twoRanksTrainEverySampleOnceWithIdenticalWeights(policy: BufferSpec.Policy) throws {
         var study = smallStudy(policy: policy)
@@ -137,7 +130,7 @@ func restartAndExpectEverySampleOnce(_ plan: Plan, directory: URL) throws {
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("server.address").path))
     }
 
-    @Test(.enabled(if: canRunMPIServer, "needs mpirun and the built melissa binary"))
+    @Test(.requiresMPI, .requiresProduct("melissa"))
     func aTwoRankServerKilledWithSIGKILLRestartsWithoutLosingOrRepeatingSamples() throws {
         var study = smallStudy(policy: .firo)
         study.training.ranks = 2
@@ -163,7 +156,7 @@ func restartAndExpectEverySampleOnce(_ plan: Plan, directory: URL) throws {
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.melissa").path))
     }
 
-    @Test(.enabled(if: canRunMPIServer, "needs mpirun and the built melissa binary"))
+    @Test(.requiresMPI, .requiresProduct("melissa"))
     func aSIGTERMToOneRankStopsBothAtTheSameBatchWithACheckpoint() throws {
         var study = smallStudy(policy: .firo)
         study.training.ranks = 2
@@ -187,7 +180,7 @@ func restartAndExpectEverySampleOnce(_ plan: Plan, directory: URL) throws {
         try restartAndExpectEverySampleOnce(plan, directory: directory)
     }
 
-    @Test(.enabled(if: canRunMPIServer, "needs mpirun and the built melissa binary"))
+    @Test(.requiresMPI, .requiresProduct("melissa"))
     func aGiveUpAtRankZeroEndsReceptionOnEveryRank() throws {
         var study = smallStudy(policy: .fifo)
         study.training.ranks = 2
@@ -218,7 +211,7 @@ func restartAndExpectEverySampleOnce(_ plan: Plan, directory: URL) throws {
         #expect(last?["trained"] as? Int == 110)
     }
 
-    @Test(.enabled(if: canRunMPIServer, "needs mpirun and the built melissa binary"))
+    @Test(.requiresMPI, .requiresProduct("melissa"))
     func wrongTokenDataAtRankOneIsRejectedAndCountedWhileItServes() throws {
         var study = smallStudy(policy: .firo)
         study.training.ranks = 2

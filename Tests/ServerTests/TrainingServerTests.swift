@@ -2,6 +2,7 @@ import Foundation
 import Ingest
 import Launching
 import MelissaClient
+import MelissaTestSupport
 import Planning
 import Sampling
 import Server
@@ -190,12 +191,7 @@ func metrics(_ directory: URL) throws -> [[String: Any]] {
 }
 
 /// The `melissa` binary beside the test bundle.
-var melissaBinary: URL {
-    let products =
-        Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
-        ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    return products.appendingPathComponent("melissa")
-}
+let melissaBinary = HostTools.product("melissa")
 
 func startServerProcess(_ directory: URL, restart: Bool) throws -> Process {
     let process = Process()
@@ -207,7 +203,7 @@ func startServerProcess(_ directory: URL, restart: Bool) throws -> Process {
     return process
 }
 
-@Test(.enabled(if: FileManager.default.isExecutableFile(atPath: melissaBinary.path), "needs the built melissa binary"))
+@Test(.requiresProduct("melissa"))
 func aServerKilledWithSIGKILLRestartsFromItsLastCheckpoint() throws {
     var study = smallStudy(policy: .firo)
     study.training.checkpointEveryBatches = 2

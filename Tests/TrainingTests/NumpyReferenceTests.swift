@@ -1,23 +1,7 @@
 import Foundation
+import MelissaTestSupport
 import Testing
 import Training
-
-/// The first `python3` on the PATH (then /usr/bin) that imports numpy, if any.
-let numpyPython: String? = {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-    let candidates = path.split(separator: ":").map { "\($0)/python3" } + ["/usr/bin/python3"]
-    return candidates.first { candidate in
-        guard FileManager.default.isExecutableFile(atPath: candidate) else { return false }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: candidate)
-        process.arguments = ["-c", "import numpy"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }
-}()
 
 /// The reference: the same network, normalisation, loss and optimiser written in numpy (float64), and in PyTorch
 /// (float32) as well when it is installed.
@@ -155,7 +139,7 @@ private struct ReferenceRun: Decodable {
     ]
 
     @Test(
-        .enabled(if: numpyPython != nil, "python3 with numpy not found (pip install numpy)"),
+        .requiresNumpy,
         arguments: Activation.allCases, optimizers)
     func stepsMatchTheNumpyReference(activation: Activation, optimizer: OptimizerConfiguration) throws {
         let configuration = TestData.configuration(
@@ -187,7 +171,7 @@ private struct ReferenceRun: Decodable {
         ).write(to: input)
 
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: numpyPython ?? "/usr/bin/python3")
+        process.executableURL = URL(fileURLWithPath: HostTools.numpyPython ?? "/usr/bin/python3")
         process.arguments = [script.path, input.path, output.path]
         let errors = Pipe()
         process.standardError = errors

@@ -1,5 +1,5 @@
 /*
- * C API checks without a working server (tests/run-client-tests):
+ * C API checks without a working server (clients/tests/run-client-tests):
  *   c_api_misuse misuse        argument and call-order errors, no server needed
  *   c_api_misuse expect CODE   init "x" (4 values), one send; the send must return CODE
  *                              (e.g. 4 timeout, 5 refused, 6 protocol); prints the error

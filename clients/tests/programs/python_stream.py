@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Streams a known pattern through the Python binding (tests/run-client-tests).
+"""Streams a known pattern through the Python binding (clients/tests/run-client-tests).
 
 Same pattern as fortran_stream.f90: rank r holds 5 + r values of two fields; value k
 of the global field at step t is k + 1000 t for "pressure" (float64) and
@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 sys.modules["mpi4py"] = None  # even where mpi4py is installed: test melissa_init_world
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "python"))
 import melissa_client as melissa  # noqa: E402
 
 rank = int(os.environ.get("OMPI_COMM_WORLD_RANK", "0"))

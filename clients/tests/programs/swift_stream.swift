@@ -1,5 +1,5 @@
 // Streams the known pattern of python_stream.py from Swift through the C API
-// (tests/run-client-tests): one process, MPI initialised by melissa_init_world.
+// (clients/tests/run-client-tests): one process, MPI initialised by melissa_init_world.
 import CMelissaClient
 import Foundation
 
@@ -19,7 +19,8 @@ for t in 0..<steps {
     let pressure = (0..<local).map { Double($0 + 1000 * t) }
     let density = (0..<local).map { Float($0 + 1000 * t) + 0.5 }
     check(pressure.withUnsafeBufferPointer { melissa_send("pressure", $0.baseAddress) }, "melissa_send pressure")
-    check(density.withUnsafeBufferPointer { melissa_send_float("density", $0.baseAddress) }, "melissa_send_float density")
+    check(
+        density.withUnsafeBufferPointer { melissa_send_float("density", $0.baseAddress) }, "melissa_send_float density")
 }
 check(melissa_finalize(), "melissa_finalize")
 print("swift_stream: sent \(steps) steps")

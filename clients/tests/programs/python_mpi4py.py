@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Two simulations in one MPI job through mpi4py communicators (tests/run-client-tests).
+"""Two simulations in one MPI job through mpi4py communicators (clients/tests/run-client-tests).
 
 Run with 4 ranks: COMM_WORLD is split in two halves; half h is simulation h
 (MELISSA_SIMULATION_ID set per half before melissa.init, read by the half's rank 0) and
@@ -11,7 +11,7 @@ import sys
 import numpy as np
 from mpi4py import MPI
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "python"))
 import melissa_client as melissa  # noqa: E402
 
 world = MPI.COMM_WORLD

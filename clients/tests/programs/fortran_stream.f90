@@ -1,4 +1,4 @@
-! Streams a known pattern through the Fortran module (tests/run-client-tests):
+! Streams a known pattern through the Fortran module (clients/tests/run-client-tests):
 ! rank r holds 5 + r values of two fields; value k of the global field at step t is
 ! k + 1000 t for "pressure" (float64) and k + 1000 t + 0.5 for "density" (float32).
 ! Time steps come from MELISSA_TIME_STEPS. Exit status 0 on success.
