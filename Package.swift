@@ -158,7 +158,7 @@ let package = Package(
                 "MelissaLaunchStandIn",
             ]),
         .testTarget(name: "BuffersTests", dependencies: ["Buffers"]),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
+        .testTarget(name: "ReportingTests", dependencies: ["MelissaTestSupport", "Reporting"]),
         .testTarget(name: "TrainingTests", dependencies: ["MelissaTestSupport", "Training", "StudySpec"]),
         .testTarget(name: "DistributedTests", dependencies: ["MelissaTestSupport", "Distributed", "Training"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),

@@ -1,29 +1,47 @@
 import Foundation
 
 /// An axis's range and its "nice" ticks (1, 2, 5 × 10^k), linear or logarithmic.
+///
+/// It holds up on any data: no value or no finite value gives the range [0, 1] (or one decade), a constant series a
+/// range around its value, NaN and infinities are left out, and a logarithmic axis over many decades gets at most
+/// ``maximumTicks`` ticks, every k-th decade.
 struct Axis {
+    /// The most ticks an axis draws.
+    static let maximumTicks = 7
+
     let low: Double
     let high: Double
     let logarithmic: Bool
 
     init(values: [Double], logarithmic: Bool, includeZero: Bool = false) {
         self.logarithmic = logarithmic
-        let finite = values.filter(\.isFinite)
+        // Clamped so that the span of the extremes stays finite (±1e300 apart at most).
+        let finite = values.filter { $0.isFinite && (!logarithmic || $0 > 0) }.map { min(max($0, -1e300), 1e300) }
+        if logarithmic {
+            var low = log10(finite.min() ?? 1).rounded(.down)
+            var high = log10(finite.max() ?? 10).rounded(.up)
+            if high <= low {
+                low -= 1
+                high += 1
+            }
+            self.low = low
+            self.high = high
+            return
+        }
         var low = finite.min() ?? 0
         var high = finite.max() ?? 1
-        if logarithmic {
-            low = log10(max(low, 1e-300)).rounded(.down)
-            high = log10(max(high, 1e-300)).rounded(.up)
-            if high <= low { high = low + 1 }
-        } else {
-            if includeZero { low = min(low, 0) }
-            if high <= low { high = low + 1 }
-            let step = Axis.niceStep((high - low) / 5)
-            low = (low / step).rounded(.down) * step
-            high = (high / step).rounded(.up) * step
+        if includeZero {
+            low = min(low, 0)
+            high = max(high, 0)
         }
-        self.low = low
-        self.high = high
+        if high <= low {
+            let pad = low == 0 ? 1 : abs(low) * 0.1
+            low -= pad
+            high += pad
+        }
+        let step = Axis.niceStep((high - low) / 5)
+        self.low = (low / step).rounded(.down) * step
+        self.high = (high / step).rounded(.up) * step
     }
 
     /// Where `value` falls, 0 at the low end and 1 at the high end.
@@ -32,9 +50,16 @@ struct Axis {
         return (v - low) / (high - low)
     }
 
+    /// Whether `value` can be placed on this axis (finite, and positive on a logarithmic one).
+    func accepts(_ value: Double) -> Bool {
+        value.isFinite && (!logarithmic || value > 0)
+    }
+
     func ticks() -> [Double] {
         if logarithmic {
-            return stride(from: low, through: high, by: 1).map { pow(10, $0) }
+            let decades = Int(high - low)
+            let every = max(1, (decades + Axis.maximumTicks - 1) / Axis.maximumTicks)
+            return stride(from: low, through: high, by: Double(every)).map { pow(10, $0) }
         }
         let step = Axis.niceStep((high - low) / 5)
         return stride(from: low, through: high + step / 2, by: step).map { $0 }

@@ -76,92 +76,69 @@ public struct LineChart: Sendable {
         self.height = height
     }
 
-    /// The chart as an SVG document.
+    /// The chart as an SVG document. It holds up on any data: no point at all (it says "no data yet"), one point
+    /// (drawn as a dot), a constant series, NaN and infinities (left out), and many decades on a logarithmic axis.
     public func svg() -> String {
         let left = 70.0
-        let right = 20.0
         let top = 40.0
         let bottom = 60.0 + 18.0 * Double((series.count + 2) / 3)
-        let plotWidth = width - left - right
-        let plotHeight = height - top - bottom
         let xs = series.flatMap { $0.points.map(\.x) } + markers.map(\.x)
-        let ys = series.flatMap { $0.points.map(\.y) }.filter { !logarithmicY || $0 > 0 } + levels.map(\.y)
-        let xAxis = Axis(values: xs, logarithmic: false)
-        let yAxis = Axis(values: ys, logarithmic: logarithmicY, includeZero: !logarithmicY)
-        func px(_ x: Double) -> Double { left + xAxis.fraction(x) * plotWidth }
-        func py(_ y: Double) -> Double { top + (1 - yAxis.fraction(y)) * plotHeight }
-
-        var out = """
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(Self.f(width))" height="\(Self.f(height))" \
-            viewBox="0 0 \(Self.f(width)) \(Self.f(height))" font-family="sans-serif" font-size="12">
-            <rect width="100%" height="100%" fill="white"/>
-            <text x="\(Self.f(width / 2))" y="22" text-anchor="middle" font-size="15" font-weight="bold">\
-            \(Self.escape(title))</text>
-
-            """
-        for tick in yAxis.ticks() {
-            let y = py(tick)
-            out +=
-                "<line x1=\"\(Self.f(left))\" y1=\"\(Self.f(y))\" x2=\"\(Self.f(left + plotWidth))\" y2=\"\(Self.f(y))\" "
-            out += "stroke=\"#e5e5e5\"/>\n"
-            out +=
-                "<text x=\"\(Self.f(left - 6))\" y=\"\(Self.f(y + 4))\" text-anchor=\"end\">\(Axis.label(tick))</text>\n"
-        }
-        for tick in xAxis.ticks() {
-            let x = px(tick)
-            out +=
-                "<line x1=\"\(Self.f(x))\" y1=\"\(Self.f(top))\" x2=\"\(Self.f(x))\" y2=\"\(Self.f(top + plotHeight))\" "
-            out += "stroke=\"#f0f0f0\"/>\n"
-            out += "<text x=\"\(Self.f(x))\" y=\"\(Self.f(top + plotHeight + 16))\" text-anchor=\"middle\">"
-            out += "\(Axis.label(tick))</text>\n"
-        }
-        out += "<rect x=\"\(Self.f(left))\" y=\"\(Self.f(top))\" width=\"\(Self.f(plotWidth))\" "
-        out += "height=\"\(Self.f(plotHeight))\" fill=\"none\" stroke=\"#444\"/>\n"
-        for level in levels {
-            let y = py(level.y)
-            out +=
-                "<line x1=\"\(Self.f(left))\" y1=\"\(Self.f(y))\" x2=\"\(Self.f(left + plotWidth))\" y2=\"\(Self.f(y))\" "
-            out += "stroke=\"#888\" stroke-dasharray=\"6 4\"/>\n"
-            out +=
-                "<text x=\"\(Self.f(left + plotWidth - 4))\" y=\"\(Self.f(y - 4))\" text-anchor=\"end\" fill=\"#555\">"
-            out += "\(Self.escape(level.label))</text>\n"
-        }
-        for marker in markers {
-            let x = px(marker.x)
-            out +=
-                "<line x1=\"\(Self.f(x))\" y1=\"\(Self.f(top))\" x2=\"\(Self.f(x))\" y2=\"\(Self.f(top + plotHeight))\" "
-            out += "stroke=\"#999\" stroke-dasharray=\"2 3\"/>\n"
-            out += "<text x=\"\(Self.f(x + 4))\" y=\"\(Self.f(top + plotHeight - 8))\" fill=\"#555\">"
-            out += "\(Self.escape(marker.label))</text>\n"
-        }
+        let ys = series.flatMap { $0.points.map(\.y) } + levels.map(\.y)
+        let area = PlotArea(
+            left: left, top: top, width: width - left - 20, height: height - top - bottom,
+            x: Axis(values: xs, logarithmic: false),
+            y: Axis(values: ys, logarithmic: logarithmicY, includeZero: !logarithmicY))
+        var out = SVG.open(width: width, height: height, title: title)
+        out += area.frame(xLabel: xLabel, yLabel: yLabel)
+        out += decorations(area)
+        var drawn = 0
         for (index, line) in series.enumerated() {
             let color = line.color ?? Self.palette[index % Self.palette.count]
-            let points = line.points.filter { !logarithmicY || $0.y > 0 }
-                .map { "\(Self.f(px($0.x))),\(Self.f(py($0.y)))" }.joined(separator: " ")
-            let dash = line.dashed ? " stroke-dasharray=\"7 5\"" : ""
-            out += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"\(dash) points=\"\(points)\"/>\n"
-            let column = Double(index % 3)
-            let row = Double(index / 3)
-            let lx = left + column * (plotWidth / 3)
-            let ly = top + plotHeight + 52 + row * 18
-            out +=
-                "<line x1=\"\(Self.f(lx))\" y1=\"\(Self.f(ly - 4))\" x2=\"\(Self.f(lx + 22))\" y2=\"\(Self.f(ly - 4))\" "
-            out += "stroke=\"\(color)\" stroke-width=\"2.5\"\(dash)/>\n"
-            out += "<text x=\"\(Self.f(lx + 28))\" y=\"\(Self.f(ly))\">\(Self.escape(line.name))</text>\n"
+            let placed = line.points.filter { area.x.accepts($0.x) && area.y.accepts($0.y) }
+            drawn += placed.count
+            out += Self.path(placed, area: area, color: color, dashed: line.dashed)
+            out += legend(index: index, name: line.name, color: color, dashed: line.dashed, area: area)
         }
-        out +=
-            "<text x=\"\(Self.f(left + plotWidth / 2))\" y=\"\(Self.f(top + plotHeight + 30))\" text-anchor=\"middle\" "
-        out += "fill=\"#333\">\(Self.escape(xLabel))</text>\n"
-        out += "<text transform=\"translate(16 \(Self.f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\" "
-        out += "fill=\"#333\">\(Self.escape(yLabel))</text>\n"
-        out += "</svg>\n"
+        if drawn == 0 { out += area.noData() }
+        return out + "</svg>\n"
+    }
+
+    private func decorations(_ area: PlotArea) -> String {
+        var out = ""
+        for level in levels where area.y.accepts(level.y) {
+            out += SVG.line(
+                area.left, area.py(level.y), area.left + area.width, area.py(level.y),
+                "stroke=\"#888\" stroke-dasharray=\"6 4\"")
+            out += SVG.text(
+                area.left + area.width - 4, area.py(level.y) - 4, level.label,
+                "text-anchor=\"end\" fill=\"#555\"")
+        }
+        for marker in markers where area.x.accepts(marker.x) {
+            out += SVG.line(
+                area.px(marker.x), area.top, area.px(marker.x), area.top + area.height,
+                "stroke=\"#999\" stroke-dasharray=\"2 3\"")
+            out += SVG.text(area.px(marker.x) + 4, area.top + area.height - 8, marker.label, "fill=\"#555\"")
+        }
         return out
     }
 
-    static func f(_ value: Double) -> String { String(format: "%.1f", value) }
+    private static func path(_ placed: [(x: Double, y: Double)], area: PlotArea, color: String, dashed: Bool) -> String
+    {
+        if placed.count == 1, let only = placed.first {
+            return
+                "<circle cx=\"\(SVG.f(area.px(only.x)))\" cy=\"\(SVG.f(area.py(only.y)))\" r=\"3\" fill=\"\(color)\"/>\n"
+        }
+        guard !placed.isEmpty else { return "" }
+        let points = placed.map { "\(SVG.f(area.px($0.x))),\(SVG.f(area.py($0.y)))" }.joined(separator: " ")
+        let dash = dashed ? " stroke-dasharray=\"7 5\"" : ""
+        return "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"\(dash) points=\"\(points)\"/>\n"
+    }
 
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    private func legend(index: Int, name: String, color: String, dashed: Bool, area: PlotArea) -> String {
+        let lx = area.left + Double(index % 3) * (area.width / 3)
+        let ly = area.top + area.height + 52 + Double(index / 3) * 18
+        let dash = dashed ? " stroke-dasharray=\"7 5\"" : ""
+        return SVG.line(lx, ly - 4, lx + 22, ly - 4, "stroke=\"\(color)\" stroke-width=\"2.5\"\(dash)")
+            + SVG.text(lx + 28, ly, name)
     }
 }
