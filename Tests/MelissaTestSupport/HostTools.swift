@@ -33,14 +33,17 @@ public enum HostTools {
     public static let mpirun: String? = executable("mpirun", extra: ["/usr/bin", "/usr/local/bin"])
 
     /// `python3` with numpy importable, if any.
-    public static let numpyPython: String? = {
+    public static let numpyPython: String? = python(with: "numpy")
+
+    /// The first `python3` on the PATH (then /usr/bin) that imports `module`, if any.
+    public static func python(with module: String) -> String? {
         let candidates = searchPath.map { "\($0)/python3" } + ["/usr/bin/python3"]
         return candidates.first { candidate in
             guard FileManager.default.isExecutableFile(atPath: candidate) else { return false }
-            let result = try? ProcessRunner.run(candidate, ["-c", "import numpy"])
+            let result = try? ProcessRunner.run(candidate, ["-c", "import \(module)"])
             return result?.status == 0
         }
-    }()
+    }
 
     /// Whether the single-node Slurm test cluster is up (`scripts/test` exports `MELISSA_SLURM_CLUSTER=1` once it
     /// has started it; `eval "$(scripts/slurm-test-cluster env)"` does the same by hand).

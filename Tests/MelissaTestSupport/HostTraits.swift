@@ -28,4 +28,11 @@ extension Trait where Self == ConditionTrait {
     public static var requiresNumpy: Self {
         .enabled(if: HostTools.numpyPython != nil, "python3 with numpy not found (pip install numpy)")
     }
+
+    /// The test runs `python3` with `module` importable (the project's scripts install it: scripts/install-deps).
+    public static func requiresPython(_ module: String) -> Self {
+        .enabled(
+            if: HostTools.python(with: module) != nil,
+            Comment(rawValue: "python3 with \(module) not found (scripts/install-deps installs it)"))
+    }
 }
