@@ -106,9 +106,15 @@ let package = Package(
             dependencies: ["Ingest", "MelissaClient", "Transport", "WireProtocol", "Planning"],
             path: "Tests/MelissaLaunchStandIn"
         ),
+        // A study's report page (report/index.html): plan, journal, metrics and model, read without changing them.
+        .target(
+            name: "StudyReport",
+            dependencies: ["Reporting", "Planning", "Launching", "Server", "Training", "Sampling", "StudySpec"]
+        ),
         .executableTarget(
             name: "MelissaCLI",
             dependencies: [
+                "StudyReport",
                 "StudySpec",
                 "Sampling",
                 "Planning",

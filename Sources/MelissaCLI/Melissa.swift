@@ -11,6 +11,12 @@ struct Melissa: AsyncParsableCommand {
             the training buffer and the training topology. Start with `melissa validate study.yaml`, \
             then `melissa plan study.yaml` and `melissa launch <study dir>`. See docs/study-reference.md for every key.
             """,
-        subcommands: [Validate.self, Plan.self, Launch.self, Status.self, Cancel.self, Serve.self, Predict.self]
+        version: version,
+        subcommands: [
+            Validate.self, Plan.self, Launch.self, Status.self, Cancel.self, Report.self, Serve.self, Predict.self,
+        ]
     )
+
+    /// melissa's version, as `melissa --version` prints it and the report shows it.
+    static let version = "0.3.0"
 }

@@ -1,0 +1,82 @@
+import Foundation
+import Launching
+import Planning
+import Server
+import Training
+
+/// What a study directory holds, read for its report: the plan, the metrics so far, the journal's jobs, the model
+/// or checkpoint, the sizes of the files written. Reading never changes the study: a journal that does not exist yet
+/// is not created, and a running study can be read at any time.
+public struct StudyRecord {
+    /// The study directory.
+    public let directory: URL
+    /// Its plan.
+    public let plan: Plan
+    /// Every metrics record so far, in order.
+    public let metrics: [MetricsRecord]
+    /// Every simulation's jobs (oldest first), when the study was launched.
+    public let jobs: [Int: [JournalJob]]
+    /// The simulations given up, when the study was launched.
+    public let givenUp: Set<Int>
+    /// Whether a journal exists (the study was launched).
+    public let launched: Bool
+    /// The exported surrogate, when the server has written it.
+    public let model: Surrogate?
+    /// Bytes of each file the study wrote beside its scripts (checkpoints, model, metrics), by name.
+    public let writtenBytes: [String: Int64]
+
+    /// Reads the study in `directory`; throws only when it has no readable plan.
+    public init(directory: URL) throws {
+        self.directory = directory
+        let planURL = directory.appendingPathComponent("plan.json")
+        guard let data = FileManager.default.contents(atPath: planURL.path) else {
+            throw StudyReportError.noPlan(planURL.path)
+        }
+        plan = try PlanWriter.decode(data)
+        metrics = Self.readMetrics(directory.appendingPathComponent("metrics.jsonl"))
+        let journalPath = directory.appendingPathComponent(Journal.fileName).path
+        launched = FileManager.default.fileExists(atPath: journalPath)
+        if launched {
+            let journal = try Journal(path: journalPath)
+            var jobs: [Int: [JournalJob]] = [:]
+            for simulation in plan.simulations {
+                jobs[simulation.id] = try journal.jobs(simulationID: simulation.id)
+            }
+            self.jobs = jobs
+            givenUp = try journal.givenUpSimulations()
+        } else {
+            jobs = [:]
+            givenUp = []
+        }
+        model = try? Surrogate(contentsOf: directory.appendingPathComponent("model.melissa"))
+        writtenBytes = Self.sizes(in: directory)
+    }
+
+    /// The metrics records of `url` (lines that do not decode are skipped: a line being written).
+    static func readMetrics(_ url: URL) -> [MetricsRecord] {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return text.split(separator: "\n").compactMap { try? decoder.decode(MetricsRecord.self, from: Data($0.utf8)) }
+    }
+
+    private static func sizes(in directory: URL) -> [String: Int64] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        var sizes: [String: Int64] = [:]
+        for name in names where name.hasSuffix(".melissa") || name == "metrics.jsonl" {
+            let path = directory.appendingPathComponent(name).path
+            if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber {
+                sizes[name] = size.int64Value
+            }
+        }
+        return sizes
+    }
+
+    /// The state of simulation `id`: its latest job's state word, "given up", or "not submitted".
+    public func state(of id: Int) -> String {
+        if givenUp.contains(id) { return "given up" }
+        guard let latest = jobs[id]?.last else { return "not submitted" }
+        if jobs[id]?.contains(where: { $0.state == .completed }) == true { return "done" }
+        return latest.state.name
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Planning
+import Reporting
+import Server
+
+/// `report/index.html`: one self-contained page on what a study produced, with a verdict (docs/report.md).
+public struct StudyReportPage {
+    /// The study read.
+    public let record: StudyRecord
+    /// The melissa version written in the study facts.
+    public let version: String
+
+    /// The page of `record`.
+    public init(record: StudyRecord, version: String) {
+        self.record = record
+        self.version = version
+    }
+
+    /// Writes `report/index.html` into the study directory (atomically) and returns its URL.
+    @discardableResult
+    public func write() throws -> URL {
+        let directory = record.directory.appendingPathComponent("report")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent("index.html")
+        try html().write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    /// The page.
+    public func html(now: Date = Date()) -> String {
+        var page = HTMLPage(title: "melissa · \(record.plan.studyName)")
+        let verdict = StudyVerdict(record)
+        page.verdict(verdict.headline, tone: verdict.tone, reasons: verdict.reasons, figures: verdict.figures)
+        curves(&page)
+        buffer(&page)
+        predictions(&page)
+        simulations(&page)
+        facts(&page)
+        let stamp = ISO8601DateFormatter().string(from: now)
+        return page.html(generated: "written \(stamp) by melissa \(version) from \(record.directory.path)")
+    }
+
+    private func curves(_ page: inout HTMLPage) {
+        let metrics = record.metrics
+        page.section("curves", "Training curves", note: "Losses are mean squared errors of the normalised outputs.")
+        let train = metrics.filter { $0.trainLoss > 0 }
+        let validated = metrics.filter { $0.validationLoss != nil }
+        func loss(_ x: (MetricsRecord) -> Double, _ label: String) -> String {
+            LineChart(
+                title: "loss against \(label)", xLabel: label, yLabel: "MSE (normalised)",
+                series: [
+                    .init(name: "training", points: train.map { (x($0), $0.trainLoss) }),
+                    .init(name: "validation", points: validated.map { (x($0), $0.validationLoss ?? .nan) }),
+                ], logarithmicY: true, width: 560, height: 320
+            ).svg()
+        }
+        page.figures([loss({ Double($0.batch) }, "batches"), loss({ $0.seconds }, "seconds")])
+        let relative = LineChart(
+            title: "validation relative L2", xLabel: "batches", yLabel: "‖prediction − truth‖ / ‖truth‖",
+            series: [
+                .init(
+                    name: "relative L2",
+                    points: metrics.compactMap { m in m.relativeL2.map { (Double(m.batch), $0) } })
+            ], logarithmicY: true, width: 560, height: 320)
+        let rate = LineChart(
+            title: "learning rate", xLabel: "batches", yLabel: "learning rate",
+            series: [.init(name: "learning rate", points: metrics.map { (Double($0.batch), $0.learningRate) })],
+            logarithmicY: true, width: 560, height: 320)
+        page.figures([relative.svg(), rate.svg()])
+    }
+
+    private func buffer(_ page: inout HTMLPage) {
+        let spec = record.plan.server.buffer
+        page.section(
+            "buffer", "The training buffer",
+            note: "\(spec.policy.rawValue) buffer of \(spec.capacity) samples per training rank; training starts at "
+                + "\(spec.watermark).")
+        let chart = LineChart(
+            title: "buffer population and samples received", xLabel: "seconds", yLabel: "samples",
+            series: [
+                .init(name: "population", points: record.metrics.map { ($0.seconds, Double($0.population)) }),
+                .init(name: "received", points: record.metrics.map { ($0.seconds, Double($0.received)) }),
+                .init(name: "trained (with repeats)", points: record.metrics.map { ($0.seconds, Double($0.trained)) }),
+            ], levels: [(Double(spec.capacity), "capacity"), (Double(spec.watermark), "watermark")],
+            width: 760, height: 340)
+        page.figures([chart.svg()])
+    }
+
+    private func predictions(_ page: inout HTMLPage) {
+        page.section("predictions", "Prediction against truth")
+        page.paragraph(
+            record.model == nil
+                ? "No model yet: the server writes model.melissa when training is over."
+                : "The held-out fields are not kept by this study's server; compare with `melissa predict`.")
+    }
+
+    private func simulations(_ page: inout HTMLPage) {
+        let plan = record.plan
+        page.section("simulations", "Simulations")
+        let names = plan.parameters.map(\.name)
+        var rows: [[String]] = []
+        var points: [ScatterPlot.Point] = []
+        for simulation in plan.simulations {
+            let jobs = record.jobs[simulation.id] ?? []
+            let state = record.state(of: simulation.id)
+            let runtime = jobs.last.map { String(format: "%.1f s", $0.updatedAt.timeIntervalSince($0.submittedAt)) }
+            rows.append(
+                ["\(simulation.id)", simulation.role.rawValue] + simulation.values.map(\.description)
+                    + [state, "\(jobs.count)", runtime ?? "—"])
+            let numbers = simulation.values.compactMap { Double($0.description) }
+            if numbers.count >= 2 {
+                points.append(
+                    .init(
+                        x: numbers[0], y: numbers[1], category: state,
+                        label: "#\(simulation.id) \(simulation.role.rawValue): \(state)"))
+            }
+        }
+        if names.count >= 2 {
+            let scatter = ScatterPlot(
+                title: "parameter sets by state", xLabel: names[0], yLabel: names[1], points: points,
+                categoryColors: [
+                    ("done", "#009E73"), ("running", "#0072B2"), ("pending", "#56B4E9"), ("failed", "#D55E00"),
+                    ("given up", "#C0392B"), ("not submitted", "#999999"),
+                ])
+            page.figures([scatter.svg()], caption: "Each simulation's first two parameters.")
+        }
+        let header = ["id", "role"] + names + ["state", "attempts", "last attempt's runtime"]
+        page.table(header, rows, numeric: Set([0]).union((0..<names.count).map { $0 + 2 }))
+    }
+
+    private func facts(_ page: inout HTMLPage) {
+        let plan = record.plan
+        let training = plan.server.training
+        page.section("facts", "Study facts")
+        let model = "MLP \(training.model.hidden.map(String.init).joined(separator: " → ")) "
+            + "(\(training.model.activation.rawValue)), batch \(training.batchSize), "
+            + "\(training.optimizer.kind.rawValue) at \(training.optimizer.learningRate)"
+        page.facts([
+            ("study", plan.studyName, nil),
+            ("seed", "\(plan.server.seed)", nil),
+            ("parameters", plan.parameters.map(\.name).joined(separator: ", "), nil),
+            ("buffer", "\(plan.server.buffer.policy.rawValue), capacity \(plan.server.buffer.capacity)", nil),
+            ("model", model, nil),
+            ("training ranks", "\(plan.server.ranks)", nil),
+            ("scheduler", plan.scheduler.rawValue, nil),
+            ("melissa", version, nil),
+            ("server command", plan.server.command.joined(separator: " "), nil),
+            ("simulation command", plan.simulations.first?.command ?? "—", nil),
+            ("plan", "plan.json", "../plan.json"),
+            ("metrics", "metrics.jsonl", "../metrics.jsonl"),
+            ("logs", "logs/", "../logs/"),
+        ])
+    }
+}

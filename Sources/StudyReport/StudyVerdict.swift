@@ -1,0 +1,82 @@
+import Foundation
+import Reporting
+import Server
+
+/// The verdict box's content: did the study deliver a surrogate, and how good is it.
+///
+/// - failed: nothing was trained, no validation was measured, or no simulation delivered;
+/// - warning: the surrogate's validation relative L2 is above ``goodRelativeL2``, or simulations were given up;
+/// - good: otherwise.
+public struct StudyVerdict {
+    /// The relative L2 error at or under which a surrogate counts as good (5 %).
+    public static let goodRelativeL2 = 0.05
+
+    /// The headline.
+    public var headline: String
+    /// Its tone.
+    public var tone: HTMLPage.Tone
+    /// Why, one line a reason.
+    public var reasons: [String]
+    /// The figures shown with it, label and value.
+    public var figures: [(String, String)]
+
+    /// The verdict on `record`.
+    public init(_ record: StudyRecord) {
+        let metrics = record.metrics
+        let last = metrics.last
+        let relativeL2 = metrics.last { $0.relativeL2 != nil }?.relativeL2
+        let validation = metrics.last { $0.validationLoss != nil }?.validationLoss
+        let counts = SimulationCounts(record)
+        var reasons: [String] = []
+        if (last?.batch ?? 0) == 0 { reasons.append("no batch was trained") }
+        if relativeL2 == nil { reasons.append("no validation error was measured") }
+        if counts.done == 0 && record.launched { reasons.append("no simulation completed") }
+        if counts.givenUp > 0 { reasons.append("\(counts.givenUp) of \(counts.total) simulations were given up") }
+        if let relativeL2, relativeL2 > Self.goodRelativeL2 {
+            reasons.append(
+                "validation relative L2 \(Self.percent(relativeL2)) is above \(Self.percent(Self.goodRelativeL2))")
+        }
+        let failed = (last?.batch ?? 0) == 0 || relativeL2 == nil || (counts.done == 0 && record.launched)
+        tone = failed ? .failed : reasons.isEmpty ? .good : .warning
+        switch tone {
+        case .failed: headline = "No usable surrogate"
+        case .warning: headline = "Surrogate trained, relative L2 \(relativeL2.map(Self.percent) ?? "—"), with caveats"
+        case .good: headline = "Surrogate trained: relative L2 \(relativeL2.map(Self.percent) ?? "—")"
+        }
+        self.reasons = reasons
+        let seconds = last?.seconds ?? 0
+        let trained = last?.trained ?? 0
+        let fieldValues = record.plan.server.fields.reduce(0) { $0 + ($1.size ?? 0) }
+        let streamed = Int64(last?.received ?? 0) * Int64(fieldValues) * 4
+        let written = record.writtenBytes.values.reduce(0, +)
+        figures = [
+            ("validation relative L2", relativeL2.map(Self.percent) ?? "not measured"),
+            ("validation loss (normalised MSE)", validation.map { String(format: "%.4g", $0) } ?? "not measured"),
+            ("simulations", "\(counts.done) done · \(counts.failed) failed · \(counts.givenUp) given up"),
+            ("of the plan", "\(counts.total) (\(record.plan.trainingCount) training, \(record.plan.validationCount) validation)"),
+            ("batches trained", "\(last?.batch ?? 0)"),
+            ("wall time of training", Self.duration(seconds)),
+            ("samples trained per second", seconds > 0 ? String(format: "%.0f", Double(trained) / seconds) : "—"),
+            ("samples received", "\(last?.received ?? 0)"),
+            ("data streamed", Self.bytes(streamed)),
+            ("written to disk (checkpoints, model, metrics)", Self.bytes(written)),
+        ]
+    }
+
+    static func percent(_ value: Double) -> String { String(format: "%.2f %%", value * 100) }
+
+    static func duration(_ seconds: Double) -> String {
+        seconds < 120 ? String(format: "%.1f s", seconds) : String(format: "%d min %02d s", Int(seconds) / 60, Int(seconds) % 60)
+    }
+
+    static func bytes(_ count: Int64) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var value = Double(count)
+        var unit = 0
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}
