@@ -65,12 +65,51 @@ extension Plan {
         return job
     }
 
+    /// Writes every file derived from the redraw record `table`, so that each reader sees the same redraws:
+    /// `redraws.json` (the server's: ``RedrawTable/write(to:)``), then each redrawn simulation's
+    /// `redrawn/<id>.command` (the scripts': its latest redraw rendered, ``redrawnCommandPath(simulation:)``), and
+    /// removes the command files of simulations `table` does not redraw. An empty table removes both
+    /// `redraws.json` and `redrawn/`: the simulations run with the plan's values.
+    ///
+    /// The one writer of these files, used by a fresh launch (an empty table), a redraw and a resume alike: what a
+    /// launcher killed half-way left behind is made whole from `redraws.json` by the next call.
+    public func writeRedraws(_ table: RedrawTable) throws {
+        let directory = URL(fileURLWithPath: studyDirectory, isDirectory: true)
+        let redrawn = directory.appendingPathComponent("redrawn", isDirectory: true)
+        if table.isEmpty {
+            try Self.remove(RedrawTable.url(in: directory))
+            try Self.remove(redrawn)
+            return
+        }
+        try table.write(to: directory)
+        for (simulation, entries) in table.entries {
+            guard let latest = entries.last else { continue }
+            try writeRedrawnCommand(try rendered(simulation: simulation, values: latest.values))
+        }
+        // Written just above, so it exists; an unreadable one leaves nothing known to remove.
+        let commandFiles = (try? FileManager.default.contentsOfDirectory(atPath: redrawn.path)) ?? []
+        for name in commandFiles where name.hasSuffix(".command") {
+            guard let id = Int(name.dropLast(".command".count)), table.entries[id] == nil else { continue }
+            try Self.remove(redrawn.appendingPathComponent(name))
+        }
+    }
+
     /// Writes what a redrawn simulation runs: `<study dir>/redrawn/<id>.command` (its one command line, read by
     /// every simulation script before the command file), atomically.
-    public func writeRedrawnCommand(_ job: SimulationJob) throws {
+    private func writeRedrawnCommand(_ job: SimulationJob) throws {
         let url = URL(fileURLWithPath: studyDirectory).appendingPathComponent(
             Self.redrawnCommandPath(simulation: job.id))
         let line = try ScriptRenderer.commandLine(for: job) + "\n"
         try AtomicFile.write(Data(line.utf8), to: url) { PlanningError.write(path: $0, reason: $1) }
+    }
+
+    /// Removes `url` if it exists.
+    private static func remove(_ url: URL) throws {
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        do {
+            try FileManager.default.removeItem(at: url)
+        } catch {
+            throw PlanningError.write(path: url.path, reason: "cannot remove it: \(error)")
+        }
     }
 }

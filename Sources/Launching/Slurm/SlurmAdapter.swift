@@ -1,4 +1,5 @@
 import Foundation
+import Planning
 
 /// Submits, queries, cancels and re-throttles a study's jobs on Slurm.
 ///
@@ -170,6 +171,20 @@ public struct SlurmAdapter: SchedulerAdapter {
     public func updateThrottle(of job: JobID, to limit: Int) async throws {
         _ = try await runner.check(["scontrol", "update", "JobId=\(job.job)", "ArrayTaskThrottle=\(max(0, limit))"])
     }
+
+    /// Unless the plan packs one job per simulation (`packing: jobs`).
+    public func submitsArrays(_ plan: Plan) -> Bool { plan.packing != .jobs }
+
+    /// Each array's `ArrayTaskThrottle`.
+    public var windowThrottle: WindowThrottle { .perArray }
+
+    /// Polled like any other job; an array task keeps its array's throttle in step with the window.
+    public func adoption(of job: JournalJob) -> JobAdoption {
+        .scheduler(array: job.schedulerID.arrayTask != nil ? JobID(job: job.schedulerID.job) : nil)
+    }
+
+    /// None: Slurm keeps track of its jobs.
+    public func processGroup(of job: JobID) async -> ProcessGroup? { nil }
 
     /// The `ArrayTaskThrottle` Slurm has for array `job` (`scontrol show job`), nil when it is no pending array.
     public func arrayThrottle(of job: JobID) async throws -> Int? {

@@ -6,7 +6,7 @@ import WireProtocol
 ///
 /// Each exchange uses its own short-lived `DEALER` socket on a dedicated thread (a receive blocks; Swift's
 /// cooperative pool must not), so a reply that arrives late is never mistaken for the next one.
-public final class ServerControl: Sendable {
+public final class ServerControl: ServerStatusSource {
     private let context: ZMQContext
     private let sequence = SequenceCounter()
 
@@ -24,6 +24,11 @@ public final class ServerControl: Sendable {
         let path = directory + "/" + ServerAddress.fileName
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         return try? JSONDecoder().decode(ServerAddress.self, from: data)
+    }
+
+    /// Reads `<directory>/server.address` (``address(inStudyDirectory:)``).
+    public func serverAddress(inStudyDirectory directory: String) -> ServerAddress? {
+        Self.address(inStudyDirectory: directory)
     }
 
     /// Sends a `ping` and waits at most `timeout` seconds for the `status`.

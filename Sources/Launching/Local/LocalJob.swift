@@ -24,6 +24,6 @@ struct LocalJob: Sendable {
         JobStatus(
             id: id, name: request.name, state: state, word: word, exitStatus: exitStatus,
             nodeList: group == nil ? nil : ProcessInfo.processInfo.hostName,
-            reason: group.map { "pgid \($0.id)" })
+            processGroup: group)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Planning
 
 /// Runs a plan's local scripts (`scripts/server.sh`, `scripts/simulation.sh <id>`) on this machine.
 ///
@@ -69,6 +70,22 @@ public actor LocalAdapter: SchedulerAdapter {
     /// Changes how many jobs run at once (locally, one limit covers every job).
     public func updateThrottle(of job: JobID, to limit: Int) async throws {
         setConcurrency(limit)
+    }
+
+    /// Never: one simulation per submission.
+    public nonisolated func submitsArrays(_ plan: Plan) -> Bool { false }
+
+    /// One limit, ``LocalAdapterOptions/concurrency``, covers every job.
+    public nonisolated var windowThrottle: WindowThrottle { .adapterWide }
+
+    /// Through its process group, as recorded in the journal (this adapter knows only the jobs it started).
+    public nonisolated func adoption(of job: JournalJob) -> JobAdoption {
+        .processGroup(job.processGroup.flatMap { $0 > 0 ? ProcessGroup(id: $0) : nil })
+    }
+
+    /// The group of a job this adapter started.
+    public func processGroup(of job: JobID) -> ProcessGroup? {
+        jobs[job.job]?.group
     }
 
     /// Changes how many jobs run at once; more start at once if the limit grew.

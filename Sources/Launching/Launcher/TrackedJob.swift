@@ -22,10 +22,21 @@ struct TrackedJob: Sendable {
     var excludedNodes: [String] = []
     /// Polls it has spent vanished or preempted.
     var oddPolls = 0
-    /// A local job a previous launcher started: checked through its process group, not the adapter.
-    var adoptedGroup: Int32?
+    /// How a job an earlier launcher submitted is watched (nil: submitted by this launcher).
+    var adoption: JobAdoption?
     /// Whether its process group was recorded in the journal.
     var groupRecorded = false
-    /// The array job it belongs to (Slurm, `packing: array`), for throttle updates.
+    /// The array job it belongs to (`packing: array`), for throttle updates.
     var array: JobID?
+
+    /// Whether it is watched through its process group rather than the adapter (a local job an earlier launcher
+    /// started).
+    var isWatchedByGroup: Bool {
+        if case .processGroup = adoption { true } else { false }
+    }
+
+    /// The process group it is watched through, when one was recorded.
+    var adoptedGroup: ProcessGroup? {
+        if case .processGroup(let group) = adoption { group } else { nil }
+    }
 }

@@ -1,3 +1,5 @@
+import Planning
+
 /// Moves the number of simulations in flight between `concurrency.min` and `max` with the server's demand.
 ///
 /// More when the trainer starves (every rank's buffer below the watermark and samples arriving slower than they
@@ -18,6 +20,13 @@ public struct ElasticityPolicy: Sendable, Hashable {
         self.maximum = Swift.max(self.minimum, maximum)
         self.watermark = watermark
         self.capacity = capacity
+    }
+
+    /// The policy of `plan` (`execution.concurrency` and the buffer's watermark and capacity).
+    public init(plan: Plan) {
+        self.init(
+            minimum: plan.concurrency.min, maximum: plan.concurrency.max, watermark: plan.server.buffer.watermark,
+            capacity: plan.server.buffer.capacity)
     }
 
     /// The new window for `status` when `window` simulations may run now, and why it changed (nil: unchanged).

@@ -14,6 +14,8 @@ public struct JobStatus: Sendable, Hashable {
     public var nodeList: String?
     /// Why it is pending or how it ended, in the scheduler's words (`JobArrayTaskLimit`, `NonZeroExitCode`).
     public var reason: String?
+    /// The process group the job runs in (local jobs, once started), for the journal.
+    public var processGroup: ProcessGroup?
 
     /// Creates a status.
     public init(
@@ -23,7 +25,8 @@ public struct JobStatus: Sendable, Hashable {
         word: String,
         exitStatus: ExitStatus? = nil,
         nodeList: String? = nil,
-        reason: String? = nil
+        reason: String? = nil,
+        processGroup: ProcessGroup? = nil
     ) {
         self.id = id
         self.name = name
@@ -32,6 +35,7 @@ public struct JobStatus: Sendable, Hashable {
         self.exitStatus = exitStatus
         self.nodeList = nodeList
         self.reason = reason
+        self.processGroup = processGroup
     }
 
     /// One status per job this one stands for (each task of a pending array record), otherwise itself.

@@ -1,5 +1,6 @@
 import Foundation
 import Planning
+import StudySpec
 
 #if canImport(Glibc)
     import Glibc
@@ -31,17 +32,23 @@ public enum StudyCancellation {
                 try await Task.sleep(for: .milliseconds(100))
             }
             stopped = !isRunning(study)
+            // Read by no one once the launcher stopped (the next launch removes a leftover).
             try? FileManager.default.removeItem(atPath: file)
         }
         let live = try journal.liveJobs()
         guard !live.isEmpty else { return (stopped, 0) }
-        if study?.scheduler == "slurm" {
-            try await SlurmAdapter(options: options.slurm).cancel(live.map(\.schedulerID))
-        } else {
-            for job in live {
-                if let group = job.processGroup { await ProcessGroup(id: group).terminate(grace: options.gracePeriod) }
+        // Without a launcher, each job goes the way a resumed launcher would watch it: through the scheduler, or
+        // through the process group a local job was recorded with.
+        let scheduler = study.flatMap { ExecutionSpec.Scheduler(rawValue: $0.scheduler) } ?? .local
+        let adapter = SchedulerAdapterFactory.adapter(for: scheduler, options: options)
+        var throughAdapter: [JobID] = []
+        for job in live {
+            switch adapter.adoption(of: job) {
+            case .processGroup(let group): await group?.terminate(grace: options.gracePeriod)
+            case .scheduler: throughAdapter.append(job.schedulerID)
             }
         }
+        if !throughAdapter.isEmpty { try await adapter.cancel(throughAdapter) }
         try journal.record(
             live.map { JobStatus(id: $0.schedulerID, state: .cancelled(by: nil), word: "cancelled by melissa cancel") })
         try journal.recordDecision(kind: "cancel", message: "melissa cancel cancelled \(live.count) live job(s)")
@@ -55,7 +62,7 @@ public enum StudyCancellation {
         else { return false }
         guard kill(pid_t(pid), 0) == 0 else { return false }
         #if os(Linux)
-            // A zombie (killed, not yet reaped) is not running.
+            // A zombie (killed, not yet reaped) is not running; an unreadable stat leaves kill(0)'s answer.
             if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
                 let close = stat.lastIndex(of: ")")
             {

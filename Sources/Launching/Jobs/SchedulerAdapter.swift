@@ -1,0 +1,39 @@
+import Planning
+
+/// The bridge between the launcher and one scheduler (after maestrowf's `ScriptAdapter`).
+///
+/// An adapter knows how to submit, query, cancel and re-throttle, and answers the few questions in which schedulers
+/// differ (arrays, what the window limits, how a resumed launcher keeps watching a job, process groups); the plan's
+/// templates know how a job's header and parallel launch are written. The launcher owns job state and the recovery
+/// policy: it sees only ``JobState``s, never a scheduler word, and never asks which scheduler it talks to.
+/// ``SchedulerAdapterFactory`` gives the adapter for a plan's scheduler.
+public protocol SchedulerAdapter: Sendable {
+    /// Submits one job (or one array chunk) and returns the id the scheduler gave it.
+    func submit(_ request: SubmissionRequest) async throws -> JobID
+
+    /// The state of every job the query covers, in one scheduler call (two at most, when accounting lags):
+    /// one status per job or array task, pending array records expanded. A tracked job the scheduler no longer
+    /// knows comes back as ``JobState/vanished``.
+    func query(_ query: JobQuery) async throws -> [JobStatus]
+
+    /// Cancels jobs (an array id cancels every task); jobs already over are ignored.
+    func cancel(_ jobs: [JobID]) async throws
+
+    /// Lets at most `limit` tasks of array `job` run at once (``WindowThrottle/adapterWide``: at most `limit` jobs).
+    func updateThrottle(of job: JobID, to limit: Int) async throws
+
+    /// Whether `plan`'s simulations are submitted as job arrays, one per chunk of `plan.scripts.arrays` (each
+    /// throttled to the window), rather than one job per simulation.
+    func submitsArrays(_ plan: Plan) -> Bool
+
+    /// What ``updateThrottle(of:to:)`` limits when the launcher's window changes.
+    var windowThrottle: WindowThrottle { get }
+
+    /// How a resumed launcher keeps watching `job`, which an earlier launcher submitted and which the journal says
+    /// is live.
+    func adoption(of job: JournalJob) -> JobAdoption
+
+    /// The process group `job` runs in once started, for the journal (a resumed launcher checks and signals it);
+    /// nil for schedulers that keep track of their jobs themselves, or while it has not started.
+    func processGroup(of job: JobID) async -> ProcessGroup?
+}

@@ -1,0 +1,105 @@
+import Foundation
+
+/// One poll: every watched job's state, in one scheduler query, into the journal and the jobs' records.
+extension Launcher {
+    func poll() async throws {
+        let watched = tracked.values.filter { !$0.state.isFinished || $0.state == .preempted }
+        guard var statuses = try await queryAdapter(for: watched) else { return }
+        var server: ServerStatus?
+        var asked = false
+        for job in watched where job.isWatchedByGroup {
+            statuses.append(await adoptedStatus(job, server: &server, asked: &asked))
+        }
+        // Only the jobs still watched: a job over is over (a later report, e.g. accounting catching up on its steps,
+        // must not make it fail a second time).
+        let watchedIDs = Set(watched.map(\.id))
+        statuses = statuses.filter { watchedIDs.contains($0.id) }
+        for status in statuses {
+            if let group = status.processGroup, tracked[status.id]?.groupRecorded == false {
+                recordProcessGroup(group, of: status.id)
+            }
+        }
+        let changes = try journal.record(statuses)
+        for change in changes {
+            event(
+                "job \(change.job.schedulerID) \(Self.who(change.job.simulationID)): \(change.from.code) -> "
+                    + change.job.state.code + (change.job.word.map { " (\($0))" } ?? ""))
+        }
+        for status in statuses { try await apply(status) }
+    }
+
+    /// The adapter's statuses of the watched jobs it knows (none asked when there are none); nil when the query
+    /// failed (recorded; fatal after ``LauncherOptions/queryFailureLimit`` failures in a row).
+    private func queryAdapter(for watched: [TrackedJob]) async throws -> [JobStatus]? {
+        let expected = watched.filter { !$0.isWatchedByGroup }.map(\.id)
+        guard !expected.isEmpty else { return [] }
+        do {
+            let statuses = try await adapter.query(
+                JobQuery(names: [plan.server.name, plan.simulationJobName], since: since, expected: expected))
+            queryFailures = 0
+            return statuses
+        } catch {
+            queryFailures += 1
+            record(kind: "query-failed", String(describing: error))
+            if queryFailures >= options.queryFailureLimit {
+                throw LauncherError.schedulerUnreachable(String(describing: error))
+            }
+            return nil
+        }
+    }
+
+    /// Updates the job's record from `status` and acts on a change (or on a job lost for three polls).
+    private func apply(_ status: JobStatus) async throws {
+        guard var job = tracked[status.id] else { return }
+        let changed = job.state != status.state
+        job.state = status.state
+        job.nodeList = status.nodeList ?? job.nodeList
+        if status.state == .vanished || status.state == .preempted {
+            job.oddPolls += 1
+        } else {
+            job.oddPolls = 0
+        }
+        tracked[status.id] = job
+        let lost = (status.state == .vanished || status.state == .preempted) && job.oddPolls == 3
+        guard changed || lost else { return }
+        if job.simulationID == nil {
+            try await serverChanged(job, lost: lost)
+        } else {
+            try await simulationChanged(job, lost: lost)
+        }
+    }
+
+    /// The state of a local job a previous launcher started, from its process group and the server's view.
+    private func adoptedStatus(_ job: TrackedJob, server: inout ServerStatus?, asked: inout Bool) async -> JobStatus {
+        let group = job.adoptedGroup
+        if let group, group.isAlive {
+            return JobStatus(id: job.id, state: .running, word: "running (adopted)")
+        }
+        // Ask the server (adopted too, perhaps not yet seen listening by this launcher) how the simulation ended;
+        // once per poll.
+        if !asked {
+            asked = true
+            // No answer (no server, or one not listening yet) leaves the last status known as the server's view.
+            if let address = serverLife.address ?? self.server.serverAddress(inStudyDirectory: plan.studyDirectory),
+                let status = try? await self.server.ping(address, timeout: 1)
+            {
+                serverLife.heard(status, at: Date())
+                server = status
+            }
+        }
+        let known = server ?? serverLife.lastStatus
+        if let simulation = job.simulationID {
+            if known?.finished.contains(simulation) == true {
+                return JobStatus(id: job.id, state: .completed, word: "ended (the server has it finished)")
+            }
+            if group == nil, known?.running.contains(simulation) == true {
+                return JobStatus(id: job.id, state: .running, word: "running (no process group known)")
+            }
+            return JobStatus(id: job.id, state: .vanished, word: "gone (the server does not have it finished)")
+        }
+        if known?.receptionOver == true {
+            return JobStatus(id: job.id, state: .completed, word: "ended after reception was over")
+        }
+        return JobStatus(id: job.id, state: .failed(exitCode: -1, signal: nil), word: "ended (adopted)")
+    }
+}

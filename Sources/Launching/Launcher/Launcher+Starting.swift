@@ -1,0 +1,73 @@
+import Foundation
+import Planning
+
+/// A fresh start or a resume: the journal's study row, what earlier launches did, the jobs they left running.
+extension Launcher {
+    func prepare() throws {
+        // A leftover cancel file, if any, was meant for an earlier launcher (none is the usual case).
+        try? FileManager.default.removeItem(atPath: plan.studyDirectory + "/" + Self.cancelFileName)
+        let existing = try journal.study()
+        let study = try journal.begin(
+            JournalStudy(
+                name: plan.studyName, planHash: planHash, scheduler: plan.scheduler.rawValue,
+                simulationCount: plan.simulations.count, startedAt: Date(),
+                launcherPID: Int(ProcessInfo.processInfo.processIdentifier),
+                launcherHost: ProcessInfo.processInfo.hostName))
+        guard study.planHash == planHash else { throw LauncherError.planChanged(studyDirectory: plan.studyDirectory) }
+        since = study.startedAt
+        try restoreRedraws(fresh: existing == nil)
+        try restoreSimulations()
+        var adopted: Set<Int> = []
+        if existing != nil { adopted = try adoptLiveJobs(launch: study.launches) }
+        queue = plan.simulations.map(\.id).filter { simulations[$0, default: SimulationRecord()].isOpen }
+            .filter { !adopted.contains($0) }
+        // A server given up in an earlier launch must hear about them again.
+        for id in simulations.keys { simulations[id]?.serverToldGivenUp = false }
+    }
+
+    /// Each simulation's record as far as the journal keeps it.
+    private func restoreSimulations() throws {
+        for id in try journal.completedSimulations() { simulations[id, default: SimulationRecord()].isCompleted = true }
+        for id in try journal.givenUpSimulations() { simulations[id, default: SimulationRecord()].isGivenUp = true }
+        for (id, spent) in try journal.retriesSpent() {
+            simulations[id, default: SimulationRecord()].retriesSpent = spent
+        }
+        for (id, attempt) in try journal.latestAttempts() {
+            simulations[id, default: SimulationRecord()].nextAttempt = attempt + 1
+        }
+    }
+
+    /// Tracks the jobs the journal says are live, as the adapter says to watch them; returns the simulations they
+    /// run.
+    private func adoptLiveJobs(launch: Int) throws -> Set<Int> {
+        var adopted: Set<Int> = []
+        for job in try journal.liveJobs() {
+            var entry = TrackedJob(
+                id: job.schedulerID, rowID: job.rowID, simulationID: job.simulationID, attempt: job.attempt,
+                state: job.state, nodeList: job.nodeList)
+            entry.groupRecorded = job.processGroup != nil
+            let adoption = adapter.adoption(of: job)
+            switch adoption {
+            case .processGroup: entry.adoption = adoption
+            case .scheduler(let array): entry.array = array
+            }
+            tracked[job.schedulerID] = entry
+            if let simulation = job.simulationID {
+                adopted.insert(simulation)
+            } else {
+                serverLife.adopt(job.schedulerID, attempt: job.attempt, submittedAt: job.submittedAt)
+            }
+        }
+        arraysSubmitted = true
+        resumed = true
+        // A server that is not live any more is started again from its checkpoint, as a new attempt.
+        serverLife.resume(serverJobsSoFar: try journal.jobs(simulationID: nil).count)
+        let (done, givenUp) = (completedCount, givenUpCount)
+        try journal.recordDecision(
+            kind: "resume",
+            message: "launch \(launch): adopted \(tracked.count) live job(s); \(done) simulation(s) done, "
+                + "\(givenUp) given up")
+        event("resuming: adopted \(tracked.count) live job(s), \(done) simulation(s) already done")
+        return adopted
+    }
+}
