@@ -41,8 +41,7 @@ extension Melissa {
             )
             do {
                 let plan = try Planner.plan(input)
-                let templates = try TemplateSet(overridesIn: plan.templatesDirectory.map { URL(fileURLWithPath: $0) })
-                let result = try PlanWriter(templates: templates).write(plan)
+                let (result, templates) = try Planner.write(plan)
                 if json {
                     let data = try PlanWriter.encode(plan)
                     FileHandle.standardOutput.write(data)
