@@ -1,5 +1,5 @@
 import Foundation
-import Planning
+import PlanModel
 
 #if canImport(Glibc)
     import Glibc

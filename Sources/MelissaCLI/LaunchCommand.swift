@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Launching
+import PlanModel
 import Planning
 import StudySpec
 

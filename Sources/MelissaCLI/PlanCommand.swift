@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlanModel
 import Planning
 import StudySpec
 
@@ -64,7 +65,7 @@ extension Melissa {
             return url.standardizedFileURL.path
         }
 
-        static func summary(_ plan: Planning.Plan, _ result: PlanWriteResult, templates: TemplateSet) -> String {
+        static func summary(_ plan: PlanModel.Plan, _ result: PlanWriteResult, templates: TemplateSet) -> String {
             func hours(_ value: Double) -> String { String(format: "%.1f", value) }
             var lines: [String] = []
             lines.append("✓ planned \(plan.studyName) for \(plan.scheduler.rawValue)")

@@ -2,6 +2,7 @@ import Foundation
 import Ingest
 import Launching
 import MelissaClient
+import PlanModel
 import Planning
 import Sampling
 import Server

@@ -1,4 +1,5 @@
 import Foundation
+import PlanModel
 
 extension Planner {
     /// Writes `plan` into its study directory (``PlanWriter``), its scripts rendered from the study's templates:
