@@ -4,7 +4,8 @@ import PackageDescription
 // Layers, each importing only those below it (Randomness, the seedable generator, sits under those that draw):
 //   StudySpec (study file model, YAML parsing, validation)
 //   Sampling  (samplers and distributions; knows nothing of YAML)
-//   Planning  (job graph, rendering of scripts)
+//   PlanModel (the plan as data: plan.json, the study directory's files, the redraw table; no Mustache)
+//   Planning  (the planner, rendering of scripts, redraws)
 //   Launching (scheduler adapters, neutral job states, the study's journal)
 //   MelissaCLI (the `melissa` command)
 // Beside them, for the training server: Buffers (FIFO, FIRO and reservoir training buffers), Training (the MLP
@@ -21,6 +22,7 @@ let package = Package(
         .library(name: "StudySpec", targets: ["StudySpec"]),
         .library(name: "Sampling", targets: ["Sampling"]),
         .library(name: "Randomness", targets: ["Randomness"]),
+        .library(name: "PlanModel", targets: ["PlanModel"]),
         .library(name: "Planning", targets: ["Planning"]),
         .library(name: "Launching", targets: ["Launching"]),
         .library(name: "Buffers", targets: ["Buffers"]),
@@ -79,13 +81,15 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Ingest", "Buffers", "Training", "Distributed", "Planning", "Sampling", "StudySpec", "Reporting",
+                "Ingest", "Buffers", "Training", "Distributed", "PlanModel", "Sampling", "StudySpec", "Reporting",
                 "WireProtocol",
             ]
         ),
+        .target(name: "PlanModel", dependencies: ["StudySpec", "Sampling"]),
         .target(
             name: "Planning",
             dependencies: [
+                "PlanModel",
                 "StudySpec",
                 "Sampling",
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -96,20 +100,20 @@ let package = Package(
         .target(
             name: "Launching",
             dependencies: [
-                "Planning", "StudySpec", "Sampling", "CLaunchingShims", "Transport", "WireProtocol",
+                "PlanModel", "Planning", "StudySpec", "Sampling", "CLaunchingShims", "Transport", "WireProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         // A stand-in training server and simulation for the launcher's tests (`melissa-launch-standin`).
         .executableTarget(
             name: "MelissaLaunchStandIn",
-            dependencies: ["Ingest", "MelissaClient", "Transport", "WireProtocol", "Planning"],
+            dependencies: ["Ingest", "MelissaClient", "Transport", "WireProtocol", "PlanModel"],
             path: "Tests/MelissaLaunchStandIn"
         ),
         // A study's report page (report/index.html): plan, journal, metrics and model, read without changing them.
         .target(
             name: "StudyReport",
-            dependencies: ["Reporting", "Planning", "Launching", "Server", "Training", "Sampling", "StudySpec"]
+            dependencies: ["Reporting", "PlanModel", "Launching", "Server", "Training", "Sampling", "StudySpec"]
         ),
         .executableTarget(
             name: "MelissaCLI",
@@ -117,6 +121,7 @@ let package = Package(
                 "StudyReport",
                 "StudySpec",
                 "Sampling",
+                "PlanModel",
                 "Planning",
                 "Launching",
                 "Training",
@@ -135,6 +140,7 @@ let package = Package(
                 "Reporting",
                 "StudySpec",
                 "Sampling",
+                "PlanModel",
                 "Planning",
                 "Training",
                 "COpenBLAS",
@@ -147,21 +153,23 @@ let package = Package(
         .testTarget(name: "StudySpecTests", dependencies: ["StudySpec"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "PlanningTests", dependencies: ["MelissaTestSupport", "Planning", "StudySpec", "Sampling"],
+            name: "PlanningTests",
+            dependencies: ["MelissaTestSupport", "PlanModel", "Planning", "StudySpec", "Sampling"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "LaunchingTests",
             dependencies: [
                 "MelissaTestSupport",
-                "Launching", "Planning", "StudySpec", "Ingest", "Transport", "WireProtocol", "MelissaLaunchStandIn",
+                "Launching", "PlanModel", "Planning", "StudySpec", "Ingest", "Transport", "WireProtocol",
+                "MelissaLaunchStandIn",
             ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "MelissaCLITests",
             dependencies: [
-                "MelissaTestSupport", "MelissaCLI", "Training", "Launching", "Planning", "Server",
-                "MelissaLaunchStandIn",
+                "MelissaTestSupport",
+                "MelissaCLI", "Training", "Launching", "PlanModel", "Planning", "Server", "MelissaLaunchStandIn",
             ]),
         .testTarget(name: "BuffersTests", dependencies: ["Buffers"]),
         .testTarget(name: "ReportingTests", dependencies: ["MelissaTestSupport", "Reporting"]),
@@ -172,8 +180,8 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "MelissaTestSupport",
-                "Server", "Ingest", "Launching", "MelissaClient", "Planning", "Sampling", "StudySpec", "Training",
-                "Transport", "WireProtocol",
+                "Server", "Ingest", "Launching", "MelissaClient", "PlanModel", "Planning", "Sampling", "StudySpec",
+                "Training", "Transport", "WireProtocol",
             ]
         ),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"]),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlanModel
 import Planning
 import StudySpec
 

@@ -1,7 +1,7 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Launching
+import PlanModel
 import Planning
 import StudySpec
 
@@ -48,13 +48,11 @@ extension Melissa {
             do {
                 launcher = try Launcher(studyDirectory: directory, options: options) { printer.handle($0) }
             } catch let error as LauncherError {
-                Self.fail(error.description)
+                throw Self.failure(error.description)
             }
             let task = Task { try await launcher.run() }
-            let signals = Self.stopOn([SIGINT, SIGTERM]) { task.cancel() }
-            defer {
-                for source in signals { source.cancel() }
-            }
+            let signals = SignalHandlers([SIGINT, SIGTERM]) { task.cancel() }
+            defer { signals.cancel() }
             do {
                 let outcome = try await task.value
                 printer.finish()
@@ -72,12 +70,12 @@ extension Melissa {
                 }
             } catch let error as LauncherError {
                 printer.finish()
-                Self.fail(error.description)
+                throw Self.failure(error.description)
             } catch let error as ExitCode {
                 throw error
             } catch {
                 printer.finish()
-                Self.fail(String(describing: error))
+                throw Self.failure(String(describing: error))
             }
         }
 
@@ -86,7 +84,7 @@ extension Melissa {
         func studyDirectory() throws -> String {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: study, isDirectory: &isDirectory) else {
-                Self.fail("no such study directory or file: \(study)")
+                throw Self.failure("no such study directory or file: \(study)")
             }
             if isDirectory.boolValue { return URL(fileURLWithPath: study).standardizedFileURL.path }
             let loaded = try StudyFileInput.load(study)
@@ -100,30 +98,18 @@ extension Melissa {
                     // Launched before: its plan stays as it is (a resume checks it did not change).
                     return plan.studyDirectory
                 }
-                let templates = try TemplateSet(overridesIn: plan.templatesDirectory.map { URL(fileURLWithPath: $0) })
-                _ = try PlanWriter(templates: templates).write(plan)
+                _ = try Planner.write(plan)
                 FileHandle.standardOutput.write(Data("planned \(plan.studyName) into \(plan.studyDirectory)\n".utf8))
                 return plan.studyDirectory
             } catch let error as PlanningError {
-                Self.fail("melissa plan: \(error.description)")
+                throw Self.failure("melissa plan: \(error.description)")
             }
         }
 
-        static func fail(_ message: String) -> Never {
+        /// Prints `message` as the launch's error and returns exit status 1 to throw (so that `defer`s run).
+        static func failure(_ message: String) -> ExitCode {
             FileHandle.standardError.write(Data("melissa launch: \(message)\n".utf8))
-            Foundation.exit(1)
-        }
-
-        /// Calls `handler` on the first of `signals` (their default action is suspended meanwhile).
-        static func stopOn(_ signals: [Int32], _ handler: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal]
-        {
-            signals.map { number in
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler(handler: handler)
-                source.resume()
-                return source
-            }
+            return ExitCode(1)
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlanModel
 import Planning
 import StudySpec
 
@@ -41,8 +42,7 @@ extension Melissa {
             )
             do {
                 let plan = try Planner.plan(input)
-                let templates = try TemplateSet(overridesIn: plan.templatesDirectory.map { URL(fileURLWithPath: $0) })
-                let result = try PlanWriter(templates: templates).write(plan)
+                let (result, templates) = try Planner.write(plan)
                 if json {
                     let data = try PlanWriter.encode(plan)
                     FileHandle.standardOutput.write(data)
@@ -65,7 +65,7 @@ extension Melissa {
             return url.standardizedFileURL.path
         }
 
-        static func summary(_ plan: Planning.Plan, _ result: PlanWriteResult, templates: TemplateSet) -> String {
+        static func summary(_ plan: PlanModel.Plan, _ result: PlanWriteResult, templates: TemplateSet) -> String {
             func hours(_ value: Double) -> String { String(format: "%.1f", value) }
             var lines: [String] = []
             lines.append("✓ planned \(plan.studyName) for \(plan.scheduler.rawValue)")

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Server
 
@@ -46,16 +45,9 @@ extension Melissa {
                 FileHandle.standardError.write(Data("melissa server: \(error)\n".utf8))
                 throw ExitCode(1)
             }
-            var sources: [DispatchSourceSignal] = []
-            for signalNumber in [SIGTERM, SIGINT, SIGUSR1] {
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-                source.setEventHandler { server.requestStop() }
-                source.resume()
-                sources.append(source)
-            }
+            let signals = SignalHandlers([SIGTERM, SIGINT, SIGUSR1]) { server.requestStop() }
+            defer { signals.cancel() }
             let status = try server.run()
-            withExtendedLifetime(sources) {}
             if status != 0 { throw ExitCode(status) }
         }
     }

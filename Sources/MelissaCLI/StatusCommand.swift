@@ -65,13 +65,10 @@ extension Melissa {
             }
             lines.append("server      " + (summary.server.map(\.code) ?? "not submitted"))
             if let server {
-                var progress = LaunchProgress(serverListening: true)
-                progress.server = server
-                let line = progress.line
-                let parts = line.split(separator: "|", maxSplits: 1)
+                let progress = LaunchProgress(server: server, serverListening: true)
                 lines.append(
-                    "            " + (parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : line)
-                        + ", \(server.batches) batches" + (server.receptionOver ? ", reception over" : ""))
+                    "            " + progress.serverText + ", \(server.batches) batches"
+                        + (server.receptionOver ? ", reception over" : ""))
             }
             if !summary.lastEvents.isEmpty {
                 lines.append("latest events:")

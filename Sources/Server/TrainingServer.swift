@@ -3,7 +3,7 @@ import Dispatch
 import Distributed
 import Foundation
 import Ingest
-import Planning
+import PlanModel
 import Reporting
 import StudySpec
 import Synchronization

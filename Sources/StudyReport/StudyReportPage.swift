@@ -1,4 +1,5 @@
 import Foundation
+import PlanModel
 import Planning
 import Reporting
 import Server
@@ -132,7 +133,8 @@ public struct StudyReportPage {
         let plan = record.plan
         let training = plan.server.training
         page.section("facts", "Study facts")
-        let model = "MLP \(training.model.hidden.map(String.init).joined(separator: " → ")) "
+        let model =
+            "MLP \(training.model.hidden.map(String.init).joined(separator: " → ")) "
             + "(\(training.model.activation.rawValue)), batch \(training.batchSize), "
             + "\(training.optimizer.kind.rawValue) at \(training.optimizer.learningRate)"
         page.facts([

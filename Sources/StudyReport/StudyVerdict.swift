@@ -53,7 +53,10 @@ public struct StudyVerdict {
             ("validation relative L2", relativeL2.map(Self.percent) ?? "not measured"),
             ("validation loss (normalised MSE)", validation.map { String(format: "%.4g", $0) } ?? "not measured"),
             ("simulations", "\(counts.done) done · \(counts.failed) failed · \(counts.givenUp) given up"),
-            ("of the plan", "\(counts.total) (\(record.plan.trainingCount) training, \(record.plan.validationCount) validation)"),
+            (
+                "of the plan",
+                "\(counts.total) (\(record.plan.trainingCount) training, \(record.plan.validationCount) validation)"
+            ),
             ("batches trained", "\(last?.batch ?? 0)"),
             ("wall time of training", Self.duration(seconds)),
             ("samples trained per second", seconds > 0 ? String(format: "%.0f", Double(trained) / seconds) : "—"),
@@ -66,7 +69,8 @@ public struct StudyVerdict {
     static func percent(_ value: Double) -> String { String(format: "%.2f %%", value * 100) }
 
     static func duration(_ seconds: Double) -> String {
-        seconds < 120 ? String(format: "%.1f s", seconds) : String(format: "%d min %02d s", Int(seconds) / 60, Int(seconds) % 60)
+        seconds < 120
+            ? String(format: "%.1f s", seconds) : String(format: "%d min %02d s", Int(seconds) / 60, Int(seconds) % 60)
     }
 
     static func bytes(_ count: Int64) -> String {

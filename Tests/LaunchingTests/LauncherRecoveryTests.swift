@@ -1,5 +1,6 @@
 import Foundation
 import Launching
+import PlanModel
 import Planning
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import Launching
 import MelissaTestSupport
+import PlanModel
 import Planning
 import StudySpec
 import Testing

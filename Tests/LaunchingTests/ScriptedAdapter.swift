@@ -1,5 +1,6 @@
 import Foundation
 import Launching
+import PlanModel
 import Planning
 
 /// A scheduler in memory for the launcher's unit tests: it records every submission, cancellation and throttle

@@ -1,7 +1,7 @@
 import Foundation
 import Ingest
 import MelissaClient
-import Planning
+import PlanModel
 import Synchronization
 import Transport
 import WireProtocol

@@ -1,4 +1,5 @@
 import Foundation
+import PlanModel
 import Planning
 import StudySpec
 import Testing

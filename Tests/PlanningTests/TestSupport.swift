@@ -1,5 +1,6 @@
 import Foundation
 import MelissaTestSupport
+import PlanModel
 import Planning
 import Sampling
 import StudySpec

@@ -3,6 +3,7 @@ import Ingest
 import Launching
 import MelissaClient
 import MelissaTestSupport
+import PlanModel
 import Planning
 import Sampling
 import Server

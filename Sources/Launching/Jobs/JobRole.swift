@@ -1,4 +1,4 @@
-import Planning
+import PlanModel
 
 /// What a submission runs: the server, one simulation, or a chunk of simulations as a job array.
 public enum JobRole: Sendable, Hashable {

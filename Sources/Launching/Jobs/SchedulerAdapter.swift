@@ -1,3 +1,4 @@
+import PlanModel
 import Planning
 
 /// The bridge between the launcher and one scheduler (after maestrowf's `ScriptAdapter`).

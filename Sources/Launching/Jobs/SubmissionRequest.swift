@@ -1,4 +1,4 @@
-import Planning
+import PlanModel
 
 /// One submission: which script, with what arguments and environment, and the scheduler options a retry changes.
 ///

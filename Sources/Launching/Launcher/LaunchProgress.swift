@@ -32,13 +32,24 @@ public struct LaunchProgress: Sendable, Hashable {
         self.serverListening = serverListening
     }
 
-    /// One line: `sims 3/10 done, 2 running, 5 pending, 0 failed | recv 410.5/s train 2801.0/s | buffer 812 | loss 0.0123`.
+    /// One line: `sims 3/10 done, 2 running, 5 pending, 0 failed | recv 410.5/s train 2801.0/s | buffer 812 | loss 0.0123`
+    /// (``simulationsText``, then ``serverText``).
     public var line: String {
-        var text = "sims \(done)/\(simulations) done, \(running) running, \(pending) pending, \(failed) failed"
+        simulationsText + " | " + serverText
+    }
+
+    /// The simulations' part of the line: `sims 3/10 done, 2 running, 5 pending, 0 failed`.
+    public var simulationsText: String {
+        "sims \(done)/\(simulations) done, \(running) running, \(pending) pending, \(failed) failed"
+    }
+
+    /// The server's part of the line: `recv 410.5/s train 2801.0/s | buffer 812 | loss 0.0123`, or
+    /// `server listening` (no status yet), or `waiting for the server`.
+    public var serverText: String {
         guard serverListening, let server else {
-            return text + (serverListening ? " | server listening" : " | waiting for the server")
+            return serverListening ? "server listening" : "waiting for the server"
         }
-        text += " | recv " + Self.format(server.receivedPerSecond) + "/s train " + Self.format(server.trainedPerSecond)
+        var text = "recv " + Self.format(server.receivedPerSecond) + "/s train " + Self.format(server.trainedPerSecond)
         text += "/s | buffer \(server.totalPopulation)"
         text += " | loss " + (server.validationLoss.map { Self.format($0, digits: 4) } ?? "-")
         return text

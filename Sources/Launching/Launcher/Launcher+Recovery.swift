@@ -1,4 +1,5 @@
 import Foundation
+import PlanModel
 import Planning
 
 /// A simulation's job ended: completed, retried within its budget (free for faults that are not its own, with more

@@ -1,4 +1,5 @@
 import Foundation
+import PlanModel
 import Planning
 
 /// A fresh start or a resume: the journal's study row, what earlier launches did, the jobs they left running.

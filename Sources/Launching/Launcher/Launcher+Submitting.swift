@@ -1,4 +1,5 @@
 import Foundation
+import PlanModel
 import Planning
 
 /// Submitting the server and the simulations, within the window.

@@ -1,5 +1,5 @@
 import Foundation
-import Planning
+import PlanModel
 import StudySpec
 
 #if canImport(Glibc)

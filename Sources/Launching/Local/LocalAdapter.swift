@@ -1,4 +1,5 @@
 import Foundation
+import PlanModel
 import Planning
 
 /// Runs a plan's local scripts (`scripts/server.sh`, `scripts/simulation.sh <id>`) on this machine.

@@ -1,3 +1,4 @@
+import PlanModel
 import Planning
 
 /// Moves the number of simulations in flight between `concurrency.min` and `max` with the server's demand.

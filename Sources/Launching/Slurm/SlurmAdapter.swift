@@ -1,4 +1,5 @@
 import Foundation
+import PlanModel
 import Planning
 
 /// Submits, queries, cancels and re-throttles a study's jobs on Slurm.

@@ -1,4 +1,5 @@
 import Foundation
+import PlanModel
 import StudySpec
 
 /// What the planner plans from: a study, where its file lives, and the command line's overrides.

@@ -1,5 +1,6 @@
 import Foundation
 import Mustache
+import PlanModel
 
 /// The Mustache templates scripts are rendered from: the built-in ones (`templates/` in the repository), each
 /// replaced by a file of the same name in a study's own template directory.

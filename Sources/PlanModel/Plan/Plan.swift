@@ -2,7 +2,7 @@ import Foundation
 import Sampling
 import StudySpec
 
-/// A study's job graph: plain data, produced by ``Planner`` and written by ``PlanWriter`` as `plan.json`.
+/// A study's job graph: plain data, produced by Planning's `Planner` and written by ``PlanWriter`` as `plan.json`.
 ///
 /// The schema is documented in `docs/plan-format.md`. Paths are absolute unless said otherwise; nothing
 /// secret is in it (the token stays in ``tokenFile``).
@@ -55,7 +55,7 @@ public struct Plan: Sendable, Hashable, Codable {
     /// What the plan requests in all.
     public var totals: PlanTotals
 
-    /// Creates a plan (normally done by ``Planner``).
+    /// Creates a plan (normally done by Planning's `Planner`).
     public init(
         studyName: String,
         studyDirectory: String,
@@ -153,7 +153,7 @@ public struct Plan: Sendable, Hashable, Codable {
         let parameters = parameters
         simulations = try container.decode([SimulationJob].self, forKey: .simulations).map { job in
             var job = job
-            job.values = Planner.conform(job.values, to: parameters)
+            job.values = PlanParameter.conform(job.values, to: parameters)
             return job
         }
         dependencies = try container.decode([JobDependency].self, forKey: .dependencies)

@@ -2,9 +2,9 @@ import Foundation
 
 /// Files the launcher and the server read while they are being replaced: written whole to a temporary file in the
 /// same directory, then renamed over the old one, so a reader sees the old contents or the new, never a part.
-enum AtomicFile {
+package enum AtomicFile {
     /// Writes `data` to `url` (creating its directory); a failure is `failure(path, reason)`.
-    static func write(
+    package static func write(
         _ data: Data, to url: URL, failure: (_ path: String, _ reason: String) -> PlanningError
     ) throws {
         let directory = url.deletingLastPathComponent()

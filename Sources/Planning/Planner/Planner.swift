@@ -1,4 +1,5 @@
 import Foundation
+import PlanModel
 import Sampling
 import StudySpec
 
@@ -259,7 +260,7 @@ public enum Planner {
 
     /// `row` with each value of the type of its parameter (integers of a real parameter become reals, and so on).
     static func conform(_ row: [ParameterValue], to parameters: [PlanParameter]) -> [ParameterValue] {
-        zip(row, parameters).map { value, parameter in parameter.type.conformed(value) }
+        PlanParameter.conform(row, to: parameters)
     }
 
     /// The MPI launcher of a job of `tasks` tasks.

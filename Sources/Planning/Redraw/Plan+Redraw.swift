@@ -1,4 +1,5 @@
 import Foundation
+import PlanModel
 import Sampling
 
 extension Plan {

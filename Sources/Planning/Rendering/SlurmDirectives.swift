@@ -1,4 +1,5 @@
 import Foundation
+import PlanModel
 import StudySpec
 
 /// The `#SBATCH` options of a job, each one token that sbatch's directive parser reads back exactly.

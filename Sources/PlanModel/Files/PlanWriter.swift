@@ -3,13 +3,14 @@ import Foundation
 /// Writes a plan into its study directory: `plan.json`, `parameters.csv`, the token, `scripts/` and `logs/`.
 ///
 /// `scripts/` is the writer's own: it is emptied and rewritten on every plan. The token is kept when it exists.
+/// Planning's `init(templates:)` renders the scripts from templates.
 public struct PlanWriter: Sendable {
-    /// Renders the scripts.
-    public var renderer: ScriptRenderer
+    /// The scripts and the command file of a plan, paths relative to the study directory.
+    public var scripts: @Sendable (Plan) throws -> [GeneratedFile]
 
-    /// Creates a writer rendering with `templates`.
-    public init(templates: TemplateSet) {
-        self.renderer = ScriptRenderer(templates: templates)
+    /// Creates a writer whose scripts and command file `scripts` renders.
+    public init(scripts: @escaping @Sendable (Plan) throws -> [GeneratedFile]) {
+        self.scripts = scripts
     }
 
     /// Writes `plan` to its study directory.
@@ -17,7 +18,7 @@ public struct PlanWriter: Sendable {
         let manager = FileManager.default
         let root = URL(fileURLWithPath: plan.studyDirectory, isDirectory: true)
         let scripts = root.appendingPathComponent("scripts", isDirectory: true)
-        let rendered = try renderer.files(for: plan)
+        let rendered = try self.scripts(plan)
         let planData = try Self.encode(plan)
         do {
             try manager.createDirectory(at: root, withIntermediateDirectories: true)

@@ -1,4 +1,5 @@
 import Foundation
+import PlanModel
 
 /// Renders a plan's scripts and its command file from templates.
 ///

@@ -32,6 +32,11 @@ public struct PlanParameter: Sendable, Hashable, Codable {
     /// points came from a file.
     public var distribution: Distribution?
 
+    /// `row` with each value of the type of its parameter (integers of a real parameter become reals, and so on).
+    public static func conform(_ row: [ParameterValue], to parameters: [PlanParameter]) -> [ParameterValue] {
+        zip(row, parameters).map { value, parameter in parameter.type.conformed(value) }
+    }
+
     /// Creates a parameter entry.
     public init(name: String, type: ValueType, distribution: Distribution? = nil) {
         self.name = name

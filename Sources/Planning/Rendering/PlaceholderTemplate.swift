@@ -1,16 +1,12 @@
+import PlanModel
 import Sampling
 import StudySpec
 
 /// A study template (command, environment value, working directory) parsed once into text and placeholders,
 /// then rendered for each simulation.
 struct PlaceholderTemplate: Sendable {
-    /// What a placeholder stands for.
-    enum Slot: Sendable, Hashable {
-        /// The parameter at this index.
-        case parameter(Int)
-        /// A built-in.
-        case builtIn(Placeholder.BuiltIn)
-    }
+    /// What a placeholder stands for (StudySpec's rule for a name).
+    typealias Slot = Placeholder.Slot
 
     /// A piece of the template.
     enum Segment: Sendable, Hashable {
@@ -33,7 +29,6 @@ struct PlaceholderTemplate: Sendable {
 
     /// Parses `template`; `place` names it in errors (e.g. `simulation.command`).
     init(_ template: String, parameters: [String], place: String) throws {
-        let indices = Dictionary(parameters.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let scalars = Array(template.unicodeScalars)
         var segments: [Segment] = []
         var position = 0
@@ -41,13 +36,10 @@ struct PlaceholderTemplate: Sendable {
             if occurrence.offset > position {
                 segments.append(.text(String(String.UnicodeScalarView(scalars[position..<occurrence.offset]))))
             }
-            if let index = indices[occurrence.name] {
-                segments.append(.slot(.parameter(index)))
-            } else if let builtIn = Placeholder.BuiltIn(rawValue: occurrence.name) {
-                segments.append(.slot(.builtIn(builtIn)))
-            } else {
+            guard let slot = Slot(name: occurrence.name, parameters: parameters) else {
                 throw PlanningError.unknownPlaceholder(name: occurrence.name, in: place)
             }
+            segments.append(.slot(slot))
             position = occurrence.offset + occurrence.length
         }
         if position < scalars.count {

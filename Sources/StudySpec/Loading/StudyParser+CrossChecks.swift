@@ -1,0 +1,54 @@
+import Foundation
+import Yams
+
+extension StudyParser {
+    // MARK: - cross-field checks
+
+    mutating func crossCheck(
+        buffer spec: BufferSpec, training: TrainingSpec, execution: ExecutionSpec, simulation: SimulationSpec?,
+        top: Fields
+    ) {
+        // The sections were read already; here only the places of their values are needed.
+        let buffer = top["buffer"]
+        let trainingSection = top["training"]
+        let executionSection = top["execution"]
+        if spec.watermark > spec.capacity {
+            let node = Self.child(buffer, "watermark") ?? Self.child(buffer, "capacity")
+            report(
+                at: node?.position ?? top.keyNode("buffer")?.position, "buffer.watermark",
+                "\(spec.watermark) is larger than buffer.capacity (\(spec.capacity))")
+        }
+        if training.batchSize > spec.capacity {
+            report(
+                at: (Self.child(trainingSection, "batch_size") ?? Self.child(buffer, "capacity"))?.position ?? top.mark,
+                "training.batch_size",
+                "\(training.batchSize) is larger than buffer.capacity (\(spec.capacity)); a batch must fit in the buffer"
+            )
+        }
+        if training.ranks < execution.server.nodes {
+            let nodes = Self.child(Self.child(executionSection, "server"), "nodes")
+            report(
+                at: (nodes ?? Self.child(trainingSection, "ranks"))?.position ?? top.mark,
+                "execution.server.nodes",
+                "\(execution.server.nodes) nodes for \(training.ranks) training rank\(training.ranks == 1 ? "" : "s"); "
+                    + "expected at most one node per rank (training.ranks)")
+        }
+        if let slurm = execution.slurm, execution.scheduler == .slurm, let simulation {
+            let shortest = min(simulation.resources.walltime.seconds, execution.server.walltime.seconds)
+            if slurm.signalSecondsBeforeWalltime >= shortest {
+                let slurmSection = Self.child(executionSection, "slurm")
+                report(
+                    at: (Self.child(slurmSection, "signal_before_walltime") ?? slurmSection)?.position ?? top.mark,
+                    "execution.slurm.signal_before_walltime",
+                    "\(slurm.signalSecondsBeforeWalltime) s is not shorter than the shortest walltime "
+                        + "(\(Walltime(seconds: shortest))); expected a warning well before the walltime")
+            }
+        }
+    }
+
+    /// The value of `key` in a mapping node, without any check (the section was read already).
+    static func child(_ node: Node?, _ key: String) -> Node? {
+        guard case .mapping(let mapping)? = node else { return nil }
+        return mapping.first { $0.key.scalar?.string == key }?.value
+    }
+}
