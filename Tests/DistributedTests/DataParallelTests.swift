@@ -7,12 +7,12 @@ let mpirunPath: String? = {
     return paths.map { "\($0)/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
 }()
 
-/// The built `melissa-train-check`, beside the test bundle in the build directory.
+/// The built `MelissaTrainCheck` (Tests/MelissaTrainCheck), beside the test bundle in the build directory.
 let trainCheckBinary: URL = {
     let productsDirectory =
         Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
         ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    return productsDirectory.appendingPathComponent("melissa-train-check")
+    return productsDirectory.appendingPathComponent("MelissaTrainCheck")
 }()
 
 /// One rank's report line, `key=value` pairs.
