@@ -14,6 +14,11 @@ import Training
 /// `srun`): each rank receives the time steps routed to it into its own buffer, the ranks train one model together
 /// (gradients summed every step), rank 0 serves registration and control and writes metrics, model and report, and
 /// every rank writes its own checkpoint file (docs/server.md).
+///
+/// Reading the code: `serve` builds one rank's pieces and runs ``TrainingLoop`` (the same loop for 1 and N ranks);
+/// ``StepCoordinator`` says how each turn's batch comes and when training ends (``SingleRankSteps``,
+/// ``MultiRankSteps``); ``CheckpointStore`` writes and chooses the checkpoint files; ``MetricsRecorder`` writes
+/// `metrics.jsonl`, validates and draws the report.
 public final class TrainingServer: Sendable {
     /// The study directory.
     public let studyDirectory: URL
@@ -163,8 +168,8 @@ public final class TrainingServer: Sendable {
         return try finish(&loop, stopped: stopped, log: log)
     }
 
-    /// The trainer of `communicator`'s rank: restored from the checkpoint on a restart when there is one (with the
-    /// sink, which is then returned), otherwise fresh with rank 0's weights on every rank.
+    /// The trainer of `communicator`'s rank, and the checkpoint it was restored from: on a restart with a
+    /// checkpoint, its trainer (and the sink gets its samples back); otherwise a fresh one with rank 0's weights.
     private func startTrainer(
         _ communicator: some ServerCommunicator, sink: StudySink, log: (String) -> Void
     ) throws -> (Trainer, ServerCheckpoint?) {
