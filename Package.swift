@@ -8,9 +8,12 @@ import PackageDescription
 //   Planning  (the planner, rendering of scripts, redraws)
 //   Launching (scheduler adapters, neutral job states, the study's journal)
 //   MelissaCLI (the `melissa` command)
-// Beside them, for the training server: Buffers (FIFO, FIRO and reservoir training buffers), Training (the MLP
-// trainer on OpenBLAS, free of MPI) and Distributed (data parallelism over MPI), over the system libraries
-// COpenBLAS and CMPI; Reporting (SVG charts for reports and docs).
+// Beside them, for the training server: Buffers (FIFO, FIRO and reservoir training buffers, on Randomness),
+// Training (the MLP trainer on OpenBLAS and Randomness, free of MPI and of the study file) and Distributed (data
+// parallelism over MPI, on Training), over the system libraries COpenBLAS and CMPI; Reporting (SVG charts for
+// reports and docs). Server sits on all of them, on Ingest and on Planning/StudySpec: it maps the study to the
+// trainer's configuration and runs the one training loop for 1 and N ranks.
+// Test helpers built as executables but shipped in no product live under Tests/ (MelissaTrainCheck).
 // The data plane: CZeroMQ (libzmq) -> Transport (typed sockets); WireProtocol (pure Swift, docs/protocol.md);
 //   Ingest (the server's registration and data receivers) and MelissaClient (the Swift streaming client) on both.
 let package = Package(
@@ -27,11 +30,10 @@ let package = Package(
         .library(name: "Launching", targets: ["Launching"]),
         .library(name: "Buffers", targets: ["Buffers"]),
         .library(name: "Reporting", targets: ["Reporting"]),
+        .library(name: "StudyReport", targets: ["StudyReport"]),
         .library(name: "Server", targets: ["Server"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Distributed", targets: ["Distributed"]),
-        .executable(name: "melissa-train-check", targets: ["MelissaTrainCheck"]),
-        .executable(name: "melissa-launch-standin", targets: ["MelissaLaunchStandIn"]),
         .library(name: "Transport", targets: ["Transport"]),
         .library(name: "WireProtocol", targets: ["WireProtocol"]),
         .library(name: "Ingest", targets: ["Ingest"]),
@@ -61,13 +63,12 @@ let package = Package(
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(
             name: "Training",
-            dependencies: ["COpenBLAS", "Buffers", "StudySpec"],
+            dependencies: ["COpenBLAS", "Randomness"],
             // Float.squareRoot() inlines C's __builtin_sqrtf; without errno semantics it becomes a vector sqrtps and
             // the fused Adam loop vectorises (about 3× faster).
             swiftSettings: [.unsafeFlags(["-Xcc", "-fno-math-errno"])]
         ),
         .target(name: "Distributed", dependencies: ["CMPI", "Training"]),
-        .executableTarget(name: "MelissaTrainCheck", dependencies: ["Distributed", "Training"]),
         // libzmq without pkg-config: its .pc file carries a flag SwiftPM refuses.
         .systemLibrary(name: "CZeroMQ"),
         .target(name: "Transport", dependencies: ["CZeroMQ"]),
@@ -104,7 +105,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        // A stand-in training server and simulation for the launcher's tests (`melissa-launch-standin`).
+        // A stand-in training server and simulation for the launcher's tests (`MelissaLaunchStandIn`, no product).
         .executableTarget(
             name: "MelissaLaunchStandIn",
             dependencies: ["Ingest", "MelissaClient", "Transport", "WireProtocol", "PlanModel"],
@@ -114,6 +115,12 @@ let package = Package(
         .target(
             name: "StudyReport",
             dependencies: ["Reporting", "PlanModel", "Launching", "Server", "Training", "Sampling", "StudySpec"]
+        ),
+        // Data-parallel training on synthetic data under `mpirun`, for the 2-rank test (`MelissaTrainCheck`).
+        .executableTarget(
+            name: "MelissaTrainCheck",
+            dependencies: ["Distributed", "Training", "Buffers"],
+            path: "Tests/MelissaTrainCheck"
         ),
         .executableTarget(
             name: "MelissaCLI",
@@ -173,14 +180,17 @@ let package = Package(
             ]),
         .testTarget(name: "BuffersTests", dependencies: ["Buffers"]),
         .testTarget(name: "ReportingTests", dependencies: ["MelissaTestSupport", "Reporting"]),
-        .testTarget(name: "TrainingTests", dependencies: ["MelissaTestSupport", "Training", "StudySpec"]),
-        .testTarget(name: "DistributedTests", dependencies: ["MelissaTestSupport", "Distributed", "Training"]),
+        .testTarget(name: "TrainingTests", dependencies: ["MelissaTestSupport", "Training", "Randomness"]),
+        .testTarget(
+            name: "DistributedTests",
+            dependencies: ["MelissaTestSupport", "Distributed", "Training", "MelissaTrainCheck"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [
                 "MelissaTestSupport",
-                "Server", "Ingest", "Launching", "MelissaClient", "PlanModel", "Planning", "Sampling", "StudySpec",
+                "Server", "Buffers", "Ingest", "Launching", "MelissaClient", "PlanModel", "Planning", "Sampling",
+                "StudySpec",
                 "Training", "Transport", "WireProtocol",
             ]
         ),

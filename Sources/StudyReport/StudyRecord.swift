@@ -1,7 +1,6 @@
 import Foundation
 import Launching
 import PlanModel
-import Planning
 import Server
 import Training
 

@@ -1,6 +1,5 @@
 import Foundation
 import PlanModel
-import Planning
 import Reporting
 import Server
 

@@ -1,6 +1,6 @@
-import Buffers
 import COpenBLAS
 import Foundation
+import Randomness
 
 /// Trains an ``MLPArchitecture`` with mean squared error on normalised data, in float32 with OpenBLAS.
 ///
@@ -26,14 +26,14 @@ public final class Trainer {
     public private(set) var samplesSeen: Int
     /// The input and output normalisation in use.
     public private(set) var normalizer: Normalizer
-    private var generator: SampleGenerator
+    private var generator: Xoshiro256StarStar
 
     /// A trainer with fresh weights drawn from the configuration's seed (He-uniform before ReLU and GELU,
     /// LeCun-uniform before tanh and for the linear output layer; zero biases) and zero optimiser moments.
     public convenience init(configuration: TrainerConfiguration) throws {
         try configuration.validate()
         let architecture = configuration.architecture
-        var generator = SampleGenerator(seed: configuration.seed)
+        var generator = Xoshiro256StarStar(seed: configuration.seed)
         var parameters = [Float](repeating: 0, count: architecture.parameterCount)
         let layers = architecture.layers
         for (index, layer) in layers.enumerated() {

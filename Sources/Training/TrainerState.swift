@@ -1,4 +1,4 @@
-import Buffers
+import Randomness
 
 /// A trainer's whole mutable state as plain values, for checkpoints: restoring it with ``Trainer/init(state:)``
 /// continues training bit for bit.
@@ -16,14 +16,14 @@ public struct TrainerState: Sendable, Hashable, Codable {
     /// Samples trained on, all ranks together.
     public var samplesSeen: Int
     /// The trainer's random generator.
-    public var generator: SampleGenerator
+    public var generator: Xoshiro256StarStar
     /// The input and output normalisation.
     public var normalizer: Normalizer
 
     /// Creates a state.
     public init(
         configuration: TrainerConfiguration, parameters: [Float], firstMoment: [Float], secondMoment: [Float],
-        step: Int, samplesSeen: Int, generator: SampleGenerator, normalizer: Normalizer
+        step: Int, samplesSeen: Int, generator: Xoshiro256StarStar, normalizer: Normalizer
     ) {
         self.configuration = configuration
         self.parameters = parameters

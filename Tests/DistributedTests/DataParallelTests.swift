@@ -2,8 +2,8 @@ import Foundation
 import MelissaTestSupport
 import Testing
 
-/// The built `melissa-train-check`, beside the test bundle in the build directory.
-let trainCheckBinary = HostTools.product("melissa-train-check")
+/// The built `MelissaTrainCheck` (Tests/MelissaTrainCheck), beside the test bundle in the build directory.
+let trainCheckBinary = HostTools.product("MelissaTrainCheck")
 
 /// One rank's report line, `key=value` pairs.
 struct RankReport {
@@ -21,7 +21,7 @@ struct RankReport {
 }
 
 @Suite struct DataParallelTests {
-    @Test(.requiresMPI, .requiresProduct("melissa-train-check"))
+    @Test(.requiresMPI, .requiresProduct("MelissaTrainCheck"))
     func twoRanksKeepIdenticalWeightsAndStopTogether() throws {
         // A deadlocked rank would hang the test run: the runner ends it after a generous grace period.
         let run = try ProcessRunner.run(

@@ -10,13 +10,13 @@ import Testing
     import Glibc
 #endif
 
-/// Studies run by the launcher's tests: the stand-in server and simulations (`melissa-launch-standin`).
+/// Studies run by the launcher's tests: the stand-in server and simulations (`MelissaLaunchStandIn`).
 enum LauncherTestSupport {
     /// The built stand-in, beside the test bundle in the build directory.
-    static let standIn = HostTools.product("melissa-launch-standin").path
+    static let standIn = HostTools.product("MelissaLaunchStandIn").path
 
-    /// Plans a local study of `count` simulations whose command is `melissa-launch-standin simulation <arguments>`,
-    /// served by `melissa-launch-standin server`; returns the study directory.
+    /// Plans a local study of `count` simulations whose command is `MelissaLaunchStandIn simulation <arguments>`,
+    /// served by `MelissaLaunchStandIn server`; returns the study directory.
     static func study(
         count: Int, arguments: String = "", retries: Int = 2, timeoutSeconds: Int = 60, concurrency: Int = 2,
         timeSteps: Int = 6, slurm: SlurmOptions? = nil, walltimeSeconds: Int = 600, redrawAfter: Int = 1,
@@ -103,7 +103,7 @@ extension LauncherTestSupport {
         // A stand-in server still running (never another process that reused its pid).
         if let address = ServerControl.address(inStudyDirectory: directory),
             let command = FileManager.default.contents(atPath: "/proc/\(address.pid)/cmdline"),
-            String(decoding: command, as: UTF8.self).contains("melissa-launch-standin")
+            String(decoding: command, as: UTF8.self).contains("MelissaLaunchStandIn")
         {
             kill(pid_t(address.pid), SIGKILL)
         }

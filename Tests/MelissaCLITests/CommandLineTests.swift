@@ -11,9 +11,9 @@ struct MelissaRun {
 
     static var binary: URL { HostTools.product("melissa") }
 
-    /// The stand-in server and simulation (`melissa-launch-standin`), beside `melissa`.
+    /// The stand-in server and simulation (`MelissaLaunchStandIn`), beside `melissa`.
     static var standIn: URL {
-        binary.deletingLastPathComponent().appendingPathComponent("melissa-launch-standin")
+        binary.deletingLastPathComponent().appendingPathComponent("MelissaLaunchStandIn")
     }
 
     /// Writes `<directory>/mpirun-stub`: an `mpirun -np N` that drops those words and runs the command, so that local

@@ -7,7 +7,7 @@ import Testing
 #endif
 
 /// `melissa launch`, `status` and `cancel` as separate processes, on the local scheduler, with the stand-in server
-/// and simulations (`melissa-launch-standin`).
+/// and simulations (`MelissaLaunchStandIn`).
 @Suite("launch, status, cancel", .serialized)
 struct LaunchCommandTests {
     /// A study file of `count` stand-in simulations of 6 steps, `delay` seconds each, in a new directory, planned

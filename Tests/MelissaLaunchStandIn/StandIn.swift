@@ -12,12 +12,12 @@ import WireProtocol
 
 /// A stand-in for `melissa server` and for a simulation, for the launcher's tests.
 ///
-/// - `melissa-launch-standin server STUDY_DIR [--restart]`: an `IngestServer` for the plan's simulations; writes
+/// - `MelissaLaunchStandIn server STUDY_DIR [--restart]`: an `IngestServer` for the plan's simulations; writes
 ///   `server.address`, answers `ping`/`give_up`, exits 0 once reception is over. It keeps the simulations that
 ///   finished in `<study dir>/standin-finished` so that a restart (`--restart` or `MELISSA_RESTART=1`) does not wait
 ///   for them again. With `<study dir>/standin-backlog` (K) its status reports a population of K per simulation
 ///   streaming now (what elasticity reacts to); otherwise the population is every sample received.
-/// - `melissa-launch-standin simulation [--fail ID:ATTEMPTS]… [--hang ID:ATTEMPTS]… [--hog ID:MIB]…
+/// - `MelissaLaunchStandIn simulation [--fail ID:ATTEMPTS]… [--hang ID:ATTEMPTS]… [--hog ID:MIB]…
 ///   [--step-delay SECONDS] [--value TEXT]`: streams the plan's time steps for `MELISSA_SIMULATION_ID` (attempt
 ///   `MELISSA_ATTEMPT`) and finishes; `--fail` makes attempts below ATTEMPTS of simulation ID exit 1 half-way,
 ///   `--hang` makes them stop sending and sleep (both only on a job's first run: not once Slurm requeued it,
@@ -33,11 +33,11 @@ enum StandIn {
             case "server": try server(Array(arguments.dropFirst()))
             case "simulation": try simulation(Array(arguments.dropFirst()))
             default:
-                FileHandle.standardError.write(Data("usage: melissa-launch-standin server|simulation …\n".utf8))
+                FileHandle.standardError.write(Data("usage: MelissaLaunchStandIn server|simulation …\n".utf8))
                 exit(2)
             }
         } catch {
-            FileHandle.standardError.write(Data("melissa-launch-standin: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("MelissaLaunchStandIn: \(error)\n".utf8))
             exit(1)
         }
     }

@@ -16,7 +16,7 @@ public enum HostTools {
         Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
         ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
 
-    /// The executable product `name` of this package (`melissa`, `melissa-launch-standin`, …) in the build.
+    /// The executable product `name` of this package (`melissa`, `MelissaLaunchStandIn`, …) in the build.
     public static func product(_ name: String) -> URL {
         productsDirectory.appendingPathComponent(name)
     }

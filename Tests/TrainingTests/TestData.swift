@@ -1,15 +1,15 @@
-import Buffers
 import Foundation
+import Randomness
 import Training
 
 /// Random batches and small networks shared by the training tests.
 enum TestData {
-    static func uniform(_ generator: inout SampleGenerator, _ low: Float = -1, _ high: Float = 1) -> Float {
+    static func uniform(_ generator: inout Xoshiro256StarStar, _ low: Float = -1, _ high: Float = 1) -> Float {
         low + (high - low) * Float(generator.next() >> 40) * 0x1p-24
     }
 
     static func randomSamples(count: Int, inputs: Int, outputs: Int, seed: UInt64) -> [TrainingSample] {
-        var generator = SampleGenerator(seed: seed)
+        var generator = Xoshiro256StarStar(seed: seed)
         return (0..<count).map { _ in
             TrainingSample(
                 input: (0..<inputs).map { _ in uniform(&generator) },
@@ -19,7 +19,7 @@ enum TestData {
 
     /// A smooth field of 8 values over three parameters in [0, 1] and a time step in 0..<20.
     static func smoothSamples(count: Int, seed: UInt64) -> [TrainingSample] {
-        var generator = SampleGenerator(seed: seed)
+        var generator = Xoshiro256StarStar(seed: seed)
         return (0..<count).map { _ in
             let p = [uniform(&generator, 0, 1), uniform(&generator, 0, 1), uniform(&generator, 0, 1)]
             let t = Float(generator.index(below: 20))

@@ -1,4 +1,5 @@
 import StudySpec
+import Training
 
 extension TrainerConfiguration {
     /// The configuration a study's `training` section asks for, for `parameterCount` study parameters (the time step

@@ -1,6 +1,6 @@
-// melissa-train-check: data-parallel training on synthetic data, for the 2-rank test and by hand.
+// MelissaTrainCheck: data-parallel training on synthetic data, for the 2-rank test and by hand.
 //
-//   mpirun -np 2 melissa-train-check [--samples N] [--shortfall K] [--batch B] [--threads T] [--seed S]
+//   mpirun -np 2 MelissaTrainCheck [--samples N] [--shortfall K] [--batch B] [--threads T] [--seed S]
 //
 // Rank r streams N − r·K synthetic samples (a smooth function of three parameters and the time step) through its
 // own FIFO training buffer, fed by a producer thread. The training loop runs on the main thread, the one that
@@ -97,6 +97,6 @@ func run() throws {
 do {
     try run()
 } catch {
-    FileHandle.standardError.write(Data("melissa-train-check: \(error)\n".utf8))
+    FileHandle.standardError.write(Data("MelissaTrainCheck: \(error)\n".utf8))
     exit(1)
 }

@@ -1,0 +1,108 @@
+import Foundation
+import Ingest
+import Training
+
+/// The metrics of a training run: the records of `metrics.jsonl` (written by rank 0 only), the validation on every
+/// rank's held-out samples, the status a launcher's ping reads, and the report drawn from the records at the end.
+///
+/// Times count from the server's first start: a restart goes on from the checkpoint's elapsed seconds.
+struct MetricsRecorder {
+    private let metrics: MetricsLog?
+    private let clock = ContinuousClock()
+    private let start: ContinuousClock.Instant
+    private let elapsedBefore: Double
+    private var lossSum = 0.0
+    private var lossCount = 0
+    private var samplesSinceRecord = 0
+    private var lastRecord = 0.0
+    private var lastValidation: Double?
+
+    /// Starts the clock at `elapsedBefore` seconds; appends records to `url` when there is one.
+    init(url: URL?, elapsedBefore: Double) throws {
+        start = clock.now
+        self.elapsedBefore = elapsedBefore
+        metrics = try url.map { try MetricsLog(url: $0) }
+        lastRecord = elapsed()
+    }
+
+    /// Seconds since the server first started.
+    func elapsed() -> Double {
+        let duration = clock.now - start
+        return elapsedBefore + Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+
+    /// Counts a trained step towards the next record.
+    mutating func add(_ result: StepResult) {
+        lossSum += Double(result.loss)
+        lossCount += 1
+        samplesSinceRecord += result.samples
+    }
+
+    /// Appends the record after `batches` batches (with `validation`, the validation loss and relative L2 error,
+    /// when evaluated) and updates the status; `populations` and `received` count every rank's.
+    mutating func record(
+        batches: Int, trainer: Trainer, validation: (loss: Double, relativeL2: Double)?, populations: [Int],
+        received: Int, updateStatus: ((inout TrainingStatus) -> Void) -> Void
+    ) throws {
+        if let validation { lastValidation = validation.loss }
+        let now = elapsed()
+        let line = MetricsRecord(
+            batch: batches, seconds: now, trainLoss: lossCount > 0 ? lossSum / Double(lossCount) : 0,
+            validationLoss: validation?.loss, relativeL2: validation?.relativeL2,
+            samplesPerSecond: Double(samplesSinceRecord) / max(now - lastRecord, 1e-9), received: received,
+            trained: trainer.samplesSeen, population: populations.reduce(0, +),
+            learningRate: Double(trainer.configuration.optimizer.learningRate(atStep: trainer.stepCount)))
+        try metrics?.append(line)
+        updateStatus { [lastValidation] in
+            $0.population = populations
+            $0.trainedPerSecond = line.samplesPerSecond
+            $0.batches = batches
+            $0.validationLoss = lastValidation
+        }
+        lossSum = 0
+        lossCount = 0
+        samplesSinceRecord = 0
+        lastRecord = now
+    }
+
+    /// The validation loss and relative L2 error over every rank's held-out samples (`held` on this rank), or nil
+    /// when there are none or the trainer cannot predict yet (collective).
+    static func validate(
+        _ trainer: Trainer, _ held: [TrainingSample], _ communicator: some ServerCommunicator
+    ) throws -> (loss: Double, relativeL2: Double)? {
+        let usable = trainer.normalizer.isFrozen || trainer.samplesSeen > 0
+        var sums = [0.0, 0.0, 0.0, 0.0]
+        if !held.isEmpty, usable {
+            sums[0] = Double(try trainer.loss(held)) * Double(held.count)
+            sums[1] = Double(held.count)
+            (sums[2], sums[3]) = try relativeL2Parts(trainer, held)
+        }
+        try communicator.sumInPlace(&sums)
+        guard sums[1] > 0 else { return nil }
+        return (sums[0] / sums[1], sums[3] > 0 ? (sums[2] / sums[3]).squareRoot() : 0)
+    }
+
+    /// ‖prediction − truth‖² and ‖truth‖² over (at most 500 of) the held-out samples, in the fields' own units.
+    static func relativeL2Parts(_ trainer: Trainer, _ samples: [TrainingSample]) throws -> (Double, Double) {
+        let stride = max(1, samples.count / 500)
+        var error = 0.0
+        var norm = 0.0
+        for sample in Swift.stride(from: 0, to: samples.count, by: stride).map({ samples[$0] }) {
+            let prediction = try trainer.predict(input: sample.input)
+            for (predicted, truth) in zip(prediction, sample.output) {
+                error += Double(predicted - truth) * Double(predicted - truth)
+                norm += Double(truth) * Double(truth)
+            }
+        }
+        return (error, norm)
+    }
+
+    /// Draws the report of the metrics in `metricsURL` into `directory`.
+    static func writeReport(
+        metricsURL: URL, directory: URL, study: String, capacity: Int, watermark: Int
+    ) throws -> TrainingReport {
+        let report = try TrainingReport(metricsURL: metricsURL, directory: directory)
+        try report.write(study: study, capacity: capacity, watermark: watermark)
+        return report
+    }
+}
