@@ -21,11 +21,12 @@ struct LauncherRecoveryTests {
                 resume: resume, pollInterval: 0.01, heartbeatInterval: 0.05, serverStartTimeout: 10, gracePeriod: 0))
     }
 
-    /// Waits (at most 20 s) until `condition` holds.
+    /// Waits until `condition` holds: at most 120 s, a bound for hangs only (the tests of other suites may hold
+    /// the 2 threads of the cooperative pool for a while on a loaded 2-core machine).
     static func eventually(_ condition: @Sendable () async throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(120)
         while try await !condition() {
-            guard Date() < deadline else { throw Support.TimedOut(seconds: 20) }
+            guard Date() < deadline else { throw Support.TimedOut(seconds: 120) }
             try await Task.sleep(for: .milliseconds(10))
         }
     }
@@ -43,7 +44,7 @@ struct LauncherRecoveryTests {
                 latest[0] == .completed && latest[2] == .completed && server.givenUp.contains(1)
             })
         let launcher = try Self.launcher(directory, adapter: adapter, server: server)
-        let outcome = try await Support.bounded(30) { try await launcher.run() }
+        let outcome = try await Support.bounded(120) { try await launcher.run() }
         #expect(outcome == .completed(done: 2, givenUp: 1))
         let attempts = await adapter.simulationSubmissions.filter { $0.request.simulation == 1 }.map(\.request.attempt)
         #expect(attempts == [0, 1, 2], "two retries, the budget, then no more")
@@ -63,7 +64,7 @@ struct LauncherRecoveryTests {
             script: { request in request.attempt == 0 ? [.running, .timedOut] : [.running, .completed] },
             serverEnds: { $0[0] == .completed })
         let launcher = try Self.launcher(directory, adapter: adapter, server: server)
-        let outcome = try await Support.bounded(30) { try await launcher.run() }
+        let outcome = try await Support.bounded(120) { try await launcher.run() }
         #expect(outcome == .completed(done: 1, givenUp: 0))
         #expect(await adapter.simulationSubmissions.map(\.request.attempt) == [0, 1])
         #expect(try launcher.journal.retriesSpent()[0] == nil, "the budget is untouched")
@@ -95,7 +96,7 @@ struct LauncherRecoveryTests {
         await adapter.script(simulation: 1, [.running, .running, .completed])
         await adapter.script(simulation: 2, [.running, .completed])
         let second = try Self.launcher(directory, adapter: adapter, server: server, resume: true)
-        let outcome = try await Support.bounded(30) { try await second.run() }
+        let outcome = try await Support.bounded(120) { try await second.run() }
         #expect(outcome == .completed(done: 3, givenUp: 0))
         #expect(await adapter.submissions.count == submittedBefore, "nothing submitted again, the server included")
         #expect(try second.journal.study()?.launches == 2)
@@ -116,7 +117,7 @@ struct LauncherRecoveryTests {
             window: 3, script: { _ in Array(repeating: .running, count: 20) + [.completed] },
             serverEnds: { latest in (0..<12).allSatisfy { latest[$0] == .completed } })
         let launcher = try Self.launcher(directory, adapter: adapter, server: server)
-        let outcome = try await Support.bounded(60) { try await launcher.run() }
+        let outcome = try await Support.bounded(120) { try await launcher.run() }
         #expect(outcome == .completed(done: 12, givenUp: 0))
         // Locally the limit covers the server's job too: window + 1.
         #expect(await adapter.throttles == [3, 2, 3, 4], "3 → 2 → 1 (the minimum), then 2 → 3 (the maximum)")
@@ -148,7 +149,7 @@ struct LauncherRecoveryTests {
         try await Self.eventually { await adapter.serverSubmissions.count == 2 }
         // The restarted server's checkpoint lacks simulation 0's steps.
         server.restart { _ in ServerStatus(finished: []) }
-        let outcome = try await Support.bounded(30) { try await running.value }
+        let outcome = try await Support.bounded(120) { try await running.value }
         #expect(outcome == .completed(done: 3, givenUp: 0))
         let servers = await adapter.serverSubmissions
         #expect(servers.map(\.request.attempt) == [0, 1])

@@ -74,6 +74,10 @@ actor ScriptedAdapter: SchedulerAdapter {
 
     nonisolated func submitsArrays(_ plan: Plan) -> Bool { false }
 
+    nonisolated func simulationRequest(_ id: Int, of plan: Plan, attempt: Int) -> SubmissionRequest {
+        .localSimulation(id, of: plan, attempt: attempt)
+    }
+
     nonisolated func adoption(of job: JournalJob) -> JobAdoption { .scheduler(array: nil) }
 
     func processGroup(of job: JobID) async -> ProcessGroup? { nil }

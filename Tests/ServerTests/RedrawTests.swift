@@ -7,7 +7,7 @@ import Training
 
 @testable import Server
 
-@Test func aRedrawnSimulationKeepsItsOldStepsWithTheirInputsAndCompletesUnderItsNewValues() throws {
+@Test func aRedrawnSimulationKeepsItsOldStepsWithTheirInputsAndCompletesUnderItsNewValues() async throws {
     var study = smallStudy(policy: .firo)
     // Reads start only when reception is over: at the stop below, the buffer still holds every training sample.
     study.buffer.capacity = 400
@@ -22,6 +22,10 @@ import Training
     try RedrawTable([.init(simulation: 2, fromAttempt: 2, values: redrawn.map { .real($0) })]).write(to: directory)
     try stream(plan, directory: directory, ids: [2], attempt: 2, values: [2: redrawn])
     try stream(plan, directory: directory, ids: [0, 1, 3, 4, 6, 7])
+    // What the clients sent may still sit in the server's sockets: stop once it has accepted all of it.
+    // 110 training samples (simulations 0, 1, 3, 4; 10 + 20 of simulation 2) and 40 held out (6 and 7).
+    let sent: Int = 4 * 20 + 10 + 20
+    try await waitUntilAccepted(sent + 2 * 20, directory: directory)
     first.server.requestStop()
     #expect(try first.wait() == 143)
 
@@ -39,7 +43,7 @@ import Training
     #expect(new.map { UInt32($0.input[2]) }.sorted() == Array(0..<20))
     #expect(old.allSatisfy { $0.output == field(planned.map(Double.init), step: UInt32($0.input[2])) })
     #expect(new.allSatisfy { $0.output == field(redrawn, step: UInt32($0.input[2])) })
-    #expect(samples.count == 4 * 20 + 10 + 20)
+    #expect(samples.count == sent)
 
     // After a restart, simulation 2 is finished under its new values (refused if it registers again) and the last
     // simulation completes the study.

@@ -128,6 +128,17 @@ final class RunningServer: @unchecked Sendable {
     }
 }
 
+/// Waits (60 s at most) until the server of `directory` has turned `count` time steps into samples, so that a test
+/// stopping it knows what the checkpoint must hold.
+func waitUntilAccepted(_ count: Int, directory: URL) async throws {
+    let address = try ServerAddress.read(fromDirectory: directory, timeout: 30)
+    let control = try ServerControl()
+    let deadline = Date().addingTimeInterval(60)
+    while (try? await control.ping(address, timeout: 2))?.samples ?? 0 < count, Date() < deadline {
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
 func metrics(_ directory: URL) throws -> [[String: Any]] {
     try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
         .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -140,12 +151,7 @@ func metrics(_ directory: URL) throws -> [[String: Any]] {
     // The held-out simulations first, all received before training starts: every validation loss is then measured
     // on the same samples, so the first and the last compare.
     try stream(plan, directory: directory, ids: [6, 7])
-    let address = try ServerAddress.read(fromDirectory: directory, timeout: 30)
-    let control = try ServerControl()
-    let deadline = Date().addingTimeInterval(60)
-    while (try? await control.ping(address, timeout: 2))?.samples ?? 0 < 40, Date() < deadline {
-        try await Task.sleep(for: .milliseconds(20))
-    }
+    try await waitUntilAccepted(40, directory: directory)
     try stream(plan, directory: directory, ids: Array(0..<6))
     #expect(try running.wait() == 0)
 

@@ -27,6 +27,10 @@ public protocol SchedulerAdapter: Sendable {
     /// throttled to the window), rather than one job per simulation.
     func submitsArrays(_ plan: Plan) -> Bool
 
+    /// The submission of one simulation of `plan` (a first run, a retry, a resubmission), before the launcher adds
+    /// what its record asks for (memory, excluded nodes).
+    func simulationRequest(_ id: Int, of plan: Plan, attempt: Int) -> SubmissionRequest
+
     /// What ``updateThrottle(of:to:)`` limits when the launcher's window changes.
     var windowThrottle: WindowThrottle { get }
 

@@ -91,19 +91,24 @@ public struct SubmissionRequest: Sendable, Hashable {
             environment: restart ? ["MELISSA_RESTART": "1"] : [:], workingDirectory: plan.studyDirectory)
     }
 
-    /// One simulation's submission: the local script with its id, its own batch file (`packing: jobs`), or a
-    /// one-task array of the array script (`packing: array`).
-    public static func simulation(_ id: Int, of plan: Plan, attempt: Int = 0) -> SubmissionRequest {
+    /// One simulation's submission on this machine: the local script with the simulation's id. The adapter enforces
+    /// the walltime (Slurm enforces a batch file's itself).
+    public static func localSimulation(_ id: Int, of plan: Plan, attempt: Int = 0) -> SubmissionRequest {
+        var request = SubmissionRequest(
+            role: .simulation(id), name: plan.simulationJobName,
+            script: path(plan.scripts.simulations ?? "scripts/simulation.sh", in: plan), arguments: [String(id)],
+            attempt: attempt, workingDirectory: plan.studyDirectory)
+        request.timeLimitSeconds = plan.simulation.resources.walltime.seconds
+        return request
+    }
+
+    /// One simulation's batch submission: its own batch file (`packing: jobs`), or a one-task array of the array
+    /// script (`packing: array`).
+    public static func batchSimulation(_ id: Int, of plan: Plan, attempt: Int = 0) -> SubmissionRequest {
         var request = SubmissionRequest(
             role: .simulation(id), name: plan.simulationJobName, script: "", attempt: attempt,
             workingDirectory: plan.studyDirectory)
-        let job = plan.simulations.first { $0.id == id }
-        if plan.scheduler == .local {
-            request.script = path(plan.scripts.simulations ?? "scripts/simulation.sh", in: plan)
-            request.arguments = [String(id)]
-            // Slurm enforces the walltime of the batch file; locally the adapter does.
-            request.timeLimitSeconds = plan.simulation.resources.walltime.seconds
-        } else if let script = job?.script {
+        if let script = plan.simulations.first(where: { $0.id == id })?.script {
             request.script = path(script, in: plan)
         } else {
             request.script = path(plan.scripts.simulations ?? "scripts/simulations.sbatch", in: plan)

@@ -58,7 +58,7 @@ extension Launcher {
     private func submitSimulation(_ simulation: Int) async throws {
         let record = simulations[simulation, default: SimulationRecord()]
         let attempt = record.nextAttempt
-        var request = SubmissionRequest.simulation(simulation, of: plan, attempt: attempt)
+        var request = adapter.simulationRequest(simulation, of: plan, attempt: attempt)
         request.memoryMiB = record.memoryMiB
         request.excludedNodes = record.excludedNodes
         let id = try await adapter.submit(request)

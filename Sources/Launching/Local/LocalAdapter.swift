@@ -76,6 +76,11 @@ public actor LocalAdapter: SchedulerAdapter {
     /// Never: one simulation per submission.
     public nonisolated func submitsArrays(_ plan: Plan) -> Bool { false }
 
+    /// The local script with the simulation's id, under the simulation's walltime.
+    public nonisolated func simulationRequest(_ id: Int, of plan: Plan, attempt: Int) -> SubmissionRequest {
+        .localSimulation(id, of: plan, attempt: attempt)
+    }
+
     /// One limit, ``LocalAdapterOptions/concurrency``, covers every job.
     public nonisolated var windowThrottle: WindowThrottle { .adapterWide }
 

@@ -176,6 +176,11 @@ public struct SlurmAdapter: SchedulerAdapter {
     /// Unless the plan packs one job per simulation (`packing: jobs`).
     public func submitsArrays(_ plan: Plan) -> Bool { plan.packing != .jobs }
 
+    /// The simulation's own batch file, or a one-task array of the array script.
+    public func simulationRequest(_ id: Int, of plan: Plan, attempt: Int) -> SubmissionRequest {
+        .batchSimulation(id, of: plan, attempt: attempt)
+    }
+
     /// Each array's `ArrayTaskThrottle`.
     public var windowThrottle: WindowThrottle { .perArray }
 
