@@ -61,6 +61,7 @@ extension Melissa {
                     print(
                         "✓ study complete: \(done) simulation\(done == 1 ? "" : "s") done"
                             + (givenUp > 0 ? ", \(givenUp) given up" : ""))
+                    Melissa.Report.writeAtEnd(of: directory)
                 case .cancelled:
                     print("study cancelled: every job was stopped")
                     throw ExitCode(3)

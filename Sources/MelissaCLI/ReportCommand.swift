@@ -28,8 +28,25 @@ extension Melissa {
                 throw ValidationError(error.description)
             }
             let url = try StudyReportPage(record: record, version: Melissa.version).write()
-            let verdict = StudyVerdict(record)
-            print("\(verdict.headline)\n  report  \(url.path)")
+            print(Self.summary(StudyVerdict(record), url: url))
+        }
+
+        /// The verdict's headline and reasons, and where the page is.
+        static func summary(_ verdict: StudyVerdict, url: URL) -> String {
+            ([verdict.headline] + verdict.reasons.map { "  - \($0)" } + ["  report  \(url.path)"])
+                .joined(separator: "\n")
+        }
+
+        /// Writes the report when `melissa launch` ends a study and prints its verdict; a report that cannot be
+        /// written is said, and does not change the launch's outcome.
+        static func writeAtEnd(of directory: String) {
+            do {
+                let record = try StudyRecord(directory: URL(fileURLWithPath: directory))
+                let url = try StudyReportPage(record: record, version: Melissa.version).write()
+                print(summary(StudyVerdict(record), url: url))
+            } catch {
+                FileHandle.standardError.write(Data("melissa: cannot write the report: \(error)\n".utf8))
+            }
         }
     }
 }

@@ -20,8 +20,12 @@ public struct StudyRecord {
     public let givenUp: Set<Int>
     /// Whether a journal exists (the study was launched).
     public let launched: Bool
-    /// The exported surrogate, when the server has written it.
+    /// The exported surrogate, or else the latest checkpoint's network, when there is either.
     public let model: Surrogate?
+    /// Where `model` comes from: `model.melissa`, or the checkpoint at its batch.
+    public let modelSource: String?
+    /// The held-out samples and buffer read counts the server kept for the report, when it wrote them.
+    public let excerpt: ReportExcerpt?
     /// Bytes of each file the study wrote beside its scripts (checkpoints, model, metrics), by name.
     public let writtenBytes: [String: Int64]
 
@@ -48,7 +52,15 @@ public struct StudyRecord {
             jobs = [:]
             givenUp = []
         }
-        model = try? Surrogate(contentsOf: directory.appendingPathComponent("model.melissa"))
+        let names = plan.parameters.map(\.name)
+        if let exported = try? Surrogate(contentsOf: directory.appendingPathComponent("model.melissa")) {
+            (model, modelSource) = (exported, "model.melissa")
+        } else if let (latest, batches) = try? CheckpointSurrogate.read(studyDirectory: directory, parameterNames: names) {
+            (model, modelSource) = (latest, "the checkpoint at batch \(batches)")
+        } else {
+            (model, modelSource) = (nil, nil)
+        }
+        excerpt = try? ReportExcerpt.read(from: ReportExcerpt.url(inStudyDirectory: directory))
         writtenBytes = Self.sizes(in: directory)
     }
 

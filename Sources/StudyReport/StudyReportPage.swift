@@ -1,6 +1,7 @@
 import Foundation
 import PlanModel
 import Reporting
+import Sampling
 import Server
 
 /// `report/index.html`: one self-contained page on what a study produced, with a verdict (docs/report.md).
@@ -29,11 +30,12 @@ public struct StudyReportPage {
     /// The page.
     public func html(now: Date = Date()) -> String {
         var page = HTMLPage(title: "melissa · \(record.plan.studyName)")
-        let verdict = StudyVerdict(record)
+        let check = PredictionCheck(excerpt: record.excerpt, model: record.model)
+        let verdict = StudyVerdict(record, check: check)
         page.verdict(verdict.headline, tone: verdict.tone, reasons: verdict.reasons, figures: verdict.figures)
         curves(&page)
         buffer(&page)
-        predictions(&page)
+        PredictionSection(record: record, check: check).write(into: &page)
         simulations(&page)
         facts(&page)
         let stamp = ISO8601DateFormatter().string(from: now)
@@ -83,15 +85,29 @@ public struct StudyReportPage {
                 .init(name: "trained (with repeats)", points: record.metrics.map { ($0.seconds, Double($0.trained)) }),
             ], levels: [(Double(spec.capacity), "capacity"), (Double(spec.watermark), "watermark")],
             width: 760, height: 340)
-        page.figures([chart.svg()])
+        page.figures([chart.svg(), readCounts()])
     }
 
-    private func predictions(_ page: inout HTMLPage) {
-        page.section("predictions", "Prediction against truth")
-        page.paragraph(
-            record.model == nil
-                ? "No model yet: the server writes model.melissa when training is over."
-                : "The held-out fields are not kept by this study's server; compare with `melissa predict`.")
+    private func readCounts() -> String {
+        let counts = record.excerpt?.readCounts ?? [:]
+        let highest = counts.keys.max() ?? 0
+        let bins: [Histogram.Bin]
+        if highest <= 24 {
+            bins = (0...max(highest, 1)).map { .init(label: "\($0)", count: counts[$0] ?? 0) }
+        } else {
+            // Powers of two past 24 reads: 0, 1, 2–3, 4–7, …
+            var edges = [0, 1]
+            while (edges.last ?? 0) <= highest { edges.append((edges.last ?? 1) * 2) }
+            bins = zip(edges, edges.dropFirst()).map { low, high in
+                .init(
+                    label: high - low == 1 ? "\(low)" : "\(low)–\(high - 1)",
+                    count: counts.filter { $0.key >= low && $0.key < high }.values.reduce(0, +))
+            }
+        }
+        return Histogram(
+            title: "how often each sample was read", xLabel: "times read", yLabel: "samples", bins: bins,
+            width: 420, height: 340
+        ).svg()
     }
 
     private func simulations(_ page: inout HTMLPage) {
@@ -105,9 +121,9 @@ public struct StudyReportPage {
             let state = record.state(of: simulation.id)
             let runtime = jobs.last.map { String(format: "%.1f s", $0.updatedAt.timeIntervalSince($0.submittedAt)) }
             rows.append(
-                ["\(simulation.id)", simulation.role.rawValue] + simulation.values.map(\.description)
+                ["\(simulation.id)", simulation.role.rawValue] + simulation.values.map(Self.shown)
                     + [state, "\(jobs.count)", runtime ?? "—"])
-            let numbers = simulation.values.compactMap { Double($0.description) }
+            let numbers = simulation.values.compactMap(Self.number)
             if numbers.count >= 2 {
                 points.append(
                     .init(
@@ -126,6 +142,20 @@ public struct StudyReportPage {
         }
         let header = ["id", "role"] + names + ["state", "attempts", "last attempt's runtime"]
         page.table(header, rows, numeric: Set([0]).union((0..<names.count).map { $0 + 2 }))
+    }
+
+    /// A parameter value as the table shows it: reals to 6 significant digits.
+    static func shown(_ value: ParameterValue) -> String {
+        if case .real(let number) = value { return String(format: "%.6g", number) }
+        return value.description
+    }
+
+    static func number(_ value: ParameterValue) -> Double? {
+        switch value {
+        case .real(let number): number
+        case .integer(let number): Double(number)
+        case .text: nil
+        }
     }
 
     private func facts(_ page: inout HTMLPage) {

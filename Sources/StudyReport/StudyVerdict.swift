@@ -22,6 +22,11 @@ public struct StudyVerdict {
 
     /// The verdict on `record`.
     public init(_ record: StudyRecord) {
+        self.init(record, check: PredictionCheck(excerpt: record.excerpt, model: record.model))
+    }
+
+    /// The verdict on `record`, with the surrogate's errors on the report's held-out samples when known.
+    init(_ record: StudyRecord, check: PredictionCheck?) {
         let metrics = record.metrics
         let last = metrics.last
         let relativeL2 = metrics.last { $0.relativeL2 != nil }?.relativeL2
@@ -52,6 +57,8 @@ public struct StudyVerdict {
         figures = [
             ("validation relative L2", relativeL2.map(Self.percent) ?? "not measured"),
             ("validation loss (normalised MSE)", validation.map { String(format: "%.4g", $0) } ?? "not measured"),
+            ("held-out RMSE, in the field's units", check.map { String(format: "%.4g", $0.rmse) } ?? "not measured"),
+            ("held-out largest error", check.map { String(format: "%.4g", $0.maximum) } ?? "not measured"),
             ("simulations", "\(counts.done) done · \(counts.failed) failed · \(counts.givenUp) given up"),
             (
                 "of the plan",

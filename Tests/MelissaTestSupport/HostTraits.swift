@@ -35,4 +35,9 @@ extension Trait where Self == ConditionTrait {
             if: HostTools.python(with: module) != nil,
             Comment(rawValue: "python3 with \(module) not found (scripts/install-deps installs it)"))
     }
+
+    /// The test renders a page in headless Chromium (`chromium`, installed by scripts/install-deps).
+    public static var requiresChromium: Self {
+        .enabled(if: HeadlessChromium.executable != nil, "chromium not found (scripts/install-deps installs it)")
+    }
 }

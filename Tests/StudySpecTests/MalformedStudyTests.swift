@@ -63,6 +63,15 @@ struct MalformedCase: Sendable, CustomTestStringConvertible {
 
 let malformedCases: [MalformedCase] = [
     MalformedCase(
+        "a field shape whose product is not the size",
+        replacingLine("fields:", with: "fields: [{name: temperature, size: 100, shape: [10, 20]}]"),
+        "study.yaml:10:50: simulation.fields[0].shape: 10 × 20 is 200 values, but `size` is 100; expected extents "
+            + "whose product is the size"),
+    MalformedCase(
+        "a field shape of three extents",
+        replacingLine("fields:", with: "fields: [{name: temperature, shape: [2, 3, 4]}]"),
+        "study.yaml:10:39: simulation.fields[0].shape: expected 1 or 2 extents (`[n]` or `[rows, columns]`), found 3"),
+    MalformedCase(
         "watermark above capacity",
         replacingLine("buffer:", with: "buffer: {policy: reservoir, capacity: 6000, watermark: 8000}"),
         "study.yaml:13:56: buffer.watermark: 8000 is larger than buffer.capacity (6000)"),

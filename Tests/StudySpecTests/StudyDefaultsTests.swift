@@ -143,3 +143,20 @@ import Testing
         _ = try StudyLoader.load(contentsOf: root.appendingPathComponent("workflows").appendingPathComponent(example))
     }
 }
+
+@Test func aFieldShapeGivesItsSizeWhenTheSizeIsLeftOut() throws {
+    let yaml = """
+        study: {name: tiny}
+        parameters: {x: {uniform: [0, 1]}}
+        sampler: {kind: monte-carlo, count: 3}
+        simulation:
+          command: ./run {{x}}
+          fields: [{name: u, shape: [30, 40]}, {name: v, size: 7, shape: [7]}, w]
+          time_steps: 5
+        """
+    let study = try StudyLoader.parse(yaml, fileName: "tiny.yaml", directory: URL(fileURLWithPath: "/tmp")).study
+    #expect(study.simulation.fields == [
+        FieldSpec(name: "u", size: 1200, shape: [30, 40]), FieldSpec(name: "v", size: 7, shape: [7]),
+        FieldSpec(name: "w"),
+    ])
+}

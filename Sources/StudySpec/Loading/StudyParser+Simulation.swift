@@ -126,7 +126,7 @@ extension StudyParser {
         if node.isScalar {
             return identifier(node, path, what: "a field name").map { FieldSpec(name: $0) }
         }
-        guard let fields = fields(node, path, allowed: ["name", "size"]) else { return nil }
+        guard let fields = fields(node, path, allowed: ["name", "size", "shape"]) else { return nil }
         guard let nameNode = fields["name"] else {
             missing(fields, "name", "the field's name")
             return nil
@@ -137,7 +137,37 @@ extension StudyParser {
             size = integer(value, fields.path("size"), minimum: 1, what: "a positive number of values")
             if size == nil { return nil }
         }
-        return FieldSpec(name: name, size: size)
+        var shape: [Int]?
+        if let value = fields["shape"] {
+            shape = fieldShape(value, fields.path("shape"), size: size)
+            if shape == nil { return nil }
+        }
+        return FieldSpec(name: name, size: size ?? shape.map { $0.reduce(1, *) }, shape: shape)
+    }
+
+    /// A field's mesh shape: one or two positive extents (`[n]` or `[rows, columns]`), whose product is the field's
+    /// size when the size is given too.
+    private mutating func fieldShape(_ node: Node, _ path: String, size: Int?) -> [Int]? {
+        guard
+            let shape = list(
+                node, path, what: "extents",
+                item: { parser, item, itemPath in
+                    parser.integer(item, itemPath, minimum: 1, what: "a positive extent")
+                })
+        else { return nil }
+        guard (1...2).contains(shape.count) else {
+            report(node, path, "expected 1 or 2 extents (`[n]` or `[rows, columns]`), found \(shape.count)")
+            return nil
+        }
+        let values = shape.reduce(1, *)
+        if let size, size != values {
+            report(
+                node, path,
+                "\(shape.map(String.init).joined(separator: " × ")) is \(values) values, but `size` is \(size); "
+                    + "expected extents whose product is the size")
+            return nil
+        }
+        return shape
     }
 
     private mutating func environment(_ node: Node, _ path: String, names: Set<String>) -> [EnvironmentVariable]? {

@@ -57,11 +57,15 @@ public struct FieldSpec: Sendable, Hashable, Codable {
     public var name: String
     /// Values per time step over the whole domain, when known in advance (checked at registration).
     public var size: Int?
+    /// The mesh the values lie on, row-major: `[n]` for a 1-D field, `[rows, columns]` for a 2-D one; the report
+    /// draws a 2-D field as a heat map and a 1-D field as a line. Nil: drawn as a line over the values.
+    public var shape: [Int]?
 
     /// Creates a field.
-    public init(name: String, size: Int? = nil) {
+    public init(name: String, size: Int? = nil, shape: [Int]? = nil) {
         self.name = name
         self.size = size
+        self.shape = shape
     }
 }
 
