@@ -22,7 +22,8 @@ struct PredictionSection {
         }
         page.paragraph(
             "The surrogate (\(record.modelSource ?? "model")) on \(check.entries.count) held-out samples: "
-                + String(format: "RMSE %.4g, largest error %.4g (the field's units), relative L2 %.2f %%.",
+                + String(
+                    format: "RMSE %.4g, largest error %.4g (the field's units), relative L2 %.2f %%.",
                     check.rmse, check.maximum, check.relativeL2 * 100))
         let fields = record.plan.server.fields
         for entry in check.entries {
@@ -42,12 +43,18 @@ struct PredictionSection {
             let spread = difference.lazy.filter(\.isFinite).map { abs(Double($0)) }.max() ?? 0
             let symmetric = spread > 0 ? -spread...spread : -1...1
             return [
-                HeatMap(title: "truth", values: truth, rows: shape[0], columns: shape[1], unit: field.name,
-                    range: range).svg(),
-                HeatMap(title: "surrogate", values: prediction, rows: shape[0], columns: shape[1],
-                    unit: field.name, range: range).svg(),
-                HeatMap(title: "surrogate − truth", values: difference, rows: shape[0], columns: shape[1],
-                    unit: field.name, range: symmetric, scale: .diverging).svg(),
+                HeatMap(
+                    title: "truth", values: truth, rows: shape[0], columns: shape[1], unit: field.name,
+                    range: range
+                ).svg(),
+                HeatMap(
+                    title: "surrogate", values: prediction, rows: shape[0], columns: shape[1],
+                    unit: field.name, range: range
+                ).svg(),
+                HeatMap(
+                    title: "surrogate − truth", values: difference, rows: shape[0], columns: shape[1],
+                    unit: field.name, range: symmetric, scale: .diverging
+                ).svg(),
             ]
         }
         func points(_ values: [Float]) -> [(x: Double, y: Double)] {

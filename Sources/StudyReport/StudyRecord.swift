@@ -55,7 +55,9 @@ public struct StudyRecord {
         let names = plan.parameters.map(\.name)
         if let exported = try? Surrogate(contentsOf: directory.appendingPathComponent("model.melissa")) {
             (model, modelSource) = (exported, "model.melissa")
-        } else if let (latest, batches) = try? CheckpointSurrogate.read(studyDirectory: directory, parameterNames: names) {
+        } else if let (latest, batches) = try? CheckpointSurrogate.read(
+            studyDirectory: directory, parameterNames: names)
+        {
             (model, modelSource) = (latest, "the checkpoint at batch \(batches)")
         } else {
             (model, modelSource) = (nil, nil)

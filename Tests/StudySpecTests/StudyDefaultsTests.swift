@@ -155,8 +155,9 @@ import Testing
           time_steps: 5
         """
     let study = try StudyLoader.parse(yaml, fileName: "tiny.yaml", directory: URL(fileURLWithPath: "/tmp")).study
-    #expect(study.simulation.fields == [
-        FieldSpec(name: "u", size: 1200, shape: [30, 40]), FieldSpec(name: "v", size: 7, shape: [7]),
-        FieldSpec(name: "w"),
-    ])
+    #expect(
+        study.simulation.fields == [
+            FieldSpec(name: "u", size: 1200, shape: [30, 40]), FieldSpec(name: "v", size: 7, shape: [7]),
+            FieldSpec(name: "w"),
+        ])
 }
