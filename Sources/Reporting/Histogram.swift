@@ -44,7 +44,7 @@ public struct Histogram: Sendable {
         let area = PlotArea(
             left: 70, top: 40, width: width - 90, height: height - 100,
             x: Axis(values: [0, Double(max(bins.count, 1))], logarithmic: false),
-            y: Axis(values: bins.map { Double($0.count) }, logarithmic: false, includeZero: true))
+            y: Axis(values: bins.map { Double($0.count) } + [0, 1], logarithmic: false))
         var out = SVG.open(width: width, height: height, title: title)
         for tick in area.y.ticks() {
             out += SVG.line(area.left, area.py(tick), area.left + area.width, area.py(tick), "stroke=\"#e5e5e5\"")
@@ -56,7 +56,7 @@ public struct Histogram: Sendable {
             let x = area.left + Double(index) * slot
             let top = area.py(Double(bin.count))
             out += "<rect x=\"\(SVG.f(x + slot * 0.1))\" y=\"\(SVG.f(top))\" width=\"\(SVG.f(slot * 0.8))\" "
-            out += "height=\"\(SVG.f(max(0, area.top + area.height - top)))\" fill=\"\(LineChart.palette[0])\">"
+            out += "height=\"\(SVG.f(max(0, area.py(0) - top)))\" fill=\"\(LineChart.palette[0])\">"
             out += "<title>\(SVG.escape(bin.label)): \(bin.count)</title></rect>\n"
             if index % every == 0 {
                 out += SVG.text(x + slot / 2, area.top + area.height + 16, bin.label, "text-anchor=\"middle\"")

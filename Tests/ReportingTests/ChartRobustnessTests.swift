@@ -83,3 +83,15 @@ import Testing
         #expect(ScatterPlot(title: "p", xLabel: "", yLabel: "", points: []).svg().contains("no data yet"))
     }
 }
+
+@Test func emptyHistogramBinsDrawNoBarBelowTheAxis() {
+    let svg = Histogram(
+        title: "reads", xLabel: "", yLabel: "", bins: [.init(label: "0", count: 0), .init(label: "1", count: 0)]
+    ).svg()
+    #expect(svg.contains("no data yet"))
+    // Bars of zero samples have zero height; before, the axis ran from −1 and they filled its lower half.
+    let heights = svg.split(separator: "<rect").filter { $0.contains("<title>") }.compactMap { bar in
+        bar.split(separator: "height=\"").dropFirst().first?.split(separator: "\"").first.map(String.init)
+    }
+    #expect(heights == ["0.0", "0.0"])
+}
