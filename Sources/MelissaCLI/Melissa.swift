@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `melissa` command: plan, launch and inspect online-training studies.
 @main
@@ -19,4 +20,20 @@ struct Melissa: AsyncParsableCommand {
 
     /// melissa's version, as `melissa --version` prints it and the report shows it.
     static let version = "0.3.0"
+
+    /// Runs the command line; a first word that is no command is answered with the command meant, if any, before
+    /// ArgumentParser would call it "unexpected arguments".
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let message = UnknownCommand.message(for: arguments, commands: commandNames) {
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
+        await main(nil)
+    }
+
+    /// The subcommands' names, as typed.
+    static var commandNames: [String] {
+        configuration.subcommands.map { $0._commandName }
+    }
 }

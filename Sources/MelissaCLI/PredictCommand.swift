@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlanModel
 import Training
 
 extension Melissa {
@@ -24,7 +25,14 @@ extension Melissa {
         var step: Double
 
         func run() throws {
-            let surrogate = try Surrogate(contentsOf: URL(fileURLWithPath: model))
+            let surrogate: Surrogate
+            do {
+                surrogate = try Surrogate(contentsOf: URL(fileURLWithPath: model))
+            } catch let error as CocoaError {
+                FileHandle.standardError.write(
+                    Data("melissa predict: \(FileProblem.describe(error, path: model))\n".utf8))
+                throw ExitCode(1)
+            }
             let values = try parameterValues(for: surrogate)
             let field = try surrogate.predict(parameters: values, timeStep: Float(step))
             print(field.map { "\($0)" }.joined(separator: "\n"))

@@ -107,3 +107,29 @@ let repositoryRoot = HostTools.repositoryRoot
     #expect(missing.status != 0)
     #expect(missing.standardError.contains("missing --param for T1"))
 }
+
+@Test func aWordThatIsNoCommandIsAnsweredWithTheCommandMeant() throws {
+    let run = try MelissaRun.run(["run", "study.yaml"])
+    #expect(run.status == 64)
+    #expect(
+        run.standardError
+            == "melissa: unknown command `run`; did you mean `melissa launch study.yaml`? (melissa --help)\n")
+    let typo = try MelissaRun.run(["statsu", "runs/x"])
+    #expect(typo.standardError.contains("did you mean `melissa status runs/x`?"))
+    let unknown = try MelissaRun.run(["frobnicate"])
+    #expect(unknown.standardError.contains("the commands are `validate`, `plan`, `launch`"))
+    #expect(try MelissaRun.run(["--version"]).standardOutput.split(separator: ".").count == 3, "a version: x.y.z")
+}
+
+@Test func missingFilesAreSaidPlainlyNotAsFoundationErrors() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let launch = try MelissaRun.run(["launch", directory.path])
+    #expect(launch.status == 1)
+    #expect(launch.standardError.contains("\(directory.path) is not a study directory (no such file: "))
+    let predict = try MelissaRun.run(["predict", "nosuch.melissa", "--step", "1"], in: directory)
+    #expect(predict.status == 1)
+    #expect(predict.standardError == "melissa predict: no such file: nosuch.melissa\n")
+    for run in [launch, predict] { #expect(!run.standardError.contains("NSCocoaErrorDomain")) }
+}

@@ -93,6 +93,10 @@ public actor Launcher {
         let plan: Plan
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: planPath))
+        } catch {
+            throw LauncherError.noPlan(path: planPath, reason: FileProblem.describe(error, path: planPath))
+        }
+        do {
             plan = try PlanWriter.decode(data)
         } catch {
             throw LauncherError.noPlan(path: planPath, reason: String(describing: error))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why a launch could not go on.
 public enum LauncherError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The study already has a journal and `--resume` was not given.
@@ -24,7 +26,11 @@ public enum LauncherError: Error, Sendable, Hashable, CustomStringConvertible {
         case .planChanged(let directory):
             return "\(directory)/plan.json changed since the study was launched; plan into a new study directory"
         case .noPlan(let path, let reason):
-            return "cannot read the plan \(path): \(reason)"
+            let directory = (path as NSString).deletingLastPathComponent
+            return FileManager.default.fileExists(atPath: path)
+                ? "cannot read the plan \(path): \(reason)"
+                : "\(directory) is not a study directory (\(reason)); give a study file (`melissa launch "
+                    + "study.yaml` plans it first) or the directory `melissa plan` wrote"
         case .serverEnded(let state, let logs):
             return "the server job ended (\(state.code)) before it listened; see \(logs)"
         case .serverDidNotListen(let seconds, let logs):

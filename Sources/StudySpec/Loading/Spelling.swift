@@ -1,7 +1,7 @@
 /// Suggestions for misspelt keys and values.
-enum Spelling {
+public enum Spelling {
     /// The candidate closest to `word`, if it is close enough to be what was meant.
-    static func suggestion(for word: String, among candidates: [String]) -> String? {
+    public static func suggestion(for word: String, among candidates: [String]) -> String? {
         let normalized = normalize(word)
         if let exact = candidates.first(where: { normalize($0) == normalized }) { return exact }
         var best: (candidate: String, distance: Int)?
