@@ -38,7 +38,7 @@ struct StudySummary {
         row("resources", Self.describe(simulation.resources, tasks: simulation.resources.tasks))
         row(
             "faults",
-            "silent for \(simulation.timeoutSeconds) s = hung; \(simulation.retries) retries; "
+            "silent for \(simulation.timeoutSeconds) s = hung; \(counted(simulation.retries, "retry", "retries")); "
                 + "new parameters after \(simulation.redrawAfter) crashes")
         let buffer = study.buffer
         row("buffer", "\(buffer.policy.rawValue), capacity \(buffer.capacity), watermark \(buffer.watermark) per rank")
@@ -103,8 +103,8 @@ struct StudySummary {
 
     static func describe(_ resources: Resources, tasks: Int) -> String {
         var parts = [
-            "\(resources.nodes) node\(resources.nodes == 1 ? "" : "s")",
-            "\(tasks) tasks × \(resources.cpusPerTask) CPU",
+            counted(resources.nodes, "node"),
+            "\(counted(tasks, "task")) × \(resources.cpusPerTask) CPU",
         ]
         if let memory = resources.memoryMiB {
             parts.append(memory % 1024 == 0 ? "\(memory / 1024) GiB" : "\(memory) MiB")

@@ -1,6 +1,7 @@
 import Foundation
 import PlanModel
 import Planning
+import StudySpec
 
 /// A simulation's job ended: completed, retried within its budget (free for faults that are not its own, with more
 /// memory or away from a failing node), its parameters redrawn after `redraw_after` crashes, or given up.
@@ -25,10 +26,10 @@ extension Launcher {
             simulations[simulation, default: SimulationRecord()].isGivenUp = true
             try journal.recordDecision(
                 kind: Journal.giveUpKind,
-                message: "simulation \(simulation) given up after \(record.retriesSpent) retries "
+                message: "simulation \(simulation) given up after \(counted(record.retriesSpent, "retry", "retries")) "
                     + "(last: \(job.state.code))",
                 simulationID: simulation)
-            event("gave up simulation \(simulation) after \(record.retriesSpent) retries")
+            event("gave up simulation \(simulation) after \(counted(record.retriesSpent, "retry", "retries"))")
             await tellGivenUp()
         case .retry(let spendsBudget, let memoryMiB, let node):
             try retry(job, simulation, spendsBudget: spendsBudget, memoryMiB: memoryMiB, excludeNode: node)
