@@ -50,6 +50,7 @@ final class ControlHandler: @unchecked Sendable {
             "trained_per_s": training.trainedPerSecond,
             "batches": training.batches,
             "validation_loss": training.validationLoss.map { $0 as Any } ?? NSNull(),
+            "validation_relative_l2": training.validationRelativeL2.map { $0 as Any } ?? NSNull(),
             "samples": statistics.samples,
             "duplicates": statistics.duplicates,
             "simulations": [

@@ -8,6 +8,8 @@ public struct TrainingStatus: Sendable, Equatable {
     public var batches: Int
     /// The last validation loss, if any.
     public var validationLoss: Double?
+    /// The relative L2 error of the fields predicted on the held-out simulations at the last validation, if any.
+    public var validationRelativeL2: Double?
     /// The ingest counters of the other training ranks of a multi-rank server, summed (as of their last report to
     /// rank 0, at the last training step); empty for one rank. The status adds them to rank 0's own.
     public var peers = IngestStatistics()
@@ -15,12 +17,13 @@ public struct TrainingStatus: Sendable, Equatable {
     /// A training status.
     public init(
         population: [Int] = [], trainedPerSecond: Double = 0, batches: Int = 0, validationLoss: Double? = nil,
-        peers: IngestStatistics = IngestStatistics()
+        validationRelativeL2: Double? = nil, peers: IngestStatistics = IngestStatistics()
     ) {
         self.population = population
         self.trainedPerSecond = trainedPerSecond
         self.batches = batches
         self.validationLoss = validationLoss
+        self.validationRelativeL2 = validationRelativeL2
         self.peers = peers
     }
 }

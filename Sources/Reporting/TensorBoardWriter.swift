@@ -1,6 +1,6 @@
 import Foundation
 
-/// Writes scalars as a TensorBoard event file (`events.out.tfevents.<time>.<host>`), so that
+/// Writes scalars as a TensorBoard event file (`events.out.tfevents.<time>.<host>.<pid>`), so that
 /// `tensorboard --logdir STUDY/tensorboard` shows a running study.
 ///
 /// The format is TensorFlow's: TFRecord framing (a little-endian 64-bit length, its masked CRC-32C, the bytes, their
@@ -16,7 +16,9 @@ public final class TensorBoardWriter {
     public init(directory: URL, wallTime: Date = Date()) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let host = ProcessInfo.processInfo.hostName.replacingOccurrences(of: "/", with: "_")
-        url = directory.appendingPathComponent("events.out.tfevents.\(Int(wallTime.timeIntervalSince1970)).\(host)")
+        let pid = ProcessInfo.processInfo.processIdentifier
+        url = directory.appendingPathComponent(
+            "events.out.tfevents.\(Int(wallTime.timeIntervalSince1970)).\(host).\(pid)")
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
         }

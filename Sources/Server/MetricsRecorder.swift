@@ -1,13 +1,17 @@
 import Foundation
 import Ingest
+import Reporting
 import Training
 
-/// The metrics of a training run: the records of `metrics.jsonl` (written by rank 0 only), the validation on every
-/// rank's held-out samples, the status a launcher's ping reads, and the report drawn from the records at the end.
+/// The metrics of a training run: the records of `metrics.jsonl` and the same scalars as TensorBoard events in
+/// `tensorboard/` (both written by rank 0 only), the validation on every rank's held-out samples, the status a
+/// launcher's ping reads, and the report drawn from the records at the end.
 ///
 /// Times count from the server's first start: a restart goes on from the checkpoint's elapsed seconds.
 struct MetricsRecorder {
     private let metrics: MetricsLog?
+    private var tensorBoard: TensorBoardWriter?
+    private let log: @Sendable (String) -> Void
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
     private let elapsedBefore: Double
@@ -15,13 +19,24 @@ struct MetricsRecorder {
     private var lossCount = 0
     private var samplesSinceRecord = 0
     private var lastRecord = 0.0
-    private var lastValidation: Double?
+    private var lastValidation: (loss: Double, relativeL2: Double)?
 
-    /// Starts the clock at `elapsedBefore` seconds; appends records to `url` when there is one.
-    init(url: URL?, elapsedBefore: Double) throws {
+    /// Starts the clock at `elapsedBefore` seconds; appends records to `url` when there is one, and TensorBoard
+    /// events to a new event file in `tensorboard/` beside it. TensorBoard events that cannot be written are said
+    /// once through `log` and given up: they never stop training.
+    init(url: URL?, elapsedBefore: Double, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         start = clock.now
         self.elapsedBefore = elapsedBefore
+        self.log = log
         metrics = try url.map { try MetricsLog(url: $0) }
+        if let url {
+            let directory = url.deletingLastPathComponent().appendingPathComponent("tensorboard")
+            do {
+                tensorBoard = try TensorBoardWriter(directory: directory)
+            } catch {
+                log("no TensorBoard events: cannot open an event file in \(directory.path): \(error)")
+            }
+        }
         lastRecord = elapsed()
     }
 
@@ -44,7 +59,7 @@ struct MetricsRecorder {
         batches: Int, trainer: Trainer, validation: (loss: Double, relativeL2: Double)?, populations: [Int],
         received: Int, updateStatus: ((inout TrainingStatus) -> Void) -> Void
     ) throws {
-        if let validation { lastValidation = validation.loss }
+        if let validation { lastValidation = validation }
         let now = elapsed()
         let line = MetricsRecord(
             batch: batches, seconds: now, trainLoss: lossCount > 0 ? lossSum / Double(lossCount) : 0,
@@ -53,16 +68,46 @@ struct MetricsRecorder {
             trained: trainer.samplesSeen, population: populations.reduce(0, +),
             learningRate: Double(trainer.configuration.optimizer.learningRate(atStep: trainer.stepCount)))
         try metrics?.append(line)
+        writeEvents(line)
         updateStatus { [lastValidation] in
             $0.population = populations
             $0.trainedPerSecond = line.samplesPerSecond
             $0.batches = batches
-            $0.validationLoss = lastValidation
+            $0.validationLoss = lastValidation?.loss
+            $0.validationRelativeL2 = lastValidation?.relativeL2
         }
         lossSum = 0
         lossCount = 0
         samplesSinceRecord = 0
         lastRecord = now
+    }
+
+    /// Writes the report's excerpt of the held-out samples `held` to `url` (rank 0, at each validation); a write
+    /// that fails is said and training goes on.
+    func writeExcerpt(of held: [UInt32: [TrainingSample]], batches: Int, to url: URL) {
+        do {
+            try ReportExcerpt.choosing(from: held, batches: batches).write(to: url)
+        } catch {
+            log("cannot write the report's excerpt \(url.path): \(error)")
+        }
+    }
+
+    /// The record as TensorBoard scalars at step `batch`; a write that fails ends the events (said once).
+    private mutating func writeEvents(_ line: MetricsRecord) {
+        guard let writer = tensorBoard else { return }
+        var scalars: [(tag: String, value: Double)] = [
+            ("loss/train", line.trainLoss), ("buffer/population", Double(line.population)),
+            ("buffer/received", Double(line.received)), ("throughput/samples_per_second", line.samplesPerSecond),
+            ("optimizer/learning_rate", line.learningRate),
+        ]
+        if let loss = line.validationLoss { scalars.append(("loss/validation", loss)) }
+        if let relativeL2 = line.relativeL2 { scalars.append(("validation/relative_l2", relativeL2)) }
+        do {
+            try writer.add(step: line.batch, scalars: scalars)
+        } catch {
+            log("TensorBoard events stop: cannot write \(writer.url.path): \(error)")
+            tensorBoard = nil
+        }
     }
 
     /// The validation loss and relative L2 error over every rank's held-out samples (`held` on this rank), or nil

@@ -1,4 +1,5 @@
 import Foundation
+import Training
 
 /// What the report page shows that only the server holds: a few held-out samples (their inputs and true fields) and
 /// how often the buffer's samples were read. `report/excerpt.melissa` in the study directory, written by rank 0
@@ -37,6 +38,27 @@ public struct ReportExcerpt: Sendable, Equatable {
         self.samples = samples
         self.readCounts = readCounts
         self.batches = batches
+    }
+
+    /// The excerpt of `held` (the held-out samples by simulation): the three lowest simulation ids, and of each the
+    /// first, middle and last time step held (the step is the input's last value).
+    public static func choosing(
+        from held: [UInt32: [TrainingSample]], readCounts: [Int: Int] = [:], batches: Int
+    ) -> ReportExcerpt {
+        var samples: [Sample] = []
+        for simulation in held.keys.sorted().prefix(3) {
+            let ordered = (held[simulation] ?? []).sorted { ($0.input.last ?? 0) < ($1.input.last ?? 0) }
+            guard !ordered.isEmpty else { continue }
+            let picks = Set([0, ordered.count / 2, ordered.count - 1]).sorted()
+            for index in picks {
+                let sample = ordered[index]
+                samples.append(
+                    Sample(
+                        simulation: Int(simulation), step: Int(sample.input.last ?? 0), input: sample.input,
+                        truth: sample.output))
+            }
+        }
+        return ReportExcerpt(samples: samples, readCounts: readCounts, batches: batches)
     }
 
     /// `report/excerpt.melissa` of a study directory.

@@ -63,6 +63,11 @@ final class StudySink: SampleSink {
         state.withLock { state in state.validation.keys.sorted().flatMap { state.validation[$0] ?? [] } }
     }
 
+    /// The held-out samples of each simulation, in arrival order.
+    var validationBySimulation: [UInt32: [TrainingSample]] {
+        state.withLock { $0.validation }
+    }
+
     /// The buffer's contents, the received steps and the validation samples, taken atomically.
     func snapshot() -> (
         buffer: [HeldSample<TrainingSample>], received: ReceivedSteps, validation: [UInt32: [TrainingSample]]

@@ -1,3 +1,4 @@
+import Foundation
 import Ingest
 import Training
 
@@ -22,6 +23,8 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
     let validationEvery: Int
     /// Batches between checkpoints.
     let checkpointEvery: Int
+    /// Where rank 0 writes the report's excerpt of the held-out samples at each validation; nil on other ranks.
+    var excerptURL: URL?
     /// Changes the status a launcher's ping reads.
     let updateStatus: ((inout TrainingStatus) -> Void) -> Void
     /// The metrics.
@@ -80,6 +83,9 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
         try recorder.record(
             batches: batches, trainer: trainer, validation: validation, populations: steps.populations,
             received: steps.received, updateStatus: updateStatus)
+        if validation != nil, let excerptURL {
+            recorder.writeExcerpt(of: sink.validationBySimulation, batches: batches, to: excerptURL)
+        }
     }
 
     /// Writes this rank's checkpoint (collective).

@@ -162,8 +162,9 @@ public final class TrainingServer: Sendable {
                 server.training.checkpointEveryBatches
             ), updateStatus: updateStatus,
             recorder: try MetricsRecorder(
-                url: rank == 0 ? metricsURL : nil, elapsedBefore: resumed?.elapsedSeconds ?? 0),
+                url: rank == 0 ? metricsURL : nil, elapsedBefore: resumed?.elapsedSeconds ?? 0, log: log),
             batches: resumed?.batches ?? 0)
+        if rank == 0 { loop.excerptURL = ReportExcerpt.url(inStudyDirectory: studyDirectory) }
         let stopped = try loop.run()
         return try finish(&loop, stopped: stopped, log: log)
     }

@@ -85,7 +85,12 @@ public struct StudyReportPage {
                 .init(name: "trained (with repeats)", points: record.metrics.map { ($0.seconds, Double($0.trained)) }),
             ], levels: [(Double(spec.capacity), "capacity"), (Double(spec.watermark), "watermark")],
             width: 760, height: 340)
-        page.figures([chart.svg(), readCounts()])
+        if record.excerpt?.readCounts.isEmpty == false {
+            page.figures([chart.svg(), readCounts()])
+        } else {
+            page.figures([chart.svg()])
+            page.paragraph("How often each sample was read is not recorded by this server.")
+        }
     }
 
     private func readCounts() -> String {

@@ -139,7 +139,8 @@ import WireProtocol
 
     @Test func answersPingsWithStatus() async throws {
         let server = try IngestServer(configuration: configuration(), sinks: [CollectingSink()]) {
-            TrainingStatus(population: [5], trainedPerSecond: 2, batches: 3)
+            TrainingStatus(
+                population: [5], trainedPerSecond: 2, batches: 3, validationLoss: 0.25, validationRelativeL2: 0.154)
         }
         let address = try server.start()
         defer { server.stop() }
@@ -157,6 +158,8 @@ import WireProtocol
         #expect(status.sequence == 77)
         let json = try JSONSerialization.jsonObject(with: Data(status.json)) as? [String: Any]
         #expect(json?["population"] as? [Int] == [5])
+        #expect(json?["validation_loss"] as? Double == 0.25)
+        #expect(json?["validation_relative_l2"] as? Double == 0.154)
         #expect(json?["reception_over"] as? Bool == false)
         #expect((json?["rejected"] as? [String: Int])?["token"] == 0)
     }

@@ -43,8 +43,9 @@ public struct LaunchProgress: Sendable, Hashable {
         "sims \(done)/\(simulations) done, \(running) running, \(pending) pending, \(failed) failed"
     }
 
-    /// The server's part of the line: `recv 410.5/s train 2801.0/s | buffer 812 | loss 0.0123`, or
-    /// `server listening` (no status yet), or `waiting for the server`.
+    /// The server's part of the line: `recv 410.5/s train 2801.0/s | buffer 812 | loss 0.0123 · rel L2 15.4 %` (the
+    /// relative L2 error only from a server that reports it), or `server listening` (no status yet), or `waiting for
+    /// the server`.
     public var serverText: String {
         guard serverListening, let server else {
             return serverListening ? "server listening" : "waiting for the server"
@@ -52,6 +53,7 @@ public struct LaunchProgress: Sendable, Hashable {
         var text = "recv " + Self.format(server.receivedPerSecond) + "/s train " + Self.format(server.trainedPerSecond)
         text += "/s | buffer \(server.totalPopulation)"
         text += " | loss " + (server.validationLoss.map { Self.format($0, digits: 4) } ?? "-")
+        if let relativeL2 = server.validationRelativeL2 { text += " · rel L2 " + Self.format(relativeL2 * 100) + " %" }
         return text
     }
 

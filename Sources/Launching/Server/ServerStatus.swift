@@ -13,6 +13,9 @@ public struct ServerStatus: Sendable, Hashable {
     public var batches: Int
     /// The latest validation loss, if any.
     public var validationLoss: Double?
+    /// The relative L2 error of the predicted fields at the latest validation, if any (nil from a server older than
+    /// `validation_relative_l2`).
+    public var validationRelativeL2: Double?
     /// Time steps turned into samples so far.
     public var samples: Int
     /// Simulations registered and not finished.
@@ -27,7 +30,8 @@ public struct ServerStatus: Sendable, Hashable {
     /// Creates a status.
     public init(
         population: [Int] = [], receivedPerSecond: Double = 0, trainedPerSecond: Double = 0, batches: Int = 0,
-        validationLoss: Double? = nil, samples: Int = 0, running: [Int] = [], finished: [Int] = [],
+        validationLoss: Double? = nil, validationRelativeL2: Double? = nil, samples: Int = 0, running: [Int] = [],
+        finished: [Int] = [],
         silent: [Int: Double] = [:], receptionOver: Bool = false
     ) {
         self.population = population
@@ -35,6 +39,7 @@ public struct ServerStatus: Sendable, Hashable {
         self.trainedPerSecond = trainedPerSecond
         self.batches = batches
         self.validationLoss = validationLoss
+        self.validationRelativeL2 = validationRelativeL2
         self.samples = samples
         self.running = running
         self.finished = finished
@@ -55,7 +60,9 @@ public struct ServerStatus: Sendable, Hashable {
         self.init(
             population: integers(object["population"]), receivedPerSecond: number(object["received_per_s"]) ?? 0,
             trainedPerSecond: number(object["trained_per_s"]) ?? 0, batches: Int(number(object["batches"]) ?? 0),
-            validationLoss: number(object["validation_loss"]), samples: Int(number(object["samples"]) ?? 0),
+            validationLoss: number(object["validation_loss"]),
+            validationRelativeL2: number(object["validation_relative_l2"]),
+            samples: Int(number(object["samples"]) ?? 0),
             running: integers(simulations["running"]), finished: integers(simulations["finished"]), silent: silent,
             receptionOver: (object["reception_over"] as? Bool) ?? false)
     }
