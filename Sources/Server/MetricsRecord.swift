@@ -20,4 +20,8 @@ public struct MetricsRecord: Sendable, Codable, Hashable {
     public var population: Int
     /// The learning rate of the last batch.
     public var learningRate: Double
+    /// Seconds the trainer spent in its steps (staging the batch, forward, backward, the gradients' all-reduce,
+    /// the update) since the previous record; the rest of the wall time it waited for data, validated or wrote
+    /// checkpoints. Nil in files of servers older than it.
+    public var stepSeconds: Double? = nil
 }

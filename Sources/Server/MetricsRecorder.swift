@@ -18,6 +18,7 @@ struct MetricsRecorder {
     private var lossSum = 0.0
     private var lossCount = 0
     private var samplesSinceRecord = 0
+    private var stepSeconds = 0.0
     private var lastRecord = 0.0
     private var lastValidation: (loss: Double, relativeL2: Double)?
 
@@ -40,14 +41,24 @@ struct MetricsRecorder {
         lastRecord = elapsed()
     }
 
+    /// Seconds since `instant` on the recorder's clock.
+    func seconds(since instant: ContinuousClock.Instant) -> Double {
+        let duration = clock.now - instant
+        return Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+
+    /// Now, on the recorder's clock.
+    var now: ContinuousClock.Instant { clock.now }
+
     /// Seconds since the server first started.
     func elapsed() -> Double {
         let duration = clock.now - start
         return elapsedBefore + Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 
-    /// Counts a trained step towards the next record.
-    mutating func add(_ result: StepResult) {
+    /// Counts a trained step, which took `seconds`, towards the next record.
+    mutating func add(_ result: StepResult, seconds: Double) {
+        stepSeconds += seconds
         lossSum += Double(result.loss)
         lossCount += 1
         samplesSinceRecord += result.samples
@@ -66,7 +77,8 @@ struct MetricsRecorder {
             validationLoss: validation?.loss, relativeL2: validation?.relativeL2,
             samplesPerSecond: Double(samplesSinceRecord) / max(now - lastRecord, 1e-9), received: received,
             trained: trainer.samplesSeen, population: populations.reduce(0, +),
-            learningRate: Double(trainer.configuration.optimizer.learningRate(atStep: trainer.stepCount)))
+            learningRate: Double(trainer.configuration.optimizer.learningRate(atStep: trainer.stepCount)),
+            stepSeconds: stepSeconds)
         try metrics?.append(line)
         writeEvents(line)
         updateStatus { [lastValidation] in
@@ -79,6 +91,7 @@ struct MetricsRecorder {
         lossSum = 0
         lossCount = 0
         samplesSinceRecord = 0
+        stepSeconds = 0
         lastRecord = now
     }
 

@@ -62,10 +62,11 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
                 stopped = true
                 break training
             }
+            let started = recorder.now
             let staged = batch.isEmpty ? 0 : try trainer.stage(batch)
             guard let result = try trainer.step(staged: staged, communicator: communicator) else { break }
             batches += 1
-            recorder.add(result)
+            recorder.add(result, seconds: recorder.seconds(since: started))
             let validating = batches % validationEvery == 0
             if validating || batches % 10 == 0 { try record(validate: validating) }
             if batches % checkpointEvery == 0 { try checkpoint() }

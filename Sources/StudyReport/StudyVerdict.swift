@@ -67,10 +67,23 @@ public struct StudyVerdict {
             ("batches trained", "\(last?.batch ?? 0)"),
             ("wall time of training", Self.duration(seconds)),
             ("samples trained per second", seconds > 0 ? String(format: "%.0f", Double(trained) / seconds) : "—"),
+            (
+                "trainer busy (time in steps ÷ wall time)",
+                Self.busyFraction(metrics).map(Self.percent) ?? "not measured"
+            ),
             ("samples received", "\(last?.received ?? 0)"),
             ("data streamed", Self.bytes(streamed)),
             ("written to disk (checkpoints, model, metrics)", Self.bytes(written)),
         ]
+    }
+
+    /// The time in steps over the wall time between the first and the last record (the first record's own steps
+    /// left out, as its interval's start is unknown); nil without step times.
+    static func busyFraction(_ metrics: [MetricsRecord]) -> Double? {
+        guard let first = metrics.first, let last = metrics.last, last.seconds > first.seconds else { return nil }
+        let steps = metrics.dropFirst().compactMap(\.stepSeconds)
+        guard !steps.isEmpty else { return nil }
+        return min(1, steps.reduce(0, +) / (last.seconds - first.seconds))
     }
 
     static func percent(_ value: Double) -> String { String(format: "%.2f %%", value * 100) }

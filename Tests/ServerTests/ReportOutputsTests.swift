@@ -67,3 +67,14 @@ import Training
         #expect(tags.allSatisfy { $0.last == String(lastBatch) }, "\(run.standardOutput)")
     }
 }
+
+@Test func everyMetricsRecordSaysHowLongTheTrainerSpentInItsSteps() async throws {
+    let (_, directory) = try await ReportOutputsTests.finishedStudy()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let lines = try metrics(directory)
+    let steps = lines.compactMap { $0["step_seconds"] as? Double }
+    #expect(steps.count == lines.count)
+    #expect(steps.allSatisfy { $0 >= 0 } && steps.reduce(0, +) > 0)
+    let last = try #require(lines.last?["seconds"] as? Double)
+    #expect(steps.reduce(0, +) <= last, "time in steps is part of the wall time")
+}
