@@ -58,10 +58,7 @@ extension Melissa {
                 printer.finish()
                 switch outcome {
                 case .completed(let done, let givenUp):
-                    print(
-                        "✓ study complete: \(done) simulation\(done == 1 ? "" : "s") done"
-                            + (givenUp > 0 ? ", \(givenUp) given up" : ""))
-                    Melissa.Report.writeAtEnd(of: directory)
+                    try Self.conclude(directory: directory, done: done, givenUp: givenUp)
                 case .cancelled:
                     print("study cancelled: every job was stopped")
                     throw ExitCode(3)
@@ -108,6 +105,23 @@ extension Melissa {
         }
 
         /// Prints `message` as the launch's error and returns exit status 1 to throw (so that `defer`s run).
+        /// The end of a study the server finished: the report and its verdict, then `✓` — or `✗` and exit 1 when
+        /// no simulation completed or the server trained nothing usable (never a silent success).
+        static func conclude(directory: String, done: Int, givenUp: Int) throws {
+            let counts =
+                "\(counted(done, "simulation")) done" + (givenUp > 0 ? ", \(givenUp) given up" : "")
+            let verdict = Melissa.Report.writeAtEnd(of: directory)
+            if done == 0 {
+                print("✗ study ended without a result: \(counts); see \(directory)/logs and the journal")
+                throw ExitCode(1)
+            }
+            if let verdict, verdict.isFailure {
+                print("✗ study ended without a usable surrogate: \(counts); " + verdict.reasons.joined(separator: "; "))
+                throw ExitCode(1)
+            }
+            print("✓ study complete: \(counts)")
+        }
+
         static func failure(_ message: String) -> ExitCode {
             FileHandle.standardError.write(Data("melissa launch: \(message)\n".utf8))
             return ExitCode(1)

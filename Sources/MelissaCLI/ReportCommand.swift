@@ -37,15 +37,19 @@ extension Melissa {
                 .joined(separator: "\n")
         }
 
-        /// Writes the report when `melissa launch` ends a study and prints its verdict; a report that cannot be
-        /// written is said, and does not change the launch's outcome.
-        static func writeAtEnd(of directory: String) {
+        /// Writes the report when `melissa launch` ends a study and prints its verdict; returns the verdict when the
+        /// server wrote metrics (nil for a server that writes none, or when the report cannot be written: said on
+        /// standard error, the launch's outcome unchanged).
+        static func writeAtEnd(of directory: String) -> StudyVerdict? {
             do {
                 let record = try StudyRecord(directory: URL(fileURLWithPath: directory))
                 let url = try StudyReportPage(record: record, version: Melissa.version).write()
-                print(summary(StudyVerdict(record), url: url))
+                let verdict = StudyVerdict(record)
+                print(summary(verdict, url: url))
+                return record.metrics.isEmpty ? nil : verdict
             } catch {
                 FileHandle.standardError.write(Data("melissa: cannot write the report: \(error)\n".utf8))
+                return nil
             }
         }
     }

@@ -4,8 +4,9 @@ import Server
 
 /// The verdict box's content: did the study deliver a surrogate, and how good is it.
 ///
-/// - failed: nothing was trained, no validation was measured, or no simulation delivered;
-/// - warning: the surrogate's validation relative L2 is above ``goodRelativeL2``, or simulations were given up;
+/// - failed: nothing was trained, the validation simulations gave no measure, or no simulation delivered;
+/// - warning: the surrogate's validation relative L2 is above ``goodRelativeL2``, simulations were given up, or the
+///   study holds out no validation simulation (its error is then unknown);
 /// - good: otherwise.
 public struct StudyVerdict {
     /// The relative L2 error at or under which a surrogate counts as good (5 %).
@@ -15,6 +16,8 @@ public struct StudyVerdict {
     public var headline: String
     /// Its tone.
     public var tone: HTMLPage.Tone
+    /// Whether the study delivered nothing usable: `melissa launch` then exits non-zero.
+    public var isFailure: Bool { tone == .failed }
     /// Why, one line a reason.
     public var reasons: [String]
     /// The figures shown with it, label and value.
@@ -34,14 +37,21 @@ public struct StudyVerdict {
         let counts = SimulationCounts(record)
         var reasons: [String] = []
         if (last?.batch ?? 0) == 0 { reasons.append("no batch was trained") }
-        if relativeL2 == nil { reasons.append("no validation error was measured") }
+        let validated = record.plan.validationCount > 0
+        if relativeL2 == nil {
+            reasons.append(
+                validated
+                    ? "no validation error was measured"
+                    : "the study holds out no validation simulation: the surrogate's error is not measured")
+        }
         if counts.done == 0 && record.launched { reasons.append("no simulation completed") }
         if counts.givenUp > 0 { reasons.append("\(counts.givenUp) of \(counts.total) simulations were given up") }
         if let relativeL2, relativeL2 > Self.goodRelativeL2 {
             reasons.append(
                 "validation relative L2 \(Self.percent(relativeL2)) is above \(Self.percent(Self.goodRelativeL2))")
         }
-        let failed = (last?.batch ?? 0) == 0 || relativeL2 == nil || (counts.done == 0 && record.launched)
+        let failed =
+            (last?.batch ?? 0) == 0 || (validated && relativeL2 == nil) || (counts.done == 0 && record.launched)
         tone = failed ? .failed : reasons.isEmpty ? .good : .warning
         switch tone {
         case .failed: headline = "No usable surrogate"

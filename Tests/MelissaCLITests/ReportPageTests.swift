@@ -79,3 +79,37 @@ extension String {
         components(separatedBy: "xmlns=\"http://www.w3.org/2000/svg\"").count - 1
     }
 }
+
+/// A study whose every simulation fails does not end in "✓ study complete" and exit 0.
+@Test func aStudyWithoutAResultExitsNonZeroAndSaysWhy() async throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-noresult-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: root) }
+    let stub = try MelissaRun.mpirunStub(in: root)
+    let yaml = """
+        study: {name: noresult, output: study, seed: 1}
+        parameters:
+          x: {uniform: [0, 1]}
+        sampler: {kind: sobol, count: 2}
+        simulation:
+          command: "\(root.path)/no-such-solver {{x}}"
+          fields: [{name: f, size: 16}]
+          time_steps: 4
+          retries: 0
+        training:
+          model: {kind: mlp, hidden: [8]}
+          validation: {simulations: 1, every_batches: 5}
+        execution:
+          scheduler: local
+          concurrency: {min: 1, max: 2}
+          local: {mpirun: \(stub.path)}
+        """
+    let file = root.appendingPathComponent("study.yaml")
+    try yaml.write(to: file, atomically: true, encoding: .utf8)
+    let launched = try await MelissaRun.run(["launch", file.path], in: root)
+    #expect(launched.status == 1, "\(launched.standardOutput)\n\(launched.standardError)")
+    #expect(launched.standardOutput.contains("✗ study ended without a result: 0 simulations done, 3 given up"))
+    #expect(!launched.standardOutput.contains("✓"))
+    #expect(launched.standardOutput.contains("No usable surrogate"))
+    #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("study/report/index.html").path))
+}
