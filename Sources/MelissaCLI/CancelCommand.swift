@@ -15,7 +15,7 @@ extension Melissa {
                 """
         )
 
-        @Argument(help: "The study directory.")
+        @Argument(help: "The study directory, or the study file that was launched.")
         var studyDirectory: String
 
         @Option(name: .long, help: "Seconds to wait for a running launcher to stop by itself.")

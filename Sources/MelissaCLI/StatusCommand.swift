@@ -13,7 +13,7 @@ extension Melissa {
                 """
         )
 
-        @Argument(help: "The study directory.")
+        @Argument(help: "The study directory, or the study file that was launched.")
         var studyDirectory: String
 
         @Option(name: .long, help: "How many of the latest events to show.")

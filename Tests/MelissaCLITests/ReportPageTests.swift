@@ -112,4 +112,8 @@ extension String {
     #expect(!launched.standardOutput.contains("✓"))
     #expect(launched.standardOutput.contains("No usable surrogate"))
     #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("study/report/index.html").path))
+    // `melissa status` takes the study file too, as `melissa launch` does.
+    let status = try await MelissaRun.run(["status", file.path], in: root)
+    #expect(status.status == 0, "\(status.standardError)")
+    #expect(status.standardOutput.contains("study noresult"), "\(status.standardOutput)")
 }
