@@ -95,11 +95,12 @@ struct MetricsRecorder {
         lastRecord = now
     }
 
-    /// Writes the report's excerpt of the held-out samples `held` to `url` (rank 0, at each validation); a write
+    /// Writes the report's excerpt of the held-out samples `held`, with this rank's buffer `readCounts`, to `url`
+    /// (rank 0, at each validation); a write
     /// that fails is said and training goes on.
-    func writeExcerpt(of held: [UInt32: [TrainingSample]], batches: Int, to url: URL) {
+    func writeExcerpt(of held: [UInt32: [TrainingSample]], readCounts: [Int: Int], batches: Int, to url: URL) {
         do {
-            try ReportExcerpt.choosing(from: held, batches: batches).write(to: url)
+            try ReportExcerpt.choosing(from: held, readCounts: readCounts, batches: batches).write(to: url)
         } catch {
             log("cannot write the report's excerpt \(url.path): \(error)")
         }

@@ -63,6 +63,17 @@ final class StudySink: SampleSink {
         state.withLock { state in state.validation.keys.sorted().flatMap { state.validation[$0] ?? [] } }
     }
 
+    /// How many training samples were read n times, by n: those that left the buffer (its `seenAtExit`, the last
+    /// bucket counting that many reads or more) and those it holds now. Counts since this server process started.
+    func readCounts() -> [Int: Int] {
+        var counts: [Int: Int] = [:]
+        for (times, samples) in buffer.statistics.seenAtExit.enumerated() where samples > 0 {
+            counts[times, default: 0] += samples
+        }
+        for times in buffer.snapshot({ contents in contents.map(\.seen) }) { counts[times, default: 0] += 1 }
+        return counts
+    }
+
     /// The held-out samples of each simulation, in arrival order.
     var validationBySimulation: [UInt32: [TrainingSample]] {
         state.withLock { $0.validation }

@@ -85,7 +85,8 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
             batches: batches, trainer: trainer, validation: validation, populations: steps.populations,
             received: steps.received, updateStatus: updateStatus)
         if validation != nil, let excerptURL {
-            recorder.writeExcerpt(of: sink.validationBySimulation, batches: batches, to: excerptURL)
+            recorder.writeExcerpt(
+                of: sink.validationBySimulation, readCounts: sink.readCounts(), batches: batches, to: excerptURL)
         }
     }
 

@@ -89,7 +89,8 @@ public struct StudyReportPage {
             page.figures([chart.svg(), readCounts()])
         } else {
             page.figures([chart.svg()])
-            page.paragraph("How often each sample was read is not recorded by this server.")
+            page.paragraph(
+                "How often each sample was read is not recorded yet (the server writes it at each validation).")
         }
     }
 

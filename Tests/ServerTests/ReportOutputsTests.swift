@@ -78,3 +78,15 @@ import Training
     let last = try #require(lines.last?["seconds"] as? Double)
     #expect(steps.reduce(0, +) <= last, "time in steps is part of the wall time")
 }
+
+@Test func theReadCountsCoverEveryTrainingSampleAndTheirReads() async throws {
+    let (_, directory) = try await ReportOutputsTests.finishedStudy()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let excerpt = try ReportExcerpt.read(from: ReportExcerpt.url(inStudyDirectory: directory))
+    let last = try #require(try metrics(directory).last)
+    // The reservoir drained: every training sample left the buffer, read at least once.
+    #expect(excerpt.readCounts.values.reduce(0, +) == 120, "6 training simulations × 20 steps")
+    #expect(excerpt.readCounts[0] == nil, "no sample left unread")
+    let reads = excerpt.readCounts.reduce(0) { $0 + $1.key * $1.value }
+    #expect(reads == last["trained"] as? Int, "the reads add up to the samples trained, repeats included")
+}
