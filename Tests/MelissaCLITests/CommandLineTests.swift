@@ -58,8 +58,7 @@ let repositoryRoot = HostTools.repositoryRoot
 }
 
 @Test func validateListsEveryProblemAndFails() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let directory = try HostTools.temporaryDirectory("melissa-cli")
     defer { try? FileManager.default.removeItem(at: directory) }
     let study = """
         study: {name: broken}
@@ -122,8 +121,7 @@ let repositoryRoot = HostTools.repositoryRoot
 }
 
 @Test func missingFilesAreSaidPlainlyNotAsFoundationErrors() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let directory = try HostTools.temporaryDirectory("melissa-cli")
     defer { try? FileManager.default.removeItem(at: directory) }
     let launch = try MelissaRun.run(["launch", directory.path])
     #expect(launch.status == 1)

@@ -41,8 +41,7 @@ struct ReportPageTests {
         "melissa launch ends with report/index.html: self-contained, every section, drawn, no console error",
         .requiresChromium)
     func theReportRendersInChromium() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-report-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let root = try HostTools.temporaryDirectory("melissa-report")
         defer { try? FileManager.default.removeItem(at: root) }
         let study = try await Self.launchedStudy(in: root)
         let page = study.appendingPathComponent("report/index.html")
@@ -82,8 +81,7 @@ extension String {
 
 /// A study whose every simulation fails does not end in "✓ study complete" and exit 0.
 @Test func aStudyWithoutAResultExitsNonZeroAndSaysWhy() async throws {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-noresult-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    let root = try HostTools.temporaryDirectory("melissa-noresult")
     defer { try? FileManager.default.removeItem(at: root) }
     let stub = try MelissaRun.mpirunStub(in: root)
     let yaml = """

@@ -26,6 +26,13 @@ public enum HostTools {
         FileManager.default.isExecutableFile(atPath: product(name).path)
     }
 
+    /// A new empty directory under the system's temporary directory, named `<prefix>-<uuid>`; the caller removes it.
+    public static func temporaryDirectory(_ prefix: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
     /// The heat solver that `scripts/build-clients` builds.
     public static let heatSolver = repositoryRoot.appendingPathComponent("build/bin/heat-pde")
 

@@ -16,8 +16,7 @@ import Testing
         let width = 300
         let height = 250  // 75,250 bytes of rows: two stored deflate blocks
         let pixels = (0..<(width * height * 3)).map { UInt8(truncatingIfNeeded: $0 * 7 + $0 / 3) }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("png-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try HostTools.temporaryDirectory("png")
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("image.png")
         try PNGImage(width: width, height: height, pixels: pixels).encoded().write(to: file)

@@ -12,7 +12,7 @@ import Testing
     /// TensorBoard's own reader (the `tensorboard` package's EventAccumulator) loads every scalar back.
     @Test(.requiresPython("tensorboard"))
     func tensorBoardReadsTheScalarsBack() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tb-\(UUID().uuidString)")
+        let directory = try HostTools.temporaryDirectory("tb")
         defer { try? FileManager.default.removeItem(at: directory) }
         let writer = try TensorBoardWriter(directory: directory)
         for step in 1...5 {
