@@ -27,8 +27,8 @@ extension Melissa {
             } catch let error as StudyReportError {
                 throw ValidationError(error.description)
             }
-            let url = try StudyReportPage(record: record, version: Melissa.version).write()
-            print(Self.summary(StudyVerdict(record), url: url))
+            let page = StudyReportPage(record: record, version: Melissa.version)
+            print(Self.summary(page.verdict, url: try page.write()))
         }
 
         /// The verdict's headline and reasons, and where the page is.
@@ -43,10 +43,9 @@ extension Melissa {
         static func writeAtEnd(of directory: String) -> StudyVerdict? {
             do {
                 let record = try StudyRecord(directory: URL(fileURLWithPath: directory))
-                let url = try StudyReportPage(record: record, version: Melissa.version).write()
-                let verdict = StudyVerdict(record)
-                print(summary(verdict, url: url))
-                return record.metrics.isEmpty ? nil : verdict
+                let page = StudyReportPage(record: record, version: Melissa.version)
+                print(summary(page.verdict, url: try page.write()))
+                return record.metrics.isEmpty ? nil : page.verdict
             } catch {
                 FileHandle.standardError.write(Data("melissa: cannot write the report: \(error)\n".utf8))
                 return nil

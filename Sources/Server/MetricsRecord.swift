@@ -1,3 +1,5 @@
+import Foundation
+
 /// One line of `<study dir>/metrics.jsonl`: the trainer's and the buffer's state after a batch.
 public struct MetricsRecord: Sendable, Codable, Hashable {
     /// Batches trained so far.
@@ -24,4 +26,11 @@ public struct MetricsRecord: Sendable, Codable, Hashable {
     /// the update) since the previous record; the rest of the wall time it waited for data, validated or wrote
     /// checkpoints. Nil in files of servers older than it.
     public var stepSeconds: Double? = nil
+}
+
+extension MetricsRecord {
+    /// Every record of a metrics file, in order (lines that do not decode, such as one being written, are skipped).
+    public static func readAll(from url: URL) -> [MetricsRecord] {
+        MetricsLog.read(url)
+    }
 }

@@ -37,7 +37,7 @@ public struct StudyRecord {
             throw StudyReportError.noPlan(planURL.path)
         }
         plan = try PlanWriter.decode(data)
-        metrics = Self.readMetrics(directory.appendingPathComponent("metrics.jsonl"))
+        metrics = MetricsRecord.readAll(from: directory.appendingPathComponent("metrics.jsonl"))
         let journalPath = directory.appendingPathComponent(Journal.fileName).path
         launched = FileManager.default.fileExists(atPath: journalPath)
         if launched {
@@ -64,14 +64,6 @@ public struct StudyRecord {
         }
         excerpt = try? ReportExcerpt.read(from: ReportExcerpt.url(inStudyDirectory: directory))
         writtenBytes = Self.sizes(in: directory)
-    }
-
-    /// The metrics records of `url` (lines that do not decode are skipped: a line being written).
-    static func readMetrics(_ url: URL) -> [MetricsRecord] {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return text.split(separator: "\n").compactMap { try? decoder.decode(MetricsRecord.self, from: Data($0.utf8)) }
     }
 
     private static func sizes(in directory: URL) -> [String: Int64] {

@@ -11,10 +11,17 @@ public struct StudyReportPage {
     /// The melissa version written in the study facts.
     public let version: String
 
+    /// The verdict the page opens with (also what `melissa launch` prints).
+    public let verdict: StudyVerdict
+    /// The surrogate's predictions on the excerpt, computed once for the verdict and the prediction section.
+    let check: PredictionCheck?
+
     /// The page of `record`.
     public init(record: StudyRecord, version: String) {
         self.record = record
         self.version = version
+        check = PredictionCheck(excerpt: record.excerpt, model: record.model)
+        verdict = StudyVerdict(record, check: check)
     }
 
     /// Writes `report/index.html` into the study directory (atomically) and returns its URL.
@@ -30,8 +37,6 @@ public struct StudyReportPage {
     /// The page.
     public func html(now: Date = Date()) -> String {
         var page = HTMLPage(title: "melissa · \(record.plan.studyName)")
-        let check = PredictionCheck(excerpt: record.excerpt, model: record.model)
-        let verdict = StudyVerdict(record, check: check)
         page.verdict(verdict.headline, tone: verdict.tone, reasons: verdict.reasons, figures: verdict.figures)
         curves(&page)
         buffer(&page)

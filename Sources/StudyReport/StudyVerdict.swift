@@ -23,11 +23,6 @@ public struct StudyVerdict {
     /// The figures shown with it, label and value.
     public var figures: [(String, String)]
 
-    /// The verdict on `record`.
-    public init(_ record: StudyRecord) {
-        self.init(record, check: PredictionCheck(excerpt: record.excerpt, model: record.model))
-    }
-
     /// The verdict on `record`, with the surrogate's errors on the report's held-out samples when known.
     init(_ record: StudyRecord, check: PredictionCheck?) {
         let metrics = record.metrics
