@@ -83,7 +83,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "Ingest", "Buffers", "Training", "Distributed", "PlanModel", "Sampling", "StudySpec", "Reporting",
-                "WireProtocol",
+                "WireProtocol", "Randomness",
             ]
         ),
         .target(name: "PlanModel", dependencies: ["StudySpec", "Sampling"]),

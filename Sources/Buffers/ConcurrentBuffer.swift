@@ -22,6 +22,7 @@ where Store.Sample: Sendable {
     private let watermark: Int
     private var receptionOver = false
     private var interrupted = false
+    private var readsHeld = false
     private var puts = 0
     private var gets = 0
     private var evictions = 0
@@ -82,8 +83,28 @@ where Store.Sample: Sendable {
         seenAtExit[min(seen, Self.seenBuckets - 1)] += 1
     }
 
-    /// Whether a read may proceed now; the lock is held.
-    private var readable: Bool { store.count > 0 && (receptionOver || store.count >= watermark) }
+    /// Whether a read may proceed now; the lock is held. Held reads wait beyond the watermark, until released, the
+    /// buffer is full or reception is over.
+    private var readable: Bool {
+        store.count > 0
+            && (receptionOver || (store.count >= watermark && (!readsHeld || store.count >= store.capacity)))
+    }
+
+    /// Makes reads wait, beyond the watermark, until ``releaseReads()`` (or until the buffer is full, or reception
+    /// is over): the server's normalisation warm-up.
+    public func holdReads() {
+        lock.lock()
+        readsHeld = true
+        lock.unlock()
+    }
+
+    /// Lets held reads proceed.
+    public func releaseReads() {
+        lock.lock()
+        readsHeld = false
+        lock.broadcastAll()
+        lock.unlock()
+    }
 
     /// The next sample, waiting for the watermark; nil once drained.
     public func get() -> Sample? {

@@ -91,6 +91,24 @@ public final class TrainingBuffer<Sample: Sendable>: SampleBuffer, Sendable {
         }
     }
 
+    /// Makes reads wait beyond the watermark until ``releaseReads()``, the buffer is full or reception is over.
+    public func holdReads() {
+        switch backing {
+        case .fifo(let buffer): buffer.holdReads()
+        case .firo(let buffer): buffer.holdReads()
+        case .reservoir(let buffer): buffer.holdReads()
+        }
+    }
+
+    /// Lets held reads proceed.
+    public func releaseReads() {
+        switch backing {
+        case .fifo(let buffer): buffer.releaseReads()
+        case .firo(let buffer): buffer.releaseReads()
+        case .reservoir(let buffer): buffer.releaseReads()
+        }
+    }
+
     /// Announces the end of reception.
     public func finishReception() {
         switch backing {

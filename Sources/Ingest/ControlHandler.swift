@@ -51,6 +51,7 @@ final class ControlHandler: @unchecked Sendable {
             "batches": training.batches,
             "validation_loss": training.validationLoss.map { $0 as Any } ?? NSNull(),
             "validation_relative_l2": training.validationRelativeL2.map { $0 as Any } ?? NSNull(),
+            "validation_rmse": training.validationRMSE.map { $0 as Any } ?? NSNull(),
             "samples": statistics.samples,
             "duplicates": statistics.duplicates,
             "simulations": [

@@ -10,6 +10,8 @@ public struct TrainingStatus: Sendable, Equatable {
     public var validationLoss: Double?
     /// The relative L2 error of the fields predicted on the held-out simulations at the last validation, if any.
     public var validationRelativeL2: Double?
+    /// The root mean squared error of the fields (their own units) at the last validation, if any.
+    public var validationRMSE: Double?
     /// The ingest counters of the other training ranks of a multi-rank server, summed (as of their last report to
     /// rank 0, at the last training step); empty for one rank. The status adds them to rank 0's own.
     public var peers = IngestStatistics()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Server
 import StudyReport
 
 extension Melissa {
@@ -28,12 +29,13 @@ extension Melissa {
                 throw ValidationError(error.description)
             }
             let page = StudyReportPage(record: record, version: Melissa.version)
-            print(Self.summary(page.verdict, url: try page.write()))
+            print(Self.summary(page.verdict, url: try page.write(), metrics: record.metrics))
         }
 
         /// The verdict's headline and reasons, and where the page is.
-        static func summary(_ verdict: StudyVerdict, url: URL) -> String {
-            ([verdict.headline] + verdict.reasons.map { "  - \($0)" } + ["  report  \(url.path)"])
+        static func summary(_ verdict: StudyVerdict, url: URL, metrics: [MetricsRecord] = []) -> String {
+            let figures = StudyVerdict.figuresLine(metrics).map { ["  " + $0] } ?? []
+            return ([verdict.headline] + figures + verdict.reasons.map { "  - \($0)" } + ["  report  \(url.path)"])
                 .joined(separator: "\n")
         }
 
@@ -44,7 +46,7 @@ extension Melissa {
             do {
                 let record = try StudyRecord(directory: URL(fileURLWithPath: directory))
                 let page = StudyReportPage(record: record, version: Melissa.version)
-                print(summary(page.verdict, url: try page.write()))
+                print(summary(page.verdict, url: try page.write(), metrics: record.metrics))
                 return record.metrics.isEmpty ? nil : page.verdict
             } catch {
                 FileHandle.standardError.write(Data("melissa: cannot write the report: \(error)\n".utf8))

@@ -9,6 +9,8 @@ struct StudySummary {
         self.loaded = loaded
     }
 
+    private var study: Study { loaded.study }
+
     var text: String {
         let study = loaded.study
         var lines: [String] = []
@@ -50,10 +52,26 @@ struct StudySummary {
             "MLP \(layers.joined(separator: " → ")) (\(training.model.activation.rawValue)), "
                 + "\(training.optimizer.kind.rawValue) lr \(training.optimizer.learningRate), batch \(training.batchSize)"
         )
+        let seconds = training.checkpointEverySeconds ?? TrainingSpec.defaultCheckpointSeconds
+        let checkpoints: String =
+            training.checkpointEveryBatches.map { "checkpoint every \($0) batches" }
+            ?? "checkpoint every \(Self.number(seconds)) s"
         row(
             "training",
             "\(training.ranks) rank\(training.ranks == 1 ? "" : "s") × \(training.threads) thread"
-                + "\(training.threads == 1 ? "" : "s"), checkpoint every \(training.checkpointEveryBatches) batches")
+                + "\(training.threads == 1 ? "" : "s"), \(checkpoints)")
+        let optimizer = training.optimizer
+        let points = optimizer.effectiveDecayAt.map { "\(Self.number($0 * 100)) %" }.joined(separator: ", ")
+        let decay: String =
+            optimizer.decayEveryBatches > 0
+            ? "× \(Self.number(optimizer.decayFactor)) every \(optimizer.decayEveryBatches) batches"
+            : optimizer.effectiveDecayAt.isEmpty
+                ? "constant"
+                : "× \(Self.number(optimizer.decayFactor)) at \(points) of the samples received"
+        row(
+            "schedule",
+            "learning rate " + "\(optimizer.learningRate), \(decay); the best validated weights are exported")
+        row("scaling", normalizationText)
         let execution = study.execution
         row(
             "execution",
@@ -63,9 +81,63 @@ struct StudySummary {
             let values = simulation.fields.reduce(0) { $0 + ($1.size ?? 0) }
             let simulations = study.sampler.count + validation.simulations
             let bytes = Double(simulations) * Double(simulation.timeSteps) * Double(values) * 4
-            row("data", "\(Self.bytes(bytes)) streamed as float32 (\(simulations) simulations); none written to disk")
+            row(
+                "data",
+                "\(Self.bytes(bytes)) streamed as float32 (\(simulations) simulations); on disk only checkpoints (weights, optimiser, buffer)"
+            )
         }
+        for warning in warnings { lines.append("warning: " + warning) }
         return lines.joined(separator: "\n")
+    }
+
+    /// What the normalisation of the study is: inputs from the plan, outputs from ranges or a warm-up.
+    private var normalizationText: String {
+        let simulation = study.simulation
+        let spec = study.training.normalization ?? NormalizationSpec()
+        let learned = simulation.fields.filter { $0.range == nil }
+        var text = "inputs from the parameters' distributions and the time steps"
+        guard !learned.isEmpty else { return text + "; outputs from the fields' ranges" }
+        let samples = min(spec.warmupSamples ?? study.buffer.watermark, study.buffer.capacity)
+        let simulations = min(
+            spec.warmupSimulations ?? NormalizationSpec.defaultWarmupSimulations, max(study.sampler.count, 1))
+        text += "; outputs \(spec.outputs.rawValue.replacingOccurrences(of: "_", with: " ")) from the first "
+        text += "\(samples) training samples of \(simulations) distinct simulations (training starts after them)"
+        return text
+    }
+
+    /// What may not go as the user expects, one line each.
+    var warnings: [String] {
+        var result: [String] = []
+        let spec = study.training.normalization ?? NormalizationSpec()
+        let buffer = study.buffer
+        guard study.simulation.fields.contains(where: { $0.range == nil }) else { return result }
+        if let samples = spec.warmupSamples, samples > buffer.capacity {
+            result.append(
+                "training.normalization.warmup_samples (\(samples)) exceeds buffer.capacity (\(buffer.capacity)): "
+                    + "the warm-up ends when the buffer is full")
+        }
+        let wanted = spec.warmupSimulations ?? NormalizationSpec.defaultWarmupSimulations
+        if let explicit = spec.warmupSimulations, explicit > study.sampler.count {
+            result.append(
+                "training.normalization.warmup_simulations (\(explicit)) exceeds the \(study.sampler.count) training "
+                    + "simulations: the warm-up spans all of them")
+        }
+        // The buffer fills before `wanted` simulations have streamed when it cannot hold the steps of those that
+        // run before the last of them starts.
+        let concurrent = study.execution.concurrency.max
+        let needed = max(min(wanted, study.sampler.count) - concurrent, 0) * study.simulation.timeSteps
+        if needed > buffer.capacity {
+            result.append(
+                "buffer.capacity (\(buffer.capacity)) holds fewer samples than the normalisation warm-up needs "
+                    + "(\(min(wanted, study.sampler.count)) simulations of \(study.simulation.timeSteps) steps, "
+                    + "\(concurrent) at once): it ends when the buffer is full, with fewer simulations; give the "
+                    + "fields a `range`, or a larger capacity")
+        }
+        return result
+    }
+
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 
     static func describe(_ distribution: DistributionSpec) -> String {

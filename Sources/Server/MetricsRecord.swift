@@ -26,6 +26,29 @@ public struct MetricsRecord: Sendable, Codable, Hashable {
     /// the update) since the previous record; the rest of the wall time it waited for data, validated or wrote
     /// checkpoints. Nil in files of servers older than it.
     public var stepSeconds: Double? = nil
+    /// Training samples per second counting only the trainer's steps (no validation, checkpoint or wait).
+    public var trainingSamplesPerSecond: Double? = nil
+    /// The validation's other figures (``Training/ValidationMetrics``): in the field's units, per time step, and
+    /// the mean-field baseline; when evaluated.
+    public var validationRmse: Double? = nil
+    /// The largest absolute error on the held-out samples evaluated.
+    public var validationMaxError: Double? = nil
+    /// The 99th percentile of the absolute error.
+    public var validationP99Error: Double? = nil
+    /// The relative L2 error of predicting the mean training field.
+    public var baselineRelativeL2: Double? = nil
+    /// The relative L2 error per time step.
+    public var relativeL2ByStep: [Double?]? = nil
+    /// Held-out samples evaluated (a fixed subsample between full evaluations).
+    public var validationSamples: Int? = nil
+    /// Whether the evaluation covered every held-out sample.
+    public var validationFull: Bool? = nil
+    /// Checkpoints written since the previous record: their bytes and the seconds they took.
+    public var checkpointBytes: Int? = nil
+    /// Seconds spent writing checkpoints since the previous record.
+    public var checkpointSeconds: Double? = nil
+    /// In the last record: the batch whose weights the exported model holds (the best validated one, or the last).
+    public var exportedBatch: Int? = nil
 }
 
 extension MetricsRecord {

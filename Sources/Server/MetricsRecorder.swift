@@ -20,7 +20,15 @@ struct MetricsRecorder {
     private var samplesSinceRecord = 0
     private var stepSeconds = 0.0
     private var lastRecord = 0.0
-    private var lastValidation: (loss: Double, relativeL2: Double)?
+    private var lastValidation: ValidationMetrics?
+    private var checkpointsSinceRecord = 0
+    private var checkpointBytes = 0
+    private var checkpointSeconds = 0.0
+    /// Bytes and seconds of every checkpoint this process wrote.
+    private(set) var totalCheckpointBytes = 0
+    private(set) var totalCheckpointSeconds = 0.0
+    /// The batch whose weights were exported, said in the last record.
+    var exportedBatch: Int?
 
     /// Starts the clock at `elapsedBefore` seconds; appends records to `url` when there is one, and TensorBoard
     /// events to a new event file in `tensorboard/` beside it. TensorBoard events that cannot be written are said
@@ -64,21 +72,37 @@ struct MetricsRecorder {
         samplesSinceRecord += result.samples
     }
 
-    /// Appends the record after `batches` batches (with `validation`, the validation loss and relative L2 error,
-    /// when evaluated) and updates the status; `populations` and `received` count every rank's.
+    /// Appends the record after `batches` batches (with `validation` when evaluated) and updates the status;
+    /// `populations` and `received` count every rank's.
     mutating func record(
-        batches: Int, trainer: Trainer, validation: (loss: Double, relativeL2: Double)?, populations: [Int],
+        batches: Int, trainer: Trainer, validation: ValidationMetrics?, full: Bool, populations: [Int],
         received: Int, updateStatus: ((inout TrainingStatus) -> Void) -> Void
     ) throws {
         if let validation { lastValidation = validation }
         let now = elapsed()
-        let line = MetricsRecord(
+        let optimizer = trainer.configuration.optimizer
+        var line = MetricsRecord(
             batch: batches, seconds: now, trainLoss: lossCount > 0 ? lossSum / Double(lossCount) : 0,
             validationLoss: validation?.loss, relativeL2: validation?.relativeL2,
             samplesPerSecond: Double(samplesSinceRecord) / max(now - lastRecord, 1e-9), received: received,
             trained: trainer.samplesSeen, population: populations.reduce(0, +),
-            learningRate: Double(trainer.configuration.optimizer.learningRate(atStep: trainer.stepCount)),
+            learningRate: Double(optimizer.learningRate(atStep: trainer.stepCount) * trainer.learningRateScale),
             stepSeconds: stepSeconds)
+        line.trainingSamplesPerSecond = stepSeconds > 0 ? Double(samplesSinceRecord) / stepSeconds : nil
+        if let validation {
+            line.validationRmse = validation.rmse
+            line.validationMaxError = validation.maxError
+            line.validationP99Error = validation.p99Error
+            line.baselineRelativeL2 = validation.baselineRelativeL2
+            line.relativeL2ByStep = validation.relativeL2ByStep
+            line.validationSamples = validation.samples
+            line.validationFull = full
+        }
+        if checkpointsSinceRecord > 0 {
+            line.checkpointBytes = checkpointBytes
+            line.checkpointSeconds = checkpointSeconds
+        }
+        line.exportedBatch = exportedBatch
         try metrics?.append(line)
         writeEvents(line)
         updateStatus { [lastValidation] in
@@ -87,12 +111,28 @@ struct MetricsRecorder {
             $0.batches = batches
             $0.validationLoss = lastValidation?.loss
             $0.validationRelativeL2 = lastValidation?.relativeL2
+            $0.validationRMSE = lastValidation?.rmse
         }
         lossSum = 0
         lossCount = 0
         samplesSinceRecord = 0
         stepSeconds = 0
+        checkpointsSinceRecord = 0
+        checkpointBytes = 0
+        checkpointSeconds = 0
         lastRecord = now
+    }
+
+    /// The relative L2 error of the latest validation.
+    var lastRelativeL2: Double? { lastValidation?.relativeL2 }
+
+    /// Counts a checkpoint of `bytes` that took `seconds` towards the next record.
+    mutating func addCheckpoint(bytes: Int, seconds: Double) {
+        checkpointsSinceRecord += 1
+        checkpointBytes += bytes
+        checkpointSeconds += seconds
+        totalCheckpointBytes += bytes
+        totalCheckpointSeconds += seconds
     }
 
     /// Writes the report's excerpt of the held-out samples `held`, with this rank's buffer `readCounts`, to `url`
@@ -124,36 +164,30 @@ struct MetricsRecorder {
         }
     }
 
-    /// The validation loss and relative L2 error over every rank's held-out samples (`held` on this rank), or nil
-    /// when there are none or the trainer cannot predict yet (collective).
+    /// The validation metrics over every rank's held-out samples (`held` on this rank; at most `subsample` of them,
+    /// spread evenly, when given), with `baseline` the mean training field, or nil when there are none or the
+    /// trainer cannot predict yet (collective).
     static func validate(
-        _ trainer: Trainer, _ held: [TrainingSample], _ communicator: some ServerCommunicator
-    ) throws -> (loss: Double, relativeL2: Double)? {
+        _ trainer: Trainer, _ held: [TrainingSample], subsample: Int?, baseline: [Float]?, timeSteps: Int,
+        _ communicator: some ServerCommunicator
+    ) throws -> ValidationMetrics? {
         let usable = trainer.normalizer.isFrozen || trainer.samplesSeen > 0
-        var sums = [0.0, 0.0, 0.0, 0.0]
+        var sums = ValidationSums(timeSteps: timeSteps)
         if !held.isEmpty, usable {
-            sums[0] = Double(try trainer.loss(held)) * Double(held.count)
-            sums[1] = Double(held.count)
-            (sums[2], sums[3]) = try relativeL2Parts(trainer, held)
-        }
-        try communicator.sumInPlace(&sums)
-        guard sums[1] > 0 else { return nil }
-        return (sums[0] / sums[1], sums[3] > 0 ? (sums[2] / sums[3]).squareRoot() : 0)
-    }
-
-    /// ‖prediction − truth‖² and ‖truth‖² over (at most 500 of) the held-out samples, in the fields' own units.
-    static func relativeL2Parts(_ trainer: Trainer, _ samples: [TrainingSample]) throws -> (Double, Double) {
-        let stride = max(1, samples.count / 500)
-        var error = 0.0
-        var norm = 0.0
-        for sample in Swift.stride(from: 0, to: samples.count, by: stride).map({ samples[$0] }) {
-            let prediction = try trainer.predict(input: sample.input)
-            for (predicted, truth) in zip(prediction, sample.output) {
-                error += Double(predicted - truth) * Double(predicted - truth)
-                norm += Double(truth) * Double(truth)
+            let chosen: [TrainingSample]
+            if let subsample, held.count > subsample {
+                let share = max(1, subsample / communicator.size)
+                chosen = (0..<share).map { held[$0 * held.count / share] }
+            } else {
+                chosen = held
             }
+            try trainer.evaluate(chosen, baseline: baseline, into: &sums)
         }
-        return (error, norm)
+        try communicator.sumInPlace(&sums.values)
+        var largest = [sums.maxErrorBits]
+        try communicator.maximumInPlace(&largest)
+        sums.maxErrorBits = largest[0]
+        return sums.metrics(hasBaseline: baseline != nil)
     }
 
     /// Draws the report of the metrics in `metricsURL` into `directory`.

@@ -17,16 +17,83 @@ final class StudySink: SampleSink {
         var validation: [UInt32: [TrainingSample]] = [:]
     }
 
+    /// The output statistics of the distinct training samples accepted, and the warm-up they gate.
+    private struct Outputs {
+        var statistics: FeatureStatistics
+        var simulations: Set<UInt32> = []
+        var warm: Bool
+    }
+
     private let buffer: TrainingBuffer<TrainingSample>
     private let parameterSets: ParameterSets
     private let validationIDs: Set<UInt32>
+    private let warmup: Warmup?
     private let state = Mutex(State())
+    private let outputs: Mutex<Outputs>
 
-    /// `parameterSets` gives each sample's input; `validationIDs` are kept out of training.
-    init(buffer: TrainingBuffer<TrainingSample>, parameterSets: ParameterSets, validationIDs: Set<UInt32>) {
+    /// When the normalisation may be learnt: after `samples` training samples from `simulations` distinct
+    /// simulations.
+    struct Warmup: Sendable {
+        /// Training samples.
+        var samples: Int
+        /// Distinct simulations.
+        var simulations: Int
+    }
+
+    /// `parameterSets` gives each sample's input; `validationIDs` are kept out of training; `outputCount` values a
+    /// sample; with a `warmup`, the buffer's reads are held until the training samples accepted reach it.
+    init(
+        buffer: TrainingBuffer<TrainingSample>, parameterSets: ParameterSets, validationIDs: Set<UInt32>,
+        outputCount: Int, warmup: Warmup? = nil
+    ) {
         self.buffer = buffer
         self.parameterSets = parameterSets
         self.validationIDs = validationIDs
+        self.warmup = warmup
+        outputs = Mutex(Outputs(statistics: FeatureStatistics(features: outputCount), warm: warmup == nil))
+        if warmup != nil { buffer.holdReads() }
+    }
+
+    /// Statistics of the output values of every distinct training sample accepted (since this process started, plus
+    /// what a restored buffer held).
+    var outputStatistics: FeatureStatistics { outputs.withLock { $0.statistics } }
+
+    /// Whether the warm-up is over (always, without one).
+    var isWarm: Bool { outputs.withLock { $0.warm } }
+
+    /// Takes an offline study's held-out samples and the statistics of all its training samples (no warm-up: the
+    /// data are all there).
+    func loadOffline(validation: [UInt32: [TrainingSample]], outputs statistics: FeatureStatistics) {
+        state.withLock { $0.validation = validation }
+        outputs.withLock {
+            $0.statistics = statistics
+            $0.warm = true
+        }
+    }
+
+    /// Ends the warm-up at once (a trainer restored with its normalisation learnt already).
+    func skipWarmup() {
+        outputs.withLock { $0.warm = true }
+        buffer.releaseReads()
+    }
+
+    /// Distinct training simulations whose samples were accepted.
+    var trainingSimulationsSeen: Int { outputs.withLock { $0.simulations.count } }
+
+    /// Counts an accepted training sample towards the output statistics and the warm-up; releases the buffer's reads
+    /// once the warm-up is reached.
+    private func count(_ sample: TrainingSample, simulation: UInt32?) {
+        let release = outputs.withLock { outputs -> Bool in
+            sample.output.withUnsafeBufferPointer { outputs.statistics.add($0) }
+            if let simulation { outputs.simulations.insert(simulation) }
+            guard !outputs.warm, let warmup else { return false }
+            if outputs.statistics.count >= warmup.samples, outputs.simulations.count >= warmup.simulations {
+                outputs.warm = true
+                return true
+            }
+            return false
+        }
+        if release { buffer.releaseReads() }
     }
 
     func accept(_ sample: Sample) {
@@ -44,7 +111,9 @@ final class StudySink: SampleSink {
         // under that lock too) never sees one without the other. A full buffer is waited out on this receiving
         // thread (back-pressure); once the server stops, the sample is dropped unrecorded: not accepted, so the
         // launcher's reconciliation runs its simulation again after the restart.
-        _ = buffer.put(training) { state.withLock { record(sample, in: &$0) } }
+        if buffer.put(training, placed: { state.withLock { record(sample, in: &$0) } }) {
+            count(training, simulation: sample.simulationID)
+        }
     }
 
     private func record(_ sample: Sample, in state: inout State) {
@@ -93,6 +162,8 @@ final class StudySink: SampleSink {
         validation: [UInt32: [TrainingSample]]
     ) {
         buffer.restore(contents)
+        outputs.withLock { $0.simulations.formUnion(received.keys.filter { !validationIDs.contains($0) }) }
+        for held in contents { count(held.sample, simulation: nil) }
         state.withLock { state in
             state.received = received
             state.receivedCount = received.values.reduce(0) { total, sets in

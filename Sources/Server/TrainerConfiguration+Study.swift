@@ -1,3 +1,4 @@
+import PlanModel
 import StudySpec
 import Training
 
@@ -25,5 +26,31 @@ extension TrainerConfiguration {
                 activation: activation),
             optimizer: optimizer, maxBatchSize: training.batchSize, seed: seed,
             normalizationWarmupSamples: normalizationWarmupSamples)
+    }
+}
+
+extension TrainerConfiguration {
+    /// The configuration of a study's trainer: its `training` section, with the normalisation its plan fixes
+    /// (``NormalizationRecipe/init(plan:parameterInputs:)``, `parameterInputs` the training simulations' inputs).
+    public init(plan: Plan, parameterInputs: [[Float]]) {
+        let server = plan.server
+        self.init(
+            training: server.training, parameterCount: plan.parameters.count,
+            outputCount: server.fields.reduce(0) { $0 + ($1.size ?? 0) }, seed: server.seed)
+        normalization = NormalizationRecipe(plan: plan, parameterInputs: parameterInputs)
+    }
+}
+
+extension Plan {
+    /// When the training loop validates, checkpoints and decays the learning rate.
+    var loopSchedule: LoopSchedule {
+        let training = server.training
+        return LoopSchedule(
+            validationEvery: training.validation.everyBatches,
+            subsample: training.validation.subsample ?? ValidationSpec.defaultSubsample,
+            timeSteps: simulation.timeSteps, expectedHeld: validationCount * simulation.timeSteps,
+            checkpointEvery: training.checkpointEveryBatches,
+            checkpointSeconds: training.checkpointEverySeconds ?? TrainingSpec.defaultCheckpointSeconds,
+            decayAt: training.optimizer.effectiveDecayAt, decayFactor: training.optimizer.decayFactor)
     }
 }

@@ -2,10 +2,30 @@ import Foundation
 import Ingest
 import Training
 
-/// One rank's training loop, the same for 1 and N ranks: each turn gets a batch (``StepCoordinator``), trains one
-/// step with the other ranks (gradients summed), records metrics every 10 batches and validates every
-/// `validation.every_batches`, and checkpoints every `checkpoint_every_batches`, until the buffers are drained or a
-/// stop was requested.
+/// When a training loop validates, checkpoints and decays its learning rate.
+struct LoopSchedule {
+    /// Batches between validations.
+    var validationEvery: Int
+    /// Held-out samples a validation evaluates between full ones (every tenth validation and the last are full).
+    var subsample: Int
+    /// Time steps of a simulation (the per-step figures).
+    var timeSteps: Int
+    /// Held-out samples expected once every validation simulation has streamed (all ranks).
+    var expectedHeld: Int
+    /// Batches between checkpoints, or nil for every `checkpointSeconds`.
+    var checkpointEvery: Int?
+    /// Seconds between checkpoints when `checkpointEvery` is nil.
+    var checkpointSeconds: Double
+    /// The learning rate is multiplied by `decayFactor` at each of these points of `progress`.
+    var decayAt: [Double]
+    /// The factor of each decay.
+    var decayFactor: Double
+}
+
+/// One rank's training loop, the same for 1 and N ranks and for online and offline training: each turn gets a batch
+/// (``StepCoordinator``), trains one step with the other ranks (gradients summed), records metrics every 10 batches
+/// and validates every `validation.every_batches`, checkpoints on schedule, and keeps the weights of the best
+/// validation, until the buffers are drained or a stop was requested.
 struct TrainingLoop<Communicator: ServerCommunicator> {
     /// The trainer, identical on every rank.
     let trainer: Trainer
@@ -15,14 +35,14 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
     let steps: any StepCoordinator
     /// The ranks.
     let communicator: Communicator
-    /// Where checkpoints go.
-    let checkpoints: CheckpointStore
+    /// Where checkpoints go; nil: none (offline training).
+    let checkpoints: CheckpointStore?
     /// Samples a batch reads from this rank's buffer.
     let batchSize: Int
-    /// Batches between validations.
-    let validationEvery: Int
-    /// Batches between checkpoints.
-    let checkpointEvery: Int
+    /// Validations, checkpoints, the learning-rate schedule.
+    let schedule: LoopSchedule
+    /// The study's progress in [0, 1] (the same on every rank), which the learning-rate schedule follows.
+    let progress: () -> Double
     /// Where rank 0 writes the report's excerpt of the held-out samples at each validation; nil on other ranks.
     var excerptURL: URL?
     /// Changes the status a launcher's ping reads.
@@ -32,11 +52,15 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
     /// Batches trained so far (across restarts).
     var batches: Int
     private var batch: [TrainingSample] = []
+    private var validations = 0
+    private var lastCheckpoint: Double
+    /// The weights of the best validation on the complete, fixed subsample, its relative L2 and batch.
+    private(set) var best: (parameters: [Float], relativeL2: Double, batch: Int)?
 
     /// A loop that has trained `batches` batches already.
     init(
         trainer: Trainer, sink: StudySink, steps: any StepCoordinator, communicator: Communicator,
-        checkpoints: CheckpointStore, training: (batchSize: Int, validationEvery: Int, checkpointEvery: Int),
+        checkpoints: CheckpointStore?, batchSize: Int, schedule: LoopSchedule, progress: @escaping () -> Double,
         updateStatus: @escaping ((inout TrainingStatus) -> Void) -> Void, recorder: MetricsRecorder, batches: Int
     ) {
         self.trainer = trainer
@@ -44,10 +68,13 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
         self.steps = steps
         self.communicator = communicator
         self.checkpoints = checkpoints
-        (batchSize, validationEvery, checkpointEvery) = training
+        self.batchSize = batchSize
+        self.schedule = schedule
+        self.progress = progress
         self.updateStatus = updateStatus
         self.recorder = recorder
         self.batches = batches
+        lastCheckpoint = recorder.elapsed()
     }
 
     /// Trains until the buffers are drained (false) or a stop was requested (true).
@@ -64,12 +91,13 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
             }
             let started = recorder.now
             let staged = batch.isEmpty ? 0 : try trainer.stage(batch)
+            trainer.learningRateScale = learningRateScale()
             guard let result = try trainer.step(staged: staged, communicator: communicator) else { break }
             batches += 1
             recorder.add(result, seconds: recorder.seconds(since: started))
-            let validating = batches % validationEvery == 0
+            let validating = batches % schedule.validationEvery == 0
             if validating || batches % 10 == 0 { try record(validate: validating) }
-            if batches % checkpointEvery == 0 { try checkpoint() }
+            if try checkpointDue() { try checkpoint() }
             if steps.stopsAfterStep {
                 stopped = true
                 break
@@ -78,12 +106,54 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
         return try steps.finish(stopped: stopped)
     }
 
-    /// Appends a metrics record, validating first when `validate` (collective).
-    mutating func record(validate: Bool) throws {
-        let validation = validate ? try MetricsRecorder.validate(trainer, sink.validationSamples, communicator) : nil
+    /// The learning rate's factor at the study's current progress: `decayFactor` to the number of decay points
+    /// passed.
+    func learningRateScale() -> Float {
+        let now = progress()
+        let passed = schedule.decayAt.count { $0 <= now }
+        return Float(Foundation.pow(schedule.decayFactor, Double(passed)))
+    }
+
+    /// Whether a checkpoint is due after this batch (collective when time decides it: rank 0's clock, every 10
+    /// batches).
+    private func checkpointDue() throws -> Bool {
+        guard checkpoints != nil else { return false }
+        if let every = schedule.checkpointEvery { return batches % every == 0 }
+        guard batches % 10 == 0 else { return false }
+        var due: [Int32] = [
+            communicator.rank == 0 && recorder.elapsed() - lastCheckpoint >= schedule.checkpointSeconds ? 1 : 0
+        ]
+        try communicator.maximumInPlace(&due)
+        return due[0] == 1
+    }
+
+    /// Appends a metrics record, validating first when `validate` (collective): on a fixed subsample of the held-out
+    /// samples, on all of them every tenth time and when `full`.
+    mutating func record(validate: Bool, full: Bool = false) throws {
+        var validation: ValidationMetrics?
+        var evaluatedAll = false
+        if validate {
+            validations += 1
+            let held = sink.validationSamples
+            let statistics = try communicator.merge(sink.outputStatistics)
+            let baseline = statistics.count > 0 ? statistics.mean.map { Float($0) } : nil
+            var heldTotal = [Double(held.count)]
+            try communicator.sumInPlace(&heldTotal)
+            evaluatedAll = full || validations % 10 == 0 || Int(heldTotal[0]) <= schedule.subsample
+            validation = try MetricsRecorder.validate(
+                trainer, held, subsample: evaluatedAll ? nil : schedule.subsample, baseline: baseline,
+                timeSteps: schedule.timeSteps, communicator)
+            // The best weights, judged on the same samples each time: the fixed subsample of a complete held-out set.
+            let onSubsample = !evaluatedAll || Int(heldTotal[0]) <= schedule.subsample
+            if let validation, onSubsample, Int(heldTotal[0]) >= schedule.expectedHeld,
+                validation.relativeL2 < best?.relativeL2 ?? .infinity
+            {
+                best = (trainer.parameters, validation.relativeL2, batches)
+            }
+        }
         try recorder.record(
-            batches: batches, trainer: trainer, validation: validation, populations: steps.populations,
-            received: steps.received, updateStatus: updateStatus)
+            batches: batches, trainer: trainer, validation: validation, full: evaluatedAll,
+            populations: steps.populations, received: steps.received, updateStatus: updateStatus)
         if validation != nil, let excerptURL {
             recorder.writeExcerpt(
                 of: sink.validationBySimulation, readCounts: sink.readCounts(), batches: batches, to: excerptURL)
@@ -91,12 +161,43 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
     }
 
     /// Writes this rank's checkpoint (collective).
-    func checkpoint() throws {
+    mutating func checkpoint() throws {
+        guard let checkpoints else { return }
+        let started = recorder.now
         let snapshot = sink.snapshot()
         let contents = ServerCheckpoint(
             trainer: trainer.state, buffer: snapshot.buffer, received: snapshot.received,
             validation: snapshot.validation, batches: batches, elapsedSeconds: recorder.elapsed(),
             rank: communicator.rank, ranks: communicator.size)
         try checkpoints.write(contents, communicator)
+        let url = checkpoints.url(rank: communicator.rank)
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        recorder.addCheckpoint(bytes: bytes, seconds: recorder.seconds(since: started))
+        lastCheckpoint = recorder.elapsed()
+    }
+
+    /// At the end of training: the full validation of the last weights and, when a better validation was seen
+    /// earlier, of those; the trainer is left with the better of the two (collective). Returns the batch whose
+    /// weights the trainer now holds.
+    mutating func chooseExportedWeights() throws -> Int {
+        try record(validate: true, full: true)
+        guard let best, best.batch != batches else { return batches }
+        let last = trainer.parameters
+        let lastError = recorder.lastRelativeL2
+        try trainer.setParameters(best.parameters)
+        let held = sink.validationSamples
+        let statistics = try communicator.merge(sink.outputStatistics)
+        let baseline = statistics.count > 0 ? statistics.mean.map { Float($0) } : nil
+        let bestMetrics = try MetricsRecorder.validate(
+            trainer, held, subsample: nil, baseline: baseline, timeSteps: schedule.timeSteps, communicator)
+        if let bestError = bestMetrics?.relativeL2, let lastError, bestError < lastError {
+            recorder.exportedBatch = best.batch
+            try recorder.record(
+                batches: batches, trainer: trainer, validation: bestMetrics, full: true,
+                populations: steps.populations, received: steps.received, updateStatus: updateStatus)
+            return best.batch
+        }
+        try trainer.setParameters(last)
+        return batches
     }
 }

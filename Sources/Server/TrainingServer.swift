@@ -22,13 +22,13 @@ import Training
 public final class TrainingServer: Sendable {
     /// The study directory.
     public let studyDirectory: URL
-    private let plan: Plan
+    let plan: Plan
     private let restart: Bool
     private let host: String
-    private let log: @Sendable (String) -> Void
+    let log: @Sendable (String) -> Void
     private let stopRequested = Atomic<Bool>(false)
     private let status = Mutex(TrainingStatus())
-    private let checkpoints: CheckpointStore
+    let checkpoints: CheckpointStore
 
     /// The checkpoint file of a one-rank server, and of rank 0 of a multi-rank one.
     public var checkpointURL: URL { checkpointURL(rank: 0) }
@@ -118,9 +118,15 @@ public final class TrainingServer: Sendable {
         let buffer = TrainingBuffer<TrainingSample>(
             policy: Self.policy(server.buffer.policy), capacity: server.buffer.capacity,
             watermark: server.buffer.watermark, seed: server.seed &+ UInt64(rank))
-        let sink = StudySink(buffer: buffer, parameterSets: parameterSets, validationIDs: validationIDs)
+        let outputCount = server.fields.reduce(0) { $0 + ($1.size ?? 0) }
+        let sink = StudySink(
+            buffer: buffer, parameterSets: parameterSets, validationIDs: validationIDs, outputCount: outputCount,
+            warmup: plan.normalizationWarmup.map { StudySink.Warmup(samples: $0.samples, simulations: $0.simulations) })
         BLASThreads.set(server.training.threads)
-        let (trainer, resumed) = try startTrainer(communicator, sink: sink, log: log)
+        let (trainer, resumed) = try startTrainer(
+            communicator, sink: sink, parameterInputs: Array(parameterSets.planInputs.values), log: log)
+        if trainer.normalizer.isFrozen { sink.skipWarmup() }
+        trainer.warmupStatistics = { sink.outputStatistics }
 
         let ingest = try IngestServer(
             configuration: IngestConfiguration(
@@ -155,12 +161,12 @@ public final class TrainingServer: Sendable {
             : MultiRankSteps(
                 communicator: communicator, buffer: buffer, sink: sink, ingest: ingest,
                 batchSize: server.training.batchSize, isStopRequested: isStopRequested, updateStatus: updateStatus)
+        // The learning rate follows the share of the study's samples received (the same on every rank).
+        let expected = Double(max(plan.simulations.count * plan.simulation.timeSteps, 1))
         var loop = TrainingLoop(
             trainer: trainer, sink: sink, steps: steps, communicator: communicator, checkpoints: checkpoints,
-            training: (
-                server.training.batchSize, server.training.validation.everyBatches,
-                server.training.checkpointEveryBatches
-            ), updateStatus: updateStatus,
+            batchSize: server.training.batchSize, schedule: plan.loopSchedule,
+            progress: { Double(steps.received) / expected }, updateStatus: updateStatus,
             recorder: try MetricsRecorder(
                 url: rank == 0 ? metricsURL : nil, elapsedBefore: resumed?.elapsedSeconds ?? 0, log: log),
             batches: resumed?.batches ?? 0)
@@ -172,12 +178,9 @@ public final class TrainingServer: Sendable {
     /// The trainer of `communicator`'s rank, and the checkpoint it was restored from: on a restart with a
     /// checkpoint, its trainer (and the sink gets its samples back); otherwise a fresh one with rank 0's weights.
     private func startTrainer(
-        _ communicator: some ServerCommunicator, sink: StudySink, log: (String) -> Void
+        _ communicator: some ServerCommunicator, sink: StudySink, parameterInputs: [[Float]], log: (String) -> Void
     ) throws -> (Trainer, ServerCheckpoint?) {
-        let server = plan.server
-        let configuration = TrainerConfiguration(
-            training: server.training, parameterCount: plan.parameters.count,
-            outputCount: server.fields.reduce(0) { $0 + ($1.size ?? 0) }, seed: server.seed)
+        let configuration = TrainerConfiguration(plan: plan, parameterInputs: parameterInputs)
         var trainer = try Trainer(configuration: configuration)
         if restart {
             if let (url, checkpoint) = try checkpoints.restore(communicator, log: log) {
@@ -198,34 +201,41 @@ public final class TrainingServer: Sendable {
 
     /// After the loop: a stopped server records and checkpoints (exit 143); a finished one records with a validation
     /// and checkpoints, then rank 0 exports the model and writes the report (exit 0).
-    private func finish(
+    func finish(
         _ loop: inout TrainingLoop<some ServerCommunicator>, stopped: Bool, log: (String) -> Void
     ) throws -> Int32 {
         let rank = loop.communicator.rank
-        try loop.record(validate: !stopped)
-        try loop.checkpoint()
         let batches = loop.batches
         if stopped {
+            try loop.record(validate: false)
+            try loop.checkpoint()
             log("stopped on request at batch \(batches): checkpoint written to \(checkpointURL(rank: rank).path)")
             return 143
         }
+        // The checkpoint keeps the last weights (a restart goes on from them); the model gets the better validated.
+        try loop.checkpoint()
+        let exported = try loop.chooseExportedWeights()
         let duplicates = loop.steps.duplicates
         guard rank == 0 else {
             log("done: \(batches) batches; \(loop.sink.receivedCount) samples received on this rank")
             return 0
         }
         try loop.trainer.surrogate(parameterNames: plan.parameters.map(\.name)).write(
-            to: modelURL, metadata: ["study": plan.studyName, "batches": String(batches)])
+            to: modelURL,
+            metadata: [
+                "study": plan.studyName, "batches": String(batches), "weights_of_batch": String(exported),
+            ])
         let report = try MetricsRecorder.writeReport(
             metricsURL: metricsURL, directory: studyDirectory.appendingPathComponent("report"), study: plan.studyName,
             capacity: plan.server.buffer.capacity, watermark: plan.server.buffer.watermark)
         log(
             "done: \(batches) batches on \(loop.steps.received) samples received (\(duplicates) duplicates "
-                + "dropped); model written to \(modelURL.path); report in \(report.directory.path)")
+                + "dropped); model (the weights of batch \(exported)) written to \(modelURL.path); report in "
+                + "\(report.directory.path)")
         return 0
     }
 
-    private static func policy(_ policy: BufferSpec.Policy) -> BufferPolicy {
+    static func policy(_ policy: BufferSpec.Policy) -> BufferPolicy {
         switch policy {
         case .fifo: .fifo
         case .firo: .firo

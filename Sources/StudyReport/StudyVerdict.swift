@@ -41,6 +41,12 @@ public struct StudyVerdict {
         }
         if counts.done == 0 && record.launched { reasons.append("no simulation completed") }
         if counts.givenUp > 0 { reasons.append("\(counts.givenUp) of \(counts.total) simulations were given up") }
+        let final = metrics.last { $0.relativeL2 != nil }
+        if let relativeL2, let baseline = final?.baselineRelativeL2, relativeL2 >= baseline {
+            reasons.append(
+                "the surrogate (relative L2 \(Self.percent(relativeL2))) is no better than predicting the mean "
+                    + "training field (\(Self.percent(baseline)))")
+        }
         if let relativeL2, relativeL2 > Self.goodRelativeL2 {
             reasons.append(
                 "validation relative L2 \(Self.percent(relativeL2)) is above \(Self.percent(Self.goodRelativeL2))")
@@ -62,6 +68,27 @@ public struct StudyVerdict {
         figures = [
             ("validation relative L2", relativeL2.map(Self.percent) ?? "not measured"),
             ("validation loss (normalised MSE)", validation.map { String(format: "%.4g", $0) } ?? "not measured"),
+            ("validation RMSE, in the field's units", final?.validationRmse.map { String(format: "%.4g", $0) } ?? "—"),
+            (
+                "validation p99 · largest error",
+                final.flatMap { record in
+                    record.validationP99Error.map { p99 in
+                        String(format: "%.4g · %.4g", p99, record.validationMaxError ?? .nan)
+                    }
+                } ?? "—"
+            ),
+            (
+                "mean-field baseline relative L2 (skill)",
+                final?.baselineRelativeL2.map { baseline in
+                    let skill = (relativeL2 ?? 0) > 0 ? String(format: " (%.1f× better)", baseline / relativeL2!) : ""
+                    return Self.percent(baseline) + skill
+                } ?? "—"
+            ),
+            (
+                "worst time step (relative L2)",
+                Self.worstStep(final?.relativeL2ByStep).map { "step \($0.step): \(Self.percent($0.value))" } ?? "—"
+            ),
+            ("weights exported", final?.exportedBatch.map { "the best validation's, batch \($0)" } ?? "the last"),
             ("held-out RMSE, in the field's units", check.map { String(format: "%.4g", $0.rmse) } ?? "not measured"),
             ("held-out largest error", check.map { String(format: "%.4g", $0.maximum) } ?? "not measured"),
             ("simulations", "\(counts.done) done · \(counts.failed) failed · \(counts.givenUp) given up"),
@@ -89,6 +116,30 @@ public struct StudyVerdict {
         let steps = metrics.dropFirst().compactMap(\.stepSeconds)
         guard !steps.isEmpty else { return nil }
         return min(1, steps.reduce(0, +) / (last.seconds - first.seconds))
+    }
+
+    /// The time step with the largest relative L2 error.
+    static func worstStep(_ byStep: [Double?]?) -> (step: Int, value: Double)? {
+        guard let byStep else { return nil }
+        return byStep.enumerated().compactMap { index, value in value.map { (index, $0) } }.max { $0.1 < $1.1 }
+    }
+
+    /// One line of the validation's figures, for a terminal: relative L2, RMSE, p99, largest error, the baseline.
+    public static func figuresLine(_ metrics: [MetricsRecord]) -> String? {
+        guard let final = metrics.last(where: { $0.relativeL2 != nil }), let relativeL2 = final.relativeL2 else {
+            return nil
+        }
+        var parts = ["validation relative L2 \(percent(relativeL2))"]
+        if let rmse = final.validationRmse { parts.append(String(format: "RMSE %.4g", rmse)) }
+        if let p99 = final.validationP99Error { parts.append(String(format: "p99 %.4g", p99)) }
+        if let largest = final.validationMaxError { parts.append(String(format: "max %.4g", largest)) }
+        if let baseline = final.baselineRelativeL2 {
+            parts.append("mean-field baseline \(percent(baseline))")
+        }
+        if let worst = worstStep(final.relativeL2ByStep) {
+            parts.append("worst step \(worst.step): \(percent(worst.value))")
+        }
+        return parts.joined(separator: " · ")
     }
 
     static func percent(_ value: Double) -> String { String(format: "%.2f %%", value * 100) }

@@ -63,6 +63,23 @@ public struct FeatureStatistics: Sendable, Hashable, Codable {
         return result
     }
 
+    /// Adds one sample whose features are `values` (Welford's update).
+    public mutating func add(_ values: UnsafeBufferPointer<Float>) {
+        precondition(values.count == features, "\(values.count) values for \(features) features")
+        count += 1
+        let n = Double(count)
+        mean.withUnsafeMutableBufferPointer { mean in
+            squaredDeviations.withUnsafeMutableBufferPointer { deviations in
+                for j in 0..<values.count {
+                    let x = Double(values[j])
+                    let delta = x - mean[j]
+                    mean[j] += delta / n
+                    deviations[j] += delta * (x - mean[j])
+                }
+            }
+        }
+    }
+
     /// Adds the samples summarised by `other`.
     public mutating func merge(_ other: FeatureStatistics) {
         guard other.count > 0 else { return }

@@ -26,6 +26,12 @@ public final class Trainer {
     public private(set) var samplesSeen: Int
     /// The input and output normalisation in use.
     public private(set) var normalizer: Normalizer
+    /// Where a recipe that needs statistics (``NormalizationRecipe/needsStatistics``) takes them when the first step
+    /// freezes the normalisation: statistics of the output values this rank received (the server's distinct
+    /// training samples, all of the warm-up); merged over the ranks. Without it, the first batch's outputs.
+    public var warmupStatistics: (() -> FeatureStatistics)?
+    /// A factor on the optimiser's learning rate, set by whoever drives training (the study's schedule by progress).
+    public var learningRateScale: Float = 1
     private var generator: Xoshiro256StarStar
 
     /// A trainer with fresh weights drawn from the configuration's seed (He-uniform before ReLU and GELU,
@@ -51,9 +57,7 @@ public final class Trainer {
             firstMoment: [Float](repeating: 0, count: count),
             secondMoment: configuration.optimizer.method == .adam ? [Float](repeating: 0, count: count) : [],
             step: 0, samplesSeen: 0, generator: generator,
-            normalizer: Normalizer(
-                inputCount: architecture.inputCount, outputCount: architecture.outputCount,
-                freezeAfterSamples: configuration.normalizationWarmupSamples))
+            normalizer: Self.initialNormalizer(configuration))
         try self.init(state: state)
     }
 
@@ -89,6 +93,20 @@ public final class Trainer {
         normalizer = state.normalizer
         generator = state.generator
         refreshNormalization()
+    }
+
+    /// The normalisation a fresh trainer starts with: the recipe's, frozen, when it needs no statistics; learned at
+    /// the first step when it does; without a recipe, learned from the first `normalizationWarmupSamples`.
+    private static func initialNormalizer(_ configuration: TrainerConfiguration) -> Normalizer {
+        let architecture = configuration.architecture
+        guard let recipe = configuration.normalization else {
+            return Normalizer(
+                inputCount: architecture.inputCount, outputCount: architecture.outputCount,
+                freezeAfterSamples: configuration.normalizationWarmupSamples)
+        }
+        if !recipe.needsStatistics { return recipe.normalizer(outputs: nil) }
+        return Normalizer(
+            inputCount: architecture.inputCount, outputCount: architecture.outputCount, freezeAfterSamples: 1)
     }
 
     deinit {
@@ -190,7 +208,16 @@ public final class Trainer {
         }
         let total = try communicator.totalSamples(local: count)
         guard total > 0 else { return nil }
-        if !normalizer.isFrozen {
+        if !normalizer.isFrozen, let recipe = configuration.normalization {
+            let local =
+                warmupStatistics?()
+                ?? FeatureStatistics.ofBatch(
+                    inputs: workspace.rawInputs.baseAddress.unsafelyUnwrapped, inputWidth: 0,
+                    outputs: workspace.rawOutputs.baseAddress.unsafelyUnwrapped,
+                    outputWidth: configuration.architecture.outputCount, rows: count)
+            normalizer = recipe.normalizer(outputs: try communicator.merge(local))
+            refreshNormalization()
+        } else if !normalizer.isFrozen {
             let architecture = configuration.architecture
             let local = FeatureStatistics.ofBatch(
                 inputs: workspace.rawInputs.baseAddress.unsafelyUnwrapped, inputWidth: architecture.inputCount,
@@ -200,7 +227,7 @@ public final class Trainer {
         }
         computeGradient(count: count, total: total)
         try communicator.sumInPlace(workspace.gradient)
-        let learningRate = configuration.optimizer.learningRate(atStep: stepCount)
+        let learningRate = configuration.optimizer.learningRate(atStep: stepCount) * learningRateScale
         applyUpdate(learningRate: learningRate)
         let result = StepResult(
             loss: workspace.gradient[parameterCount], samples: total, learningRate: learningRate, step: stepCount)
@@ -239,6 +266,47 @@ public final class Trainer {
             start = end
         }
         return Float(sum)
+    }
+
+    /// The network's raw (de-normalised) outputs for `samples`' inputs, computed in batches: `body` gets each
+    /// sample's index and its prediction (valid during the call only). Changes nothing but the staging buffers.
+    public func forEachPrediction<Samples: RandomAccessCollection<TrainingSample>>(
+        _ samples: Samples, _ body: (Int, UnsafeBufferPointer<Float>) throws -> Void
+    ) throws {
+        let width = configuration.architecture.outputCount
+        var row = [Float](repeating: 0, count: width)
+        var offset = 0
+        var index = samples.startIndex
+        while index != samples.endIndex {
+            let end =
+                samples.index(index, offsetBy: configuration.maxBatchSize, limitedBy: samples.endIndex)
+                ?? samples.endIndex
+            let count = try stage(samples[index..<end])
+            normalizeStagedRows(count)
+            forward(count)
+            let output = workspace.preActivations[layers.count - 1].baseAddress.unsafelyUnwrapped
+            for r in 0..<count {
+                let values = output + r * width
+                for j in 0..<width { row[j] = values[j] * normalizer.outputStd[j] + normalizer.outputMean[j] }
+                try row.withUnsafeBufferPointer { try body(offset + r, $0) }
+            }
+            offset += count
+            index = end
+        }
+    }
+
+    /// Adds the validation sums of `samples` (their time step is their input's last value) to `sums`, with `baseline`
+    /// the mean training field when known.
+    public func evaluate<Samples: RandomAccessCollection<TrainingSample>>(
+        _ samples: Samples, baseline: [Float]?, into sums: inout ValidationSums
+    ) throws {
+        let scale = normalizer.outputStd
+        let array = Array(samples)
+        try forEachPrediction(array) { index, prediction in
+            let sample = array[index]
+            let step = Int((sample.input.last ?? -1).rounded())
+            sums.add(prediction: prediction, truth: sample.output, timeStep: step, scale: scale, baseline: baseline)
+        }
     }
 
     /// The network's raw (de-normalised) output for one raw input, changing nothing but the staging buffers.

@@ -11,12 +11,17 @@ public struct TrainerConfiguration: Sendable, Hashable, Codable {
     public var seed: UInt64
     /// Samples (all ranks together) whose statistics set the normalisation before it freezes; 0 means identity.
     public var normalizationWarmupSamples: Int
+    /// The normalisation fixed before training (inputs from the plan, outputs from declared ranges or a warm-up);
+    /// nil for the older rule of ``normalizationWarmupSamples``.
+    public var normalization: NormalizationRecipe?
 
     /// Creates a configuration.
     public init(
         architecture: MLPArchitecture, optimizer: OptimizerConfiguration = OptimizerConfiguration(),
-        maxBatchSize: Int, seed: UInt64, normalizationWarmupSamples: Int = 1000
+        maxBatchSize: Int, seed: UInt64, normalizationWarmupSamples: Int = 1000,
+        normalization: NormalizationRecipe? = nil
     ) {
+        self.normalization = normalization
         self.architecture = architecture
         self.optimizer = optimizer
         self.maxBatchSize = maxBatchSize
@@ -29,6 +34,17 @@ public struct TrainerConfiguration: Sendable, Hashable, Codable {
         try architecture.validate()
         guard maxBatchSize > 0 else {
             throw TrainingError.invalidConfiguration("the batch size must be positive, got \(maxBatchSize)")
+        }
+        if let normalization {
+            guard normalization.inputMean.count == architecture.inputCount,
+                normalization.inputStd.count == architecture.inputCount,
+                normalization.outputCount == architecture.outputCount
+            else {
+                throw TrainingError.invalidConfiguration(
+                    "the normalisation is for \(normalization.inputMean.count) inputs and "
+                        + "\(normalization.outputCount) outputs, the network has \(architecture.inputCount) and "
+                        + "\(architecture.outputCount)")
+            }
         }
         guard optimizer.learningRate > 0, optimizer.learningRate.isFinite else {
             throw TrainingError.invalidConfiguration("the learning rate must be positive")

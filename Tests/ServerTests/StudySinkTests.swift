@@ -15,7 +15,7 @@ import Training
     let buffer = TrainingBuffer<TrainingSample>(policy: .fifo, capacity: 2, watermark: 2, seed: 1)
     let sink = StudySink(
         buffer: buffer, parameterSets: ParameterSets(plan: plan, directory: directory, log: { _ in }),
-        validationIDs: [])
+        validationIDs: [], outputCount: 50)
     let done = DispatchSemaphore(value: 0)
     Thread {
         for step in UInt32(0)..<3 {

@@ -14,7 +14,8 @@ import Transport
 import WireProtocol
 
 /// A small study: 6 training and 2 validation simulations of 20 steps, a 50-value field that is a smooth function of
-/// the two parameters and the step, a reservoir, a small network.
+/// the two parameters and the step, a reservoir, a small network; the normalisation's warm-up spans 2 simulations
+/// (tests stream a few simulations, then stop or kill the server).
 func smallStudy(policy: BufferSpec.Policy = .reservoir) -> Study {
     Study(
         info: StudyInfo(name: "server-test", seed: 5),
@@ -28,7 +29,8 @@ func smallStudy(policy: BufferSpec.Policy = .reservoir) -> Study {
         buffer: BufferSpec(policy: policy, capacity: 200, watermark: 20),
         training: TrainingSpec(
             model: ModelSpec(hidden: [32]), batchSize: 8, optimizer: OptimizerSpec(learningRate: 3e-3),
-            validation: ValidationSpec(simulations: 2, everyBatches: 10), checkpointEveryBatches: 25)
+            validation: ValidationSpec(simulations: 2, everyBatches: 10), checkpointEveryBatches: 25,
+            normalization: NormalizationSpec(warmupSimulations: 2))
     )
 }
 

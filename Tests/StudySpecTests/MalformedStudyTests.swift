@@ -84,7 +84,8 @@ let malformedCases: [MalformedCase] = [
         "unknown key far from any",
         replacingLine("batch_size:", with: "flux_capacitor: 3"),
         "study.yaml:15:3: training.flux_capacitor: unknown key; expected one of `ranks`, `threads`, `model`, "
-            + "`batch_size`, `optimizer`, `validation` and `checkpoint_every_batches`"),
+            + "`batch_size`, `optimizer`, `validation`, `checkpoint_every_batches`, `normalization` and "
+            + "`checkpoint_every_seconds`"),
     MalformedCase(
         "unknown section",
         validStudy + "\nbufer: {}",

@@ -54,6 +54,7 @@ public struct LaunchProgress: Sendable, Hashable {
         text += "/s | buffer \(server.totalPopulation)"
         text += " | loss " + (server.validationLoss.map { Self.format($0, digits: 4) } ?? "-")
         if let relativeL2 = server.validationRelativeL2 { text += " · rel L2 " + Self.format(relativeL2 * 100) + " %" }
+        if let rmse = server.validationRMSE { text += " · RMSE " + Self.format(rmse, digits: 3) }
         return text
     }
 

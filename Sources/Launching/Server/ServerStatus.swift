@@ -16,6 +16,8 @@ public struct ServerStatus: Sendable, Hashable {
     /// The relative L2 error of the predicted fields at the latest validation, if any (nil from a server older than
     /// `validation_relative_l2`).
     public var validationRelativeL2: Double?
+    /// The root mean squared error of the predicted fields, in their own units, at the latest validation, if any.
+    public var validationRMSE: Double?
     /// Time steps turned into samples so far.
     public var samples: Int
     /// Simulations registered and not finished.
@@ -40,6 +42,7 @@ public struct ServerStatus: Sendable, Hashable {
         self.batches = batches
         self.validationLoss = validationLoss
         self.validationRelativeL2 = validationRelativeL2
+        self.validationRMSE = nil
         self.samples = samples
         self.running = running
         self.finished = finished
@@ -65,6 +68,7 @@ public struct ServerStatus: Sendable, Hashable {
             samples: Int(number(object["samples"]) ?? 0),
             running: integers(simulations["running"]), finished: integers(simulations["finished"]), silent: silent,
             receptionOver: (object["reception_over"] as? Bool) ?? false)
+        validationRMSE = number(object["validation_rmse"])
     }
 
     /// Samples held by every rank's buffer.

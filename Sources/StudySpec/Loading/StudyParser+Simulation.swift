@@ -126,7 +126,7 @@ extension StudyParser {
         if node.isScalar {
             return identifier(node, path, what: "a field name").map { FieldSpec(name: $0) }
         }
-        guard let fields = fields(node, path, allowed: ["name", "size", "shape"]) else { return nil }
+        guard let fields = fields(node, path, allowed: ["name", "size", "shape", "range"]) else { return nil }
         guard let nameNode = fields["name"] else {
             missing(fields, "name", "the field's name")
             return nil
@@ -142,7 +142,25 @@ extension StudyParser {
             shape = fieldShape(value, fields.path("shape"), size: size)
             if shape == nil { return nil }
         }
-        return FieldSpec(name: name, size: size ?? shape.map { $0.reduce(1, *) }, shape: shape)
+        var range: ClosedRange<Double>?
+        if let value = fields["range"] {
+            range = fieldRange(value, fields.path("range"))
+            if range == nil { return nil }
+        }
+        return FieldSpec(name: name, size: size ?? shape.map { $0.reduce(1, *) }, shape: shape, range: range)
+    }
+
+    /// A field's physical range: two finite numbers `[lower, upper]` with lower < upper.
+    private mutating func fieldRange(_ node: Node, _ path: String) -> ClosedRange<Double>? {
+        guard
+            let bounds = list(
+                node, path, what: "bounds", item: { parser, item, itemPath in parser.number(item, itemPath) })
+        else { return nil }
+        guard bounds.count == 2, bounds.allSatisfy(\.isFinite), bounds[0] < bounds[1] else {
+            report(node, path, "expected `[lower, upper]`: two finite numbers with lower < upper")
+            return nil
+        }
+        return bounds[0]...bounds[1]
     }
 
     /// A field's mesh shape: one or two positive extents (`[n]` or `[rows, columns]`), whose product is the field's

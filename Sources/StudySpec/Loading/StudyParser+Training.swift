@@ -8,6 +8,7 @@ extension StudyParser {
         var spec = TrainingSpec()
         let allowed = [
             "ranks", "threads", "model", "batch_size", "optimizer", "validation", "checkpoint_every_batches",
+            "normalization", "checkpoint_every_seconds",
         ]
         guard let fields = fields(node, "training", allowed: allowed) else { return spec }
         if let value = fields["ranks"],
@@ -31,9 +32,49 @@ extension StudyParser {
         {
             spec.checkpointEveryBatches = count
         }
+        if let value = fields["checkpoint_every_seconds"],
+            let seconds = number(value, "training.checkpoint_every_seconds")
+        {
+            if seconds > 0, seconds.isFinite {
+                spec.checkpointEverySeconds = seconds
+                if let batches = fields["checkpoint_every_batches"] {
+                    report(
+                        batches, "training.checkpoint_every_batches",
+                        "is not used with `checkpoint_every_seconds`; keep one of them")
+                }
+            } else {
+                report(value, "training.checkpoint_every_seconds", "expected a positive number of seconds")
+            }
+        }
         if let value = fields["model"], let model = model(value) { spec.model = model }
         if let value = fields["optimizer"], let optimizer = optimizer(value) { spec.optimizer = optimizer }
         if let value = fields["validation"], let validation = validation(value) { spec.validation = validation }
+        if let value = fields["normalization"], let normalization = normalization(value) {
+            spec.normalization = normalization
+        }
+        return spec
+    }
+
+    private mutating func normalization(_ node: Node) -> NormalizationSpec? {
+        let allowed = ["outputs", "warmup_samples", "warmup_simulations"]
+        guard let fields = fields(node, "training.normalization", allowed: allowed) else { return nil }
+        var spec = NormalizationSpec()
+        if let value = fields["outputs"],
+            let outputs = choice(value, fields.path("outputs"), NormalizationSpec.Outputs.self)
+        {
+            spec.outputs = outputs
+        }
+        if let value = fields["warmup_samples"],
+            let count = integer(value, fields.path("warmup_samples"), minimum: 1, what: "a positive number of samples")
+        {
+            spec.warmupSamples = count
+        }
+        if let value = fields["warmup_simulations"],
+            let count = integer(
+                value, fields.path("warmup_simulations"), minimum: 1, what: "a positive number of simulations")
+        {
+            spec.warmupSimulations = count
+        }
         return spec
     }
 
@@ -67,7 +108,9 @@ extension StudyParser {
     }
 
     private mutating func optimizer(_ node: Node) -> OptimizerSpec? {
-        let allowed = ["kind", "learning_rate", "weight_decay", "momentum", "decay_every_batches", "decay_factor"]
+        let allowed = [
+            "kind", "learning_rate", "weight_decay", "momentum", "decay_every_batches", "decay_factor", "decay_at",
+        ]
         guard let fields = fields(node, "training.optimizer", allowed: allowed) else { return nil }
         var spec = OptimizerSpec()
         if let value = fields["kind"], let kind = choice(value, "training.optimizer.kind", OptimizerSpec.Kind.self) {
@@ -107,11 +150,25 @@ extension StudyParser {
         {
             spec.decayEveryBatches = every
         }
+        if let value = fields["decay_at"],
+            let points = list(
+                value, fields.path("decay_at"), what: "fractions of the study",
+                item: { parser, item, path in parser.number(item, path) })
+        {
+            if points.allSatisfy({ $0 > 0 && $0 <= 1 }), zip(points, points.dropFirst()).allSatisfy({ $0 < $1 }) {
+                spec.decayAt = points
+                if spec.decayEveryBatches > 0 {
+                    report(value, fields.path("decay_at"), "is not used with `decay_every_batches`; keep one of them")
+                }
+            } else {
+                report(value, fields.path("decay_at"), "expected increasing fractions of the study in (0, 1]")
+            }
+        }
         return spec
     }
 
     private mutating func validation(_ node: Node) -> ValidationSpec? {
-        let allowed = ["simulations", "every_batches", "seed", "file"]
+        let allowed = ["simulations", "every_batches", "seed", "file", "subsample"]
         guard let fields = fields(node, "training.validation", allowed: allowed) else { return nil }
         var spec = ValidationSpec()
         if let value = fields["simulations"],
@@ -129,6 +186,11 @@ extension StudyParser {
             let seed = integer(value, fields.path("seed"), minimum: 0, what: "a non-negative integer")
         {
             spec.seed = UInt64(seed)
+        }
+        if let value = fields["subsample"],
+            let count = integer(value, fields.path("subsample"), minimum: 1, what: "a positive number of samples")
+        {
+            spec.subsample = count
         }
         if let value = fields["file"], let path = string(value, fields.path("file"), what: "a CSV file path") {
             let url = resolve(path)

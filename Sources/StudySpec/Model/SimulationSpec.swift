@@ -60,12 +60,16 @@ public struct FieldSpec: Sendable, Hashable, Codable {
     /// The mesh the values lie on, row-major: `[n]` for a 1-D field, `[rows, columns]` for a 2-D one; the report
     /// draws a 2-D field as a heat map and a 1-D field as a line. Nil: drawn as a line over the values.
     public var shape: [Int]?
+    /// The physical range of its values, `[lower, upper]`, when known: the trainer then scales the field from it
+    /// (onto [−1, 1]) instead of from statistics of the first samples received.
+    public var range: ClosedRange<Double>?
 
     /// Creates a field.
-    public init(name: String, size: Int? = nil, shape: [Int]? = nil) {
+    public init(name: String, size: Int? = nil, shape: [Int]? = nil, range: ClosedRange<Double>? = nil) {
         self.name = name
         self.size = size
         self.shape = shape
+        self.range = range
     }
 }
 

@@ -12,8 +12,15 @@ public struct TrainingSpec: Sendable, Hashable, Codable {
     public var optimizer: OptimizerSpec
     /// Held-out simulations and how often they are evaluated.
     public var validation: ValidationSpec
-    /// Batches between checkpoints. Default: 500.
-    public var checkpointEveryBatches: Int
+    /// Batches between checkpoints; nil: every ``checkpointEverySeconds`` seconds instead (the default).
+    public var checkpointEveryBatches: Int?
+    /// Seconds of training between checkpoints when ``checkpointEveryBatches`` is nil; nil: 60.
+    public var checkpointEverySeconds: Double?
+
+    /// The default seconds between checkpoints.
+    public static let defaultCheckpointSeconds = 60.0
+    /// How inputs and outputs are normalised; nil: the defaults of ``NormalizationSpec``.
+    public var normalization: NormalizationSpec?
 
     /// Creates the section.
     public init(
@@ -23,8 +30,12 @@ public struct TrainingSpec: Sendable, Hashable, Codable {
         batchSize: Int = 10,
         optimizer: OptimizerSpec = OptimizerSpec(),
         validation: ValidationSpec = ValidationSpec(),
-        checkpointEveryBatches: Int = 500
+        checkpointEveryBatches: Int? = nil,
+        normalization: NormalizationSpec? = nil,
+        checkpointEverySeconds: Double? = nil
     ) {
+        self.checkpointEverySeconds = checkpointEverySeconds
+        self.normalization = normalization
         self.ranks = ranks
         self.threads = threads
         self.model = model
@@ -84,6 +95,16 @@ public struct OptimizerSpec: Sendable, Hashable, Codable {
     public var decayEveryBatches: Int
     /// The factor applied at each decay. Default: 0.5.
     public var decayFactor: Double
+    /// The points of the study's progress (fractions in (0, 1]: of the training samples received online, of the
+    /// batches offline) at which the learning rate is multiplied by `decayFactor`, when `decayEveryBatches` is 0.
+    /// Nil: ``OptimizerSpec/defaultDecayAt``; empty: a constant rate.
+    public var decayAt: [Double]?
+
+    /// The default step decay: halved at half, three quarters and nine tenths of the study.
+    public static let defaultDecayAt = [0.5, 0.75, 0.9]
+
+    /// The decay points in force.
+    public var effectiveDecayAt: [Double] { decayEveryBatches > 0 ? [] : (decayAt ?? Self.defaultDecayAt) }
 
     /// Creates the optimiser description.
     public init(
@@ -92,8 +113,10 @@ public struct OptimizerSpec: Sendable, Hashable, Codable {
         weightDecay: Double = 0,
         momentum: Double = 0.9,
         decayEveryBatches: Int = 0,
-        decayFactor: Double = 0.5
+        decayFactor: Double = 0.5,
+        decayAt: [Double]? = nil
     ) {
+        self.decayAt = decayAt
         self.kind = kind
         self.learningRate = learningRate
         self.weightDecay = weightDecay
@@ -113,6 +136,12 @@ public struct ValidationSpec: Sendable, Hashable, Codable {
     public var seed: UInt64?
     /// A CSV file of validation parameter sets (replaces `simulations` drawn at random).
     public var file: String?
+    /// Held-out samples evaluated at each validation but every tenth and the last, which evaluate all of them; nil:
+    /// 250.
+    public var subsample: Int?
+
+    /// The default subsample.
+    public static let defaultSubsample = 250
 
     /// Creates the validation description.
     public init(simulations: Int = 0, everyBatches: Int = 100, seed: UInt64? = nil, file: String? = nil) {
@@ -120,5 +149,41 @@ public struct ValidationSpec: Sendable, Hashable, Codable {
         self.everyBatches = everyBatches
         self.seed = seed
         self.file = file
+    }
+}
+
+/// How the network's inputs and outputs are normalised.
+///
+/// Inputs always come from what the plan knows: each parameter's distribution (its exact mean and standard
+/// deviation) and the time steps (uniform over 0 … steps − 1). A field with a declared `range` is scaled from it.
+/// The other fields are scaled from statistics of the training samples received before training starts: reads wait
+/// until the buffer holds `warmupSamples` samples from at least `warmupSimulations` distinct simulations (or until
+/// reception is over, or the buffer is full), so that the order of the stream cannot freeze the scaling on the first
+/// simulations alone.
+public struct NormalizationSpec: Sendable, Hashable, Codable {
+    /// A way of scaling the outputs.
+    public enum Outputs: String, Sendable, Hashable, Codable, CaseIterable {
+        /// One mean and standard deviation per field (the default).
+        case perField = "per_field"
+        /// One mean and standard deviation per output value.
+        case perElement = "per_element"
+    }
+
+    /// How fields are scaled. Default: per field.
+    public var outputs: Outputs
+    /// Training samples in the warm-up; nil: the buffer's watermark.
+    public var warmupSamples: Int?
+    /// Distinct simulations the warm-up spans; nil: ``NormalizationSpec/defaultWarmupSimulations`` (or all the
+    /// training simulations, when fewer).
+    public var warmupSimulations: Int?
+
+    /// The default number of distinct simulations in the warm-up.
+    public static let defaultWarmupSimulations = 8
+
+    /// Creates the section.
+    public init(outputs: Outputs = .perField, warmupSamples: Int? = nil, warmupSimulations: Int? = nil) {
+        self.outputs = outputs
+        self.warmupSamples = warmupSamples
+        self.warmupSimulations = warmupSimulations
     }
 }
