@@ -191,7 +191,7 @@ let package = Package(
                 "MelissaTestSupport",
                 "Server", "Buffers", "Ingest", "Launching", "MelissaClient", "PlanModel", "Planning", "Sampling",
                 "StudySpec",
-                "Training", "Transport", "WireProtocol",
+                "Training", "Transport", "WireProtocol", "Randomness",
             ]
         ),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"]),

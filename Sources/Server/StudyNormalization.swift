@@ -22,7 +22,7 @@ extension NormalizationRecipe {
         mean.append(Float((steps - 1) / 2))
         std.append(Float(((steps * steps - 1) / 12).squareRoot()))
         let outputs: OutputScaling =
-            switch plan.server.training.normalization?.outputs ?? .perField {
+            switch plan.server.training.normalization?.outputs ?? .perElement {
             case .perField: .perField
             case .perElement: .perElement
             }

@@ -1,6 +1,7 @@
 /// How the outputs of a field are scaled before the loss.
 public enum OutputScaling: String, Sendable, Hashable, Codable, CaseIterable {
-    /// One mean and one standard deviation per output value (element).
+    /// One mean and one standard deviation per output value (element), the standard deviation at least a hundredth
+    /// of the field's.
     case perElement = "per_element"
     /// One mean and one standard deviation per field, over all its elements: the loss is the mean squared error in
     /// the field's own units, up to one factor per field.
@@ -75,21 +76,24 @@ public struct NormalizationRecipe: Sendable, Hashable, Codable {
                 continue
             }
             guard let statistics, !elements.isEmpty else { continue }
+            // Pooled over the field: the mean of the elements' means, and the variance of all values around it.
+            let fieldMean = elements.reduce(0.0) { $0 + statistics.mean[$1] } / Double(field.size)
+            let fieldVariance =
+                elements.reduce(0.0) { total, j in
+                    let offset = statistics.mean[j] - fieldMean
+                    return total + variance[j] + offset * offset
+                } / Double(field.size)
+            let fieldStd = Self.effectiveStd(fieldVariance, mean: fieldMean)
             switch outputScaling {
             case .perElement:
+                // An element that barely varied during the warm-up is scaled as if it varied a hundredth as much
+                // as the field: a value that starts to move later cannot blow the loss up.
+                let floor = fieldStd / 100
                 for j in elements {
                     mean[j] = Float(statistics.mean[j])
-                    std[j] = Self.effectiveStd(variance[j], mean: statistics.mean[j])
+                    std[j] = max(Float(max(variance[j], 0).squareRoot()), floor)
                 }
             case .perField:
-                // Pooled over the field: the mean of the elements' means, and the variance of all values around it.
-                let fieldMean = elements.reduce(0.0) { $0 + statistics.mean[$1] } / Double(field.size)
-                let fieldVariance =
-                    elements.reduce(0.0) { total, j in
-                        let offset = statistics.mean[j] - fieldMean
-                        return total + variance[j] + offset * offset
-                    } / Double(field.size)
-                let fieldStd = Self.effectiveStd(fieldVariance, mean: fieldMean)
                 for j in elements {
                     mean[j] = Float(fieldMean)
                     std[j] = fieldStd
