@@ -3,6 +3,7 @@
  * API and design notes: include/melissa/client.h and docs/client-api.md.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _FILE_OFFSET_BITS 64
 
 #include "melissa/client.h"
 
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +26,8 @@
 #error "cannot determine the byte order"
 #endif
 #define MELISSA_LITTLE_ENDIAN (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+
+_Static_assert(sizeof(off_t) == 8, "offline mode needs a 64-bit off_t");
 
 enum {
     KIND_REGISTER = 1,
@@ -53,6 +57,10 @@ typedef struct {
     uint64_t offset;
     uint64_t global_size;
     uint32_t steps_sent;
+    /* offline mode (MELISSA_OFFLINE_DIR): this field's file, -1 when not open */
+    int fd;
+    char *path;           /* STUDY/data/sim-<id>/<field>.npy */
+    uint64_t data_offset; /* bytes of the NPY header */
 } field_t;
 
 typedef struct {
@@ -82,6 +90,10 @@ typedef struct {
     char curve_server_key[41];   /* Z85 */
     char curve_public_key[41];   /* this process's ephemeral key pair */
     char curve_secret_key[41];
+    int offline;           /* offline mode: the fields go to files (docs/offline.md) */
+    char *offline_dir;     /* STUDY/data/sim-<id> */
+    float *scratch;        /* float32 conversion buffer of offline sends */
+    size_t scratch_count;  /* its capacity in values */
 } state_t;
 
 static state_t g;
@@ -370,6 +382,165 @@ static char *json_string(const char *json, const char *key)
     return NULL;
 }
 
+/* ---------------------------------------------------------- offline mode */
+
+/*
+ * docs/offline.md: with MELISSA_OFFLINE_DIR set, the fields go to
+ * $MELISSA_OFFLINE_DIR/sim-<id>/<field>.npy (NPY 1.0, '<f4', shape (time steps,
+ * global size)) and melissa_finalize writes complete.json; no server, no token.
+ */
+
+enum { NPY_ALIGN = 64, NPY_MAX_HEADER = 256, MAX_OFFLINE_NAME = 251 };
+
+#define COMPLETE_JSON "complete.json"
+#define COMPLETE_TMP "complete.json.tmp"
+
+/* $MELISSA_OFFLINE_DIR when set and non-empty, else NULL. */
+static const char *offline_env(void)
+{
+    const char *dir = getenv("MELISSA_OFFLINE_DIR");
+    return dir != NULL && *dir != '\0' ? dir : NULL;
+}
+
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t len;
+        uint32_t cp, min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            len = 2, cp = c & 0x1f, min = 0x80;
+        } else if ((c & 0xf0) == 0xe0) {
+            len = 3, cp = c & 0x0f, min = 0x800;
+        } else if ((c & 0xf8) == 0xf0) {
+            len = 4, cp = c & 0x07, min = 0x10000;
+        } else {
+            return 0;
+        }
+        if (n - i < len) return 0;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80) return 0;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* Why `name` cannot be an offline field's file name (<name>.npy), or NULL when it can. */
+static const char *offline_name_problem(const char *name)
+{
+    size_t n = strlen(name);
+    if (strchr(name, '/') != NULL) return "it contains '/'";
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) return "it is \".\" or \"..\"";
+    if (name[0] == '.') return "it starts with '.'";
+    if (n > MAX_OFFLINE_NAME) return "it is longer than 251 bytes (<field>.npy must fit in 255)";
+    if (!utf8_valid((const unsigned char *)name, n)) return "it is not valid UTF-8 (complete.json names it)";
+    return NULL;
+}
+
+/* "<a>/<b><c>", malloc'ed (NULL when out of memory). */
+static char *join_path(const char *a, const char *b, const char *c)
+{
+    size_t n = strlen(a) + strlen(b) + strlen(c) + 2;
+    char *out = malloc(n);
+    if (out) snprintf(out, n, "%s/%s%s", a, b, c);
+    return out;
+}
+
+/* mkdir -p; -1 with errno on failure. */
+static int make_directories(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        int r = mkdir(path, 0777);
+        int e = errno;
+        *p = '/';
+        if (r != 0 && e != EEXIST) {
+            errno = e;
+            return -1;
+        }
+    }
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) return -1;
+    struct stat st;
+    if (stat(path, &st) != 0) return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+/* pwrite all of it; -1 with errno on failure (ENOSPC for a write that makes no progress). */
+static int pwrite_all(int fd, const void *data, size_t length, uint64_t offset)
+{
+    const unsigned char *p = data;
+    while (length > 0) {
+        ssize_t w = pwrite(fd, p, length, (off_t)offset);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return -1;
+        if (w == 0) {
+            errno = ENOSPC;
+            return -1;
+        }
+        p += w;
+        length -= (size_t)w;
+        offset += (uint64_t)w;
+    }
+    return 0;
+}
+
+/* Best effort: makes a directory's entries (a rename, an unlink) durable. */
+static void sync_directory(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/*
+ * The NPY 1.0 header of a C-order '<f4' array of shape (rows, columns): magic, version,
+ * header length, the dict padded with spaces and ended by '\n' so that the data start at a
+ * multiple of 64 bytes (128 for any shape). Returns its length.
+ */
+static size_t npy_header(unsigned char out[NPY_MAX_HEADER], uint32_t rows, uint64_t columns)
+{
+    char dict[NPY_MAX_HEADER];
+    int n = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%" PRIu32 ", %" PRIu64 "), }", rows, columns);
+    size_t total = 10 + (size_t)n + 1;
+    total = (total + NPY_ALIGN - 1) / NPY_ALIGN * NPY_ALIGN;
+    memcpy(out, "\x93NUMPY\x01\x00", 8);
+    put16(out + 8, (uint16_t)(total - 10));
+    memcpy(out + 10, dict, (size_t)n);
+    memset(out + 10 + n, ' ', total - 10 - (size_t)n - 1);
+    out[total - 1] = '\n';
+    return total;
+}
+
+/* Appends `text` to a JSON string body (", \\ and control characters escaped). */
+static char *json_escape(char *out, const char *text)
+{
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        if (*c == '"' || *c == '\\') {
+            *out++ = '\\';
+            *out++ = (char)*c;
+        } else if (*c < 0x20 || *c == 0x7f) {
+            out += sprintf(out, "\\u%04x", *c);
+        } else {
+            *out++ = (char)*c;
+        }
+    }
+    return out;
+}
+
 /* ---------------------------------------------------------------- fields */
 
 static field_t *find_field(const char *name)
@@ -389,8 +560,14 @@ static int64_t name_hash(const char *name, uint64_t index)
 
 static void reset_state(void)
 {
-    for (size_t i = 0; i < g.nfields; i++) free(g.fields[i].name);
+    for (size_t i = 0; i < g.nfields; i++) {
+        free(g.fields[i].name);
+        free(g.fields[i].path);
+        if (g.fields[i].fd >= 0) close(g.fields[i].fd);
+    }
     free(g.push);
+    free(g.offline_dir);
+    free(g.scratch);
     memset(&g, 0, sizeof g); /* also wipes the ephemeral CURVE secret key */
     g.comm = MPI_COMM_NULL;
     g.user_comm = MPI_COMM_NULL;
@@ -432,6 +609,10 @@ static int init_common(const char *field_name, size_t local_size, MPI_Comm comm)
         local_status = fail(MELISSA_ERR_ARGUMENT, "melissa_init: field \"%s\" declared twice", field_name);
     } else if (g.nfields == MAX_FIELDS) {
         local_status = fail(MELISSA_ERR_ARGUMENT, "melissa_init: at most %d fields", MAX_FIELDS);
+    } else if (offline_env() != NULL && offline_name_problem(field_name) != NULL) {
+        /* Checked again on rank 0 at registration, which decides the mode. */
+        local_status = fail(MELISSA_ERR_ARGUMENT, "melissa_init(\"%s\"): offline mode (MELISSA_OFFLINE_DIR) needs field names usable as file names: %s",
+                            field_name, offline_name_problem(field_name));
     }
     int64_t h = local_status == 0 ? name_hash(field_name, g.nfields) : 0;
     int64_t check[3] = {local_status == 0 ? 1 : 0, h, -h};
@@ -459,6 +640,9 @@ static int init_common(const char *field_name, size_t local_size, MPI_Comm comm)
     f->offset = offset;
     f->global_size = global;
     f->steps_sent = 0;
+    f->fd = -1;
+    f->path = NULL;
+    f->data_offset = 0;
     g.nfields++;
     return MELISSA_OK;
 }
@@ -838,6 +1022,157 @@ done:
     return status;
 }
 
+/*
+ * Rank 0, offline: the simulation's identity from the environment as online (no token, no
+ * address file, no server), then $MELISSA_OFFLINE_DIR/sim-<id>/ made (mkdir -p), its stale
+ * complete.json removed, and every field file recreated: the NPY header, then the full size
+ * in zeros (ftruncate), before any rank writes. On success *body is the directory (malloc'ed).
+ */
+static int prepare_offline_rank0(const char *root, outcome_t *out, unsigned char **body)
+{
+    char *dir = NULL, *path = NULL;
+    int fd = -1;
+    int status;
+
+    if ((status = env_u32("MELISSA_SIMULATION_ID", 1, 0, &out->sim_id)) != 0) goto done;
+    if ((status = env_u32("MELISSA_ATTEMPT", 0, 0, &out->attempt)) != 0) goto done;
+    if (g.time_steps_set) {
+        out->time_steps = g.time_steps;
+    } else if ((status = env_u32("MELISSA_TIME_STEPS", 1, 0, &out->time_steps)) != 0) {
+        goto done;
+    }
+    uint64_t total = 0;
+    for (size_t i = 0; i < g.nfields; i++) {
+        const field_t *f = &g.fields[i];
+        const char *why = offline_name_problem(f->name);
+        if (why != NULL) {
+            status = fail(MELISSA_ERR_ARGUMENT, "offline mode (MELISSA_OFFLINE_DIR) needs field names usable as file names: \"%s\": %s", f->name, why);
+            goto done;
+        }
+        uint64_t limit = ((uint64_t)INT64_MAX - NPY_MAX_HEADER) / 4;
+        uint64_t bytes = 0;
+        if (out->time_steps > 0 && f->global_size > limit / out->time_steps) {
+            bytes = UINT64_MAX;
+        } else {
+            bytes = NPY_MAX_HEADER + 4 * (uint64_t)out->time_steps * f->global_size;
+        }
+        if (bytes == UINT64_MAX || bytes > (uint64_t)INT64_MAX - total) {
+            status = fail(MELISSA_ERR_ARGUMENT, "offline: field \"%s\" (%" PRIu32 " time steps of %" PRIu64 " values) is too large for a file",
+                          f->name, out->time_steps, f->global_size);
+            goto done;
+        }
+        total += bytes;
+    }
+
+    char name[32];
+    snprintf(name, sizeof name, "sim-%" PRIu32, out->sim_id);
+    if ((dir = join_path(root, name, "")) == NULL) {
+        status = fail(MELISSA_ERR_MEMORY, "out of memory");
+        goto done;
+    }
+    if (make_directories(dir) != 0) {
+        status = fail(MELISSA_ERR_ENVIRONMENT, "offline: cannot create the directory %s (MELISSA_OFFLINE_DIR): %s", dir, strerror(errno));
+        goto done;
+    }
+    /* This attempt starts over: first the old attempt's mark goes, then its data. */
+    if ((path = join_path(dir, COMPLETE_JSON, "")) == NULL) {
+        status = fail(MELISSA_ERR_MEMORY, "out of memory");
+        goto done;
+    }
+    if (unlink(path) != 0 && errno != ENOENT) {
+        status = fail(MELISSA_ERR_ENVIRONMENT, "offline: cannot remove the previous attempt's %s: %s", path, strerror(errno));
+        goto done;
+    }
+    sync_directory(dir);
+    free(path);
+    path = NULL;
+    for (size_t i = 0; i < g.nfields; i++) {
+        const field_t *f = &g.fields[i];
+        if ((path = join_path(dir, f->name, ".npy")) == NULL) {
+            status = fail(MELISSA_ERR_MEMORY, "out of memory");
+            goto done;
+        }
+        /* A new file (not the old one truncated): a straggler of an earlier attempt cannot write into it. */
+        if (unlink(path) != 0 && errno != ENOENT) {
+            status = fail(MELISSA_ERR_ENVIRONMENT, "offline: cannot remove the previous attempt's %s: %s", path, strerror(errno));
+            goto done;
+        }
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (fd < 0) {
+            status = fail(MELISSA_ERR_ENVIRONMENT, "offline: cannot create %s: %s", path, strerror(errno));
+            goto done;
+        }
+        unsigned char header[NPY_MAX_HEADER];
+        size_t header_len = npy_header(header, out->time_steps, f->global_size);
+        uint64_t size = header_len + 4 * (uint64_t)out->time_steps * f->global_size;
+        if (pwrite_all(fd, header, header_len, 0) != 0 || ftruncate(fd, (off_t)size) != 0) {
+            status = fail(MELISSA_ERR_ENVIRONMENT, "offline: cannot write %s (%" PRIu64 " bytes): %s", path, size, strerror(errno));
+            goto done;
+        }
+        int closed = close(fd);
+        fd = -1;
+        if (closed != 0) {
+            status = fail(MELISSA_ERR_ENVIRONMENT, "offline: cannot write %s: %s", path, strerror(errno));
+            goto done;
+        }
+        free(path);
+        path = NULL;
+    }
+    sync_directory(dir);
+    out->body_length = (uint32_t)strlen(dir);
+    *body = (unsigned char *)dir;
+    dir = NULL;
+
+done:
+    if (fd >= 0) close(fd);
+    free(path);
+    free(dir);
+    out->status = status;
+    return status;
+}
+
+/*
+ * Every rank, offline: opens the field files rank 0 made in `dir` (not NUL-terminated; NULL
+ * when this rank could not receive it); the outcome is agreed over the ranks.
+ */
+static int open_offline_files(const unsigned char *dir, uint32_t length)
+{
+    enum { SCRATCH_VALUES = 1 << 18 }; /* 1 MiB of float32 */
+    int status = 0;
+    g.offline = 1;
+    if (dir != NULL) g.offline_dir = malloc((size_t)length + 1);
+    if (g.offline_dir == NULL) {
+        status = fail(MELISSA_ERR_MEMORY, "out of memory");
+    } else {
+        memcpy(g.offline_dir, dir, length);
+        g.offline_dir[length] = '\0';
+    }
+    uint64_t largest = 0;
+    for (size_t i = 0; i < g.nfields && status == 0; i++) {
+        field_t *f = &g.fields[i];
+        unsigned char header[NPY_MAX_HEADER];
+        f->data_offset = npy_header(header, g.time_steps, f->global_size);
+        if (f->local_size > largest) largest = f->local_size;
+        if ((f->path = join_path(g.offline_dir, f->name, ".npy")) == NULL) {
+            status = fail(MELISSA_ERR_MEMORY, "out of memory");
+        } else if ((f->fd = open(f->path, O_WRONLY | O_CLOEXEC)) < 0) {
+            status = fail(MELISSA_ERR_ENVIRONMENT, "offline: cannot open %s: %s", f->path, strerror(errno));
+        }
+    }
+    if (status == 0 && largest > 0) {
+        g.scratch_count = largest < SCRATCH_VALUES ? (size_t)largest : SCRATCH_VALUES;
+        g.scratch = malloc(g.scratch_count * sizeof *g.scratch);
+        if (g.scratch == NULL) status = fail(MELISSA_ERR_MEMORY, "out of memory");
+    }
+    int worst = status;
+    if (MPI_Allreduce(&status, &worst, 1, MPI_INT, MPI_MAX, g.comm) != MPI_SUCCESS) {
+        return fail(MELISSA_ERR_MPI, "registration: MPI_Allreduce failed");
+    }
+    if (status != 0) return status;
+    if (worst != 0) return fail(worst, "offline: another rank could not open the field files in %s", g.offline_dir);
+    return 0;
+}
+
 static int open_data_sockets(char **endpoints, uint32_t count)
 {
     g.push = calloc(count, sizeof *g.push);
@@ -871,10 +1206,9 @@ static int open_data_sockets(char **endpoints, uint32_t count)
     return 0;
 }
 
-/* Collective: rank 0 registers, everybody learns the outcome and connects. */
-static int do_register(void)
+/* Every rank's own settings of online mode and its ZeroMQ context; 0 or a failure status. */
+static int online_locals(void)
 {
-    g.registered = 1;
     double send_timeout = 300, linger = 300;
     uint32_t hwm = 0, buffer_mib = 256;
     int status = 0;
@@ -888,12 +1222,26 @@ static int do_register(void)
         g.hwm = hwm > INT_MAX ? INT_MAX : (int)hwm; /* 0: derived from the buffer when the endpoints are known */
         g.buffer_bytes = (uint64_t)(buffer_mib ? buffer_mib : 1) << 20;
     }
-    /* Even a local failure must take part in the broadcasts below. */
-    int local_status = status;
     g.zctx = zmq_ctx_new();
-    if (g.zctx == NULL && local_status == 0) local_status = fail(MELISSA_ERR_ZMQ, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
+    if (g.zctx == NULL && status == 0) status = fail(MELISSA_ERR_ZMQ, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
     /* one PUSH per training rank, plus the registration socket (ZeroMQ's default is 1023) */
     if (g.zctx != NULL) zmq_ctx_set(g.zctx, ZMQ_MAX_SOCKETS, (int)MAX_ENDPOINTS + 8);
+    return status;
+}
+
+/*
+ * Collective: rank 0 registers (online) or prepares the files (offline: MELISSA_OFFLINE_DIR
+ * in rank 0's environment), everybody learns the outcome and the mode, and connects (online)
+ * or opens the files (offline).
+ */
+static int do_register(void)
+{
+    g.registered = 1;
+    /* A rank that sees MELISSA_OFFLINE_DIR prepares nothing of online mode unless rank 0 says online. */
+    const char *offline_dir = offline_env();
+    /* Even a local failure must take part in the broadcasts below. */
+    int local_status = offline_dir == NULL ? online_locals() : 0;
+    int status = 0;
     char local_error[sizeof last_error];
     memcpy(local_error, last_error, sizeof last_error);
 
@@ -903,6 +1251,8 @@ static int do_register(void)
     if (g.rank == 0) {
         if (local_status != 0) {
             outcome.status = local_status;
+        } else if (offline_dir != NULL) {
+            prepare_offline_rank0(offline_dir, &outcome, &body);
         } else {
             register_rank0(&outcome, &body);
         }
@@ -911,9 +1261,9 @@ static int do_register(void)
             outcome.body_length = body ? (uint32_t)strlen(last_error) : 0;
         }
     }
-    uint32_t header[7] = {(uint32_t)outcome.status, outcome.refuse_reason, outcome.sim_id, outcome.attempt, outcome.time_steps,
-                          outcome.body_length, (uint32_t)g.curve};
-    if (MPI_Bcast(header, 7, MPI_UINT32_T, 0, g.comm) != MPI_SUCCESS) {
+    uint32_t header[8] = {(uint32_t)outcome.status, outcome.refuse_reason, outcome.sim_id, outcome.attempt, outcome.time_steps,
+                          outcome.body_length, (uint32_t)g.curve, offline_dir != NULL};
+    if (MPI_Bcast(header, 8, MPI_UINT32_T, 0, g.comm) != MPI_SUCCESS) {
         free(body);
         return g.failed = fail(MELISSA_ERR_MPI, "registration: MPI_Bcast failed");
     }
@@ -923,6 +1273,18 @@ static int do_register(void)
     outcome.attempt = header[3];
     outcome.time_steps = header[4];
     outcome.body_length = header[5];
+    int offline = header[7] != 0;
+    if (!offline && offline_dir != NULL && local_status == 0) {
+        /* This rank sees MELISSA_OFFLINE_DIR but rank 0, which decides, does not. */
+        if ((local_status = online_locals()) != 0) memcpy(local_error, last_error, sizeof last_error);
+    }
+    if (offline && g.zctx != NULL) {
+        /* This rank does not see MELISSA_OFFLINE_DIR: its online settings do not apply. */
+        while (zmq_ctx_term(g.zctx) != 0 && zmq_errno() == EINTR) {
+        }
+        g.zctx = NULL;
+        local_status = 0;
+    }
     if (header[6] != 0 && header[0] == 0) {
         /* The server key goes to every rank; each rank makes its own key pair. */
         if (MPI_Bcast(g.curve_server_key, 41, MPI_CHAR, 0, g.comm) != MPI_SUCCESS) {
@@ -958,6 +1320,15 @@ static int do_register(void)
         }
         free(body);
         return g.failed = outcome.status;
+    }
+    if (offline) {
+        /* Every rank takes part in the agreement of open_offline_files, even without the body. */
+        g.sim_id = outcome.sim_id;
+        g.attempt = outcome.attempt;
+        g.time_steps = outcome.time_steps;
+        status = open_offline_files(body, outcome.body_length);
+        free(body);
+        return g.failed = status;
     }
     if (body == NULL) return g.failed = fail(MELISSA_ERR_MEMORY, "out of memory");
     if (local_status != 0) {
@@ -1015,6 +1386,47 @@ static int send_frames(void *socket, const unsigned char *header, size_t header_
     }
 }
 
+/*
+ * Offline: this rank's chunk of time step g.step as float32 (doubles rounded to nearest),
+ * written in place: data_offset + 4 (t · global_size + offset) of the field's file.
+ */
+static int write_offline(const field_t *f, const void *values, int element_type)
+{
+    if (f->local_size == 0) return 0;
+    uint64_t offset = f->data_offset + 4 * ((uint64_t)g.step * f->global_size + f->offset);
+    int failed = 0;
+    if (element_type == ELEMENT_FLOAT32 && MELISSA_LITTLE_ENDIAN) {
+        failed = pwrite_all(f->fd, values, (size_t)f->local_size * 4, offset) != 0;
+    } else {
+        for (uint64_t done = 0; done < f->local_size && !failed;) {
+            size_t n = f->local_size - done < g.scratch_count ? (size_t)(f->local_size - done) : g.scratch_count;
+            if (element_type == ELEMENT_FLOAT64) {
+                const double *v = (const double *)values + done;
+                for (size_t k = 0; k < n; k++) g.scratch[k] = (float)v[k];
+            } else {
+                memcpy(g.scratch, (const float *)values + done, n * sizeof(float));
+            }
+            if (!MELISSA_LITTLE_ENDIAN) {
+                unsigned char *b = (unsigned char *)g.scratch;
+                for (size_t k = 0; k < 4 * n; k += 4) {
+                    unsigned char t0 = b[k], t1 = b[k + 1];
+                    b[k] = b[k + 3];
+                    b[k + 1] = b[k + 2];
+                    b[k + 2] = t1;
+                    b[k + 3] = t0;
+                }
+            }
+            failed = pwrite_all(f->fd, g.scratch, n * sizeof(float), offset + 4 * done) != 0;
+            done += n;
+        }
+    }
+    if (failed) {
+        return fail(MELISSA_ERR_ENVIRONMENT, "melissa_send(\"%s\"): cannot write time step %" PRIu32 " to %s: %s", f->name, g.step,
+                    f->path, strerror(errno));
+    }
+    return 0;
+}
+
 static int send_common(const char *field_name, const void *values, int element_type)
 {
     if (field_name == NULL) return fail(MELISSA_ERR_ARGUMENT, "melissa_send: the field name is NULL");
@@ -1033,7 +1445,10 @@ static int send_common(const char *field_name, const void *values, int element_t
     if (g.step >= g.time_steps) {
         return fail(MELISSA_ERR_TOO_MANY_STEPS, "melissa_send(\"%s\"): time step %" PRIu32 " but %" PRIu32 " registered (MELISSA_TIME_STEPS)", field_name, g.step, g.time_steps);
     }
-    if (f->local_size > 0) {
+    if (g.offline) {
+        int status = write_offline(f, values, element_type);
+        if (status != 0) return status;
+    } else if (f->local_size > 0) {
         int element_size = element_type == ELEMENT_FLOAT64 ? 8 : 4;
         if (f->local_size > SIZE_MAX / (uint64_t)element_size) return fail(MELISSA_ERR_ARGUMENT, "melissa_send: field too large");
         unsigned char header[DATA_HEADER_SIZE];
@@ -1065,13 +1480,118 @@ int melissa_send_float(const char *field_name, const float *values) { return sen
 
 /* --------------------------------------------------------------- finalize */
 
+/* Rank 0, offline: complete.json, atomically (a temporary file, fsync, rename). */
+static int write_complete_json(uint32_t steps_written)
+{
+    size_t cap = 512;
+    for (size_t i = 0; i < g.nfields; i++) cap += 12 * g.fields[i].name_len + 128;
+    char *json = malloc(cap);
+    char *tmp = join_path(g.offline_dir, COMPLETE_TMP, "");
+    char *final = join_path(g.offline_dir, COMPLETE_JSON, "");
+    int status = 0;
+    if (json == NULL || tmp == NULL || final == NULL) {
+        status = fail(MELISSA_ERR_MEMORY, "out of memory");
+        goto done;
+    }
+    char *p = json;
+    p += sprintf(p, "{\"format\": \"melissa-offline-1\", \"simulation\": %" PRIu32 ", \"attempt\": %" PRIu32 ", \"time_steps\": %" PRIu32
+                    ", \"steps_written\": %" PRIu32 ", \"fields\": [",
+                 g.sim_id, g.attempt, g.time_steps, steps_written);
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < g.nfields; i++) {
+        const field_t *f = &g.fields[i];
+        p += sprintf(p, "%s{\"name\": \"", i > 0 ? ", " : "");
+        p = json_escape(p, f->name);
+        p += sprintf(p, "\", \"size\": %" PRIu64 ", \"file\": \"", f->global_size);
+        p = json_escape(p, f->name);
+        p += sprintf(p, ".npy\"}");
+        bytes += f->data_offset + 4 * (uint64_t)g.time_steps * f->global_size;
+    }
+    p += sprintf(p, "], \"bytes\": %" PRIu64 "}\n", bytes);
+
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        status = fail(MELISSA_ERR_ENVIRONMENT, "melissa_finalize: cannot create %s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    int e = 0;
+    if (pwrite_all(fd, json, (size_t)(p - json), 0) != 0 || fsync(fd) != 0) e = errno;
+    if (close(fd) != 0 && e == 0) e = errno;
+    if (e != 0) {
+        unlink(tmp);
+        status = fail(MELISSA_ERR_ENVIRONMENT, "melissa_finalize: cannot write %s: %s", tmp, strerror(e));
+        goto done;
+    }
+    if (rename(tmp, final) != 0) {
+        e = errno;
+        unlink(tmp);
+        status = fail(MELISSA_ERR_ENVIRONMENT, "melissa_finalize: cannot rename %s to %s: %s", tmp, final, strerror(e));
+        goto done;
+    }
+    sync_directory(g.offline_dir);
+
+done:
+    free(json);
+    free(tmp);
+    free(final);
+    return status;
+}
+
+/*
+ * Offline, collective: every rank makes its part durable (fsync) and closes its files; when
+ * every rank succeeded, rank 0 writes complete.json with the time steps complete on every
+ * rank. Rank 0's outcome is returned on every rank.
+ */
+static int finalize_offline(void)
+{
+    int status = 0;
+    for (size_t i = 0; i < g.nfields; i++) {
+        field_t *f = &g.fields[i];
+        if (f->fd < 0) continue;
+        int e = fsync(f->fd) == 0 ? 0 : errno;
+        if (close(f->fd) != 0 && e == 0) e = errno;
+        f->fd = -1;
+        if (e != 0 && status == 0) status = fail(MELISSA_ERR_ENVIRONMENT, "melissa_finalize: cannot write %s: %s", f->path, strerror(e));
+    }
+    int64_t mine[2] = {status != 0 ? -1 : 0, (int64_t)g.step}, all[2] = {0, 0};
+    if (MPI_Allreduce(mine, all, 2, MPI_INT64_T, MPI_MIN, g.comm) != MPI_SUCCESS) {
+        return fail(MELISSA_ERR_MPI, "melissa_finalize: MPI_Allreduce failed");
+    }
+    int outcome = 0;
+    if (g.rank == 0) {
+        if (status != 0) {
+            outcome = status;
+        } else if (all[0] != 0) {
+            outcome = fail(MELISSA_ERR_ENVIRONMENT, "melissa_finalize: a rank could not write its part of the files in %s; no %s",
+                           g.offline_dir, COMPLETE_JSON);
+        } else {
+            outcome = write_complete_json((uint32_t)all[1]);
+        }
+    }
+    char message[sizeof last_error];
+    memcpy(message, last_error, sizeof message);
+    if (MPI_Bcast(&outcome, 1, MPI_INT, 0, g.comm) != MPI_SUCCESS ||
+        (outcome != 0 && MPI_Bcast(message, (int)sizeof message, MPI_CHAR, 0, g.comm) != MPI_SUCCESS)) {
+        return fail(MELISSA_ERR_MPI, "melissa_finalize: MPI_Bcast failed");
+    }
+    if (g.rank == 0 || status != 0) return g.rank == 0 ? outcome : status;
+    if (outcome != 0) {
+        message[sizeof message - 1] = '\0';
+        return fail(outcome, "rank 0: %s", message);
+    }
+    return 0;
+}
+
 int melissa_finalize(void)
 {
     if (!g.initialised) return MELISSA_OK;
     int status = 0;
     char error[sizeof last_error];
     error[0] = '\0';
-    if (g.registered && !g.failed) {
+    if (g.offline && g.registered && !g.failed) {
+        status = finalize_offline();
+        if (status != 0) memcpy(error, last_error, sizeof error);
+    } else if (g.registered && !g.failed) {
         unsigned char finish[FINISH_SIZE];
         put_preamble(finish, KIND_FINISH);
         put32(finish + 8, g.sim_id);

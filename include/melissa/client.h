@@ -42,6 +42,7 @@
  *                                messages (default 256)
  *   MELISSA_SEND_HWM             messages queued per data endpoint before a send
  *                                blocks, instead of the above
+ *   MELISSA_OFFLINE_DIR          offline mode when set and non-empty (below)
  *
  * Registration is lazy: melissa_init only records fields (and computes this
  * rank's offset and the global size with MPI collectives); the first
@@ -70,6 +71,19 @@
  * Encryption: when the address file has "curve_server_key", every socket is a
  * CURVE client of that key with an ephemeral key pair per process.
  *
+ * Offline mode (docs/offline.md): when MELISSA_OFFLINE_DIR is set and non-empty
+ * (rank 0's environment decides, at registration), nothing is sent and no server,
+ * token or address file is needed (only MELISSA_SIMULATION_ID, MELISSA_ATTEMPT and
+ * the time steps are read). At the first melissa_send rank 0 makes
+ * $MELISSA_OFFLINE_DIR/sim-<id>/, removes its complete.json and recreates one
+ * <field>.npy per field (NPY 1.0, float32, shape (time steps, global size), zeros),
+ * then broadcasts the outcome as online; each send writes the rank's chunk, rounded
+ * to float32, in place (pwrite); melissa_finalize (collective) fsyncs and closes
+ * every rank's files and rank 0 then writes complete.json (temporary file + rename).
+ * Field names must be usable as file names (no '/', no leading '.', valid UTF-8,
+ * at most 251 bytes), else MELISSA_ERR_ARGUMENT; a file that cannot be made or
+ * written is MELISSA_ERR_ENVIRONMENT, the message naming the path and the errno.
+ *
  * Threads: call the library from one thread (the one that calls MPI), like
  * MPI_THREAD_FUNNELED. Not reentrant.
  */
@@ -92,13 +106,15 @@ extern "C" {
 typedef enum melissa_status {
     MELISSA_OK = 0,
     /** A bad argument: NULL pointer, empty or too long (> 255 bytes) name,
-        unknown field, more than 64 fields, a field initialised twice. */
+        unknown field, more than 64 fields, a field initialised twice; in
+        offline mode, a name that cannot be a file name. */
     MELISSA_ERR_ARGUMENT = 1,
     /** A call out of order: melissa_init after the first send, a send before
         melissa_init, a field sent twice in one time step, MPI not initialised. */
     MELISSA_ERR_STATE = 2,
     /** A missing or invalid environment variable, an unreadable or invalid
-        token or address file. */
+        token or address file; in offline mode, a directory or file that
+        cannot be created, written or synced. */
     MELISSA_ERR_ENVIRONMENT = 3,
     /** A bounded wait expired: the address file did not appear, the server did
         not answer the registration, or a send stayed blocked. */
@@ -182,6 +198,9 @@ int melissa_send_float(const char *field_name, const float *values);
  * every rank calls it) and all library state; melissa_init may then start a new
  * session. Call before MPI_Finalize. A no-op returning MELISSA_OK when nothing
  * was initialised. Finish is sent only after a successful registration.
+ * Offline, it fsyncs and closes the files instead and rank 0 writes complete.json
+ * (steps_written: the steps every rank completed); a failure on any rank is
+ * returned on every rank and leaves no complete.json.
  */
 int melissa_finalize(void);
 

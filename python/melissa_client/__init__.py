@@ -11,6 +11,7 @@
 Failures raise MelissaError (status, name, message, refuse_reason). The library is found
 through $MELISSA_CLIENT_LIBRARY, then <repo>/build/lib/libmelissa_client.so next to this
 package (scripts/build-clients), then the loader's search path. See docs/client-api.md.
+With MELISSA_OFFLINE_DIR set the library writes the fields to files instead (docs/offline.md).
 
 Communicator: `init(name, size, comm)` takes an mpi4py communicator (passed as its Fortran
 handle, `comm.py2f()`). Without `comm`, MPI.COMM_WORLD of mpi4py is used when mpi4py can be
@@ -158,6 +159,7 @@ def set_time_steps(time_steps):
 
 
 def finalize():
-    """Sends finish, flushes (bounded by MELISSA_LINGER) and frees everything."""
+    """Sends finish, flushes (bounded by MELISSA_LINGER) and frees everything; offline
+    (MELISSA_OFFLINE_DIR), syncs the files and writes complete.json (docs/offline.md)."""
     _sizes.clear()
     _check("melissa_finalize", _lib.melissa_finalize())
