@@ -62,18 +62,31 @@ public struct StudyReportPage {
             ).svg()
         }
         page.figures([loss({ Double($0.batch) }, "batches"), loss({ $0.seconds }, "seconds")])
+        var relativeSeries: [LineChart.Series] = [
+            .init(
+                name: "relative L2", points: metrics.compactMap { m in m.relativeL2.map { (Double(m.batch), $0) } })
+        ]
+        let baseline = metrics.compactMap { m in m.baselineRelativeL2.map { (Double(m.batch), $0) } }
+        if !baseline.isEmpty {
+            relativeSeries.append(.init(name: "mean training field (baseline)", points: baseline, dashed: true))
+        }
         let relative = LineChart(
             title: "validation relative L2", xLabel: "batches", yLabel: "‖prediction − truth‖ / ‖truth‖",
-            series: [
-                .init(
-                    name: "relative L2",
-                    points: metrics.compactMap { m in m.relativeL2.map { (Double(m.batch), $0) } })
-            ], logarithmicY: true, width: 560, height: 320)
+            series: relativeSeries, logarithmicY: true, width: 560, height: 320)
         let rate = LineChart(
             title: "learning rate", xLabel: "batches", yLabel: "learning rate",
             series: [.init(name: "learning rate", points: metrics.map { (Double($0.batch), $0.learningRate) })],
             logarithmicY: true, width: 560, height: 320)
         page.figures([relative.svg(), rate.svg()])
+        if let final = metrics.last(where: { $0.relativeL2ByStep != nil }), let byStep = final.relativeL2ByStep {
+            let points = byStep.enumerated().compactMap { step, value in value.map { (Double(step), $0) } }
+            let chart = LineChart(
+                title: "relative L2 per time step, at the end", xLabel: "time step",
+                yLabel: "‖prediction − truth‖ / ‖truth‖",
+                series: [.init(name: "exported model", points: points)], logarithmicY: true, width: 760,
+                height: 300)
+            page.figures([chart.svg()])
+        }
     }
 
     private func buffer(_ page: inout HTMLPage) {
