@@ -3,6 +3,7 @@ import Foundation
 import Launching
 import PlanModel
 import Planning
+import Server
 import StudySpec
 
 #if canImport(Glibc)
@@ -58,6 +59,10 @@ extension Melissa {
                 printer.finish()
                 switch outcome {
                 case .completed(let done, let givenUp):
+                    if launcher.plan.isOffline, done > 0 {
+                        // docs/offline.md: the simulations wrote their data; the same trainer trains on it now.
+                        try Melissa.Train.trainAfterLaunch(directory: directory)
+                    }
                     try Self.conclude(directory: directory, done: done, givenUp: givenUp)
                 case .cancelled:
                     print("study cancelled: every job was stopped")

@@ -14,7 +14,8 @@ struct Melissa: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [
-            Validate.self, Plan.self, Launch.self, Status.self, Cancel.self, Report.self, Serve.self, Train.self,
+            Validate.self, Plan.self, Launch.self, Status.self, Cancel.self, Report.self, Compare.self, Serve.self,
+            Train.self,
             Predict.self,
         ]
     )

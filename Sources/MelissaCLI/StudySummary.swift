@@ -81,10 +81,18 @@ struct StudySummary {
             let values = simulation.fields.reduce(0) { $0 + ($1.size ?? 0) }
             let simulations = study.sampler.count + validation.simulations
             let bytes = Double(simulations) * Double(simulation.timeSteps) * Double(values) * 4
-            row(
-                "data",
-                "\(Self.bytes(bytes)) streamed as float32 (\(simulations) simulations); on disk only checkpoints (weights, optimiser, buffer)"
-            )
+            if study.execution.mode == .offline {
+                let epochs = study.training.epochs ?? TrainingSpec.defaultEpochs
+                row(
+                    "offline",
+                    "the simulations write \(Self.bytes(bytes)) (float32, \(simulations) simulations) to <study dir>/data; "
+                        + "`melissa launch` then trains on them for \(epochs) epoch\(epochs == 1 ? "" : "s")")
+            } else {
+                row(
+                    "data",
+                    "\(Self.bytes(bytes)) streamed as float32 (\(simulations) simulations); on disk only checkpoints "
+                        + "(weights, optimiser, buffer)")
+            }
         }
         for warning in warnings { lines.append("warning: " + warning) }
         return lines.joined(separator: "\n")

@@ -46,6 +46,23 @@ extension Melissa {
             }
         }
 
+        /// The training step of `melissa launch` for an offline study: trains for `training.epochs` and prints what
+        /// it did (the launch's conclusion gives the verdict).
+        static func trainAfterLaunch(directory: String) throws {
+            let server = try TrainingServer(studyDirectory: URL(fileURLWithPath: directory), restart: false)
+            print(
+                "offline: the simulations' data are in \(directory)/data; training for \(server.plannedEpochs) "
+                    + "epoch(s)")
+            let report: OfflineTrainingReport
+            do {
+                report = try server.trainOffline(epochs: server.plannedEpochs)
+            } catch {
+                FileHandle.standardError.write(Data("melissa launch: offline training failed: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            print(summary(report))
+        }
+
         /// The data read and the training done, in two lines.
         static func summary(_ report: OfflineTrainingReport) -> String {
             let missing =

@@ -1,5 +1,6 @@
 import Buffers
 import Foundation
+import StudySpec
 import Training
 
 /// What an offline training did.
@@ -26,7 +27,7 @@ public struct OfflineTrainingReport: Sendable {
 
 extension TrainingServer {
     /// The epochs of offline training the study asks for (`training.epochs`).
-    public var plannedEpochs: Int { 10 }
+    public var plannedEpochs: Int { plan.server.training.epochs ?? TrainingSpec.defaultEpochs }
 
     /// Offline training (docs/offline.md): reads what the simulations of an offline study wrote under
     /// `<study dir>/data`, then trains the study's network for `epochs` shuffled passes over the training samples

@@ -4,7 +4,8 @@ import Server
 
 /// The verdict box's content: did the study deliver a surrogate, and how good is it.
 ///
-/// - failed: nothing was trained, the validation simulations gave no measure, or no simulation delivered;
+/// - failed: nothing was trained, the validation simulations gave no measure, no simulation delivered, or the
+///   surrogate is no better than predicting the mean training field;
 /// - warning: the surrogate's validation relative L2 is above ``goodRelativeL2``, simulations were given up, or the
 ///   study holds out no validation simulation (its error is then unknown);
 /// - good: otherwise.
@@ -51,8 +52,11 @@ public struct StudyVerdict {
             reasons.append(
                 "validation relative L2 \(Self.percent(relativeL2)) is above \(Self.percent(Self.goodRelativeL2))")
         }
+        // A surrogate no better than the mean training field learnt nothing usable about the parameters.
+        let noSkill = relativeL2.flatMap { error in final?.baselineRelativeL2.map { error >= $0 } } ?? false
         let failed =
             (last?.batch ?? 0) == 0 || (validated && relativeL2 == nil) || (counts.done == 0 && record.launched)
+            || noSkill
         tone = failed ? .failed : reasons.isEmpty ? .good : .warning
         switch tone {
         case .failed: headline = "No usable surrogate"

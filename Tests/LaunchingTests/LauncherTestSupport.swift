@@ -20,7 +20,8 @@ enum LauncherTestSupport {
     static func study(
         count: Int, arguments: String = "", retries: Int = 2, timeoutSeconds: Int = 60, concurrency: Int = 2,
         timeSteps: Int = 6, slurm: SlurmOptions? = nil, walltimeSeconds: Int = 600, redrawAfter: Int = 1,
-        minimumConcurrency: Int = 1, capacity: Int = 10_000, watermark: Int = 1, memoryMiB: Int? = nil
+        minimumConcurrency: Int = 1, capacity: Int = 10_000, watermark: Int = 1, memoryMiB: Int? = nil,
+        validation: Int = 0, mode: ExecutionSpec.Mode = .online, command: String? = nil
     ) throws -> String {
         let root = try LaunchingTestSupport.temporaryDirectory("melissa-launcher")
         // Locally, jobs start through `mpirun -np N`: a stub that drops those words keeps the tests free of MPI.
@@ -30,7 +31,7 @@ enum LauncherTestSupport {
             parameters: [Parameter(name: "x", distribution: .uniform(lower: 0, upper: 1))],
             sampler: SamplerSpec(kind: .monteCarlo, count: count),
             simulation: SimulationSpec(
-                command: "\(standIn) simulation \(arguments)",
+                command: command ?? "\(standIn) simulation \(arguments)",
                 fields: [FieldSpec(name: "f", size: 16)],
                 timeSteps: timeSteps,
                 resources: Resources(
@@ -41,11 +42,12 @@ enum LauncherTestSupport {
                 redrawAfter: redrawAfter
             ),
             buffer: BufferSpec(policy: .fifo, capacity: capacity, watermark: watermark),
+            training: TrainingSpec(validation: ValidationSpec(simulations: validation)),
             execution: ExecutionSpec(
                 scheduler: slurm == nil ? .local : .slurm,
                 concurrency: Concurrency(min: minimumConcurrency, max: concurrency),
                 server: Resources(nodes: 1, tasks: 1, cpusPerTask: 1, walltime: Walltime(seconds: 600)),
-                slurm: slurm, local: LocalOptions(mpirun: stub))
+                slurm: slurm, local: LocalOptions(mpirun: stub), mode: mode)
         )
         let directory = root.appendingPathComponent("study").path
         let plan = try Planner.plan(

@@ -41,4 +41,16 @@ public protocol SchedulerAdapter: Sendable {
     /// The process group `job` runs in once started, for the journal (a resumed launcher checks and signals it);
     /// nil for schedulers that keep track of their jobs themselves, or while it has not started.
     func processGroup(of job: JobID) async -> ProcessGroup?
+
+    /// Returns when one of its jobs may have changed state, or after `seconds` at most: the launcher's wait between
+    /// two polls. The default waits the whole time (a scheduler that must be asked); the local adapter returns as
+    /// soon as a job exits, so that the next simulation starts at once.
+    func waitForChange(atMost seconds: Double) async
+}
+
+extension SchedulerAdapter {
+    /// Waits `seconds` (or until the task is cancelled).
+    public func waitForChange(atMost seconds: Double) async {
+        try? await Task.sleep(for: .seconds(seconds))
+    }
 }

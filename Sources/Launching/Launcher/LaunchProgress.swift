@@ -16,12 +16,15 @@ public struct LaunchProgress: Sendable, Hashable {
     public var server: ServerStatus?
     /// Whether the server listens (its address is published).
     public var serverListening: Bool
+    /// An offline study: no server, the simulations write their data.
+    public var offline: Bool
 
     /// Creates a progress value.
     public init(
         simulations: Int = 0, done: Int = 0, running: Int = 0, pending: Int = 0, failed: Int = 0, window: Int = 0,
-        server: ServerStatus? = nil, serverListening: Bool = false
+        server: ServerStatus? = nil, serverListening: Bool = false, offline: Bool = false
     ) {
+        self.offline = offline
         self.simulations = simulations
         self.done = done
         self.running = running
@@ -47,6 +50,7 @@ public struct LaunchProgress: Sendable, Hashable {
     /// relative L2 error only from a server that reports it), or `server listening` (no status yet), or `waiting for
     /// the server`.
     public var serverText: String {
+        if offline { return "offline: writing data" }
         guard serverListening, let server else {
             return serverListening ? "server listening" : "waiting for the server"
         }

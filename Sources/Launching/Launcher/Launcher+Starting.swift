@@ -20,10 +20,24 @@ extension Launcher {
         try restoreSimulations()
         var adopted: Set<Int> = []
         if existing != nil { adopted = try adoptLiveJobs(launch: study.launches) }
-        queue = plan.simulations.map(\.id).filter { simulations[$0, default: SimulationRecord()].isOpen }
+        queue = Self.submissionOrder(plan).filter { simulations[$0, default: SimulationRecord()].isOpen }
             .filter { !adopted.contains($0) }
         // A server given up in an earlier launch must hear about them again.
         for id in simulations.keys { simulations[id]?.serverToldGivenUp = false }
+    }
+
+    /// The order simulations are submitted in: the validation ones interleaved with the first training ones (v, t,
+    /// v, t, …), so that the validation curve covers training from its first evaluation, then the other training
+    /// ones, each in id order.
+    static func submissionOrder(_ plan: Plan) -> [Int] {
+        var validation = plan.simulations.filter { $0.role == .validation }.map(\.id)[...]
+        var training = plan.simulations.filter { $0.role != .validation }.map(\.id)[...]
+        var order: [Int] = []
+        while let next = validation.popFirst() {
+            order.append(next)
+            if let other = training.popFirst() { order.append(other) }
+        }
+        return order + training
     }
 
     /// Each simulation's record as far as the journal keeps it.

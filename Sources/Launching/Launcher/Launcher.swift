@@ -138,7 +138,8 @@ public actor Launcher {
     private func loop() async throws -> LaunchOutcome {
         // On a resume the server restarts from its checkpoint (it starts afresh when there is none), and its first
         // status tells which completed simulations it lacks.
-        if serverLife.job == nil { try await submitServer(restart: resumed) }
+        // An offline study has no server: its simulations write their data (docs/offline.md).
+        if serverLife.job == nil, !plan.isOffline { try await submitServer(restart: resumed) }
         while true {
             try Task.checkCancellation()
             if cancelRequested
@@ -153,6 +154,21 @@ public actor Launcher {
             } catch {
                 event("cannot record the launcher's heartbeat in the journal: \(error)")
             }
+            if plan.isOffline {
+                if queue.isEmpty, inFlightCount() == 0 {
+                    let (done, givenUp) = (completedCount, givenUpCount)
+                    try journal.recordDecision(
+                        kind: "done", message: "offline: every simulation ended: \(done) done, \(givenUp) given up")
+                    event(
+                        "simulations complete: \(done) done, \(givenUp) given up; data in \(plan.offlineDataDirectory)")
+                    report(.progress(progress()))
+                    return .completed(done: done, givenUp: givenUp)
+                }
+                try await fillWindow()
+                report(.progress(progress()))
+                await adapter.waitForChange(atMost: options.pollInterval)
+                continue
+            }
             try await watchServer()
             if serverLife.isDone {
                 try await stopLeftovers()
@@ -165,7 +181,8 @@ public actor Launcher {
             }
             if serverLife.address != nil { try await fillWindow() }
             report(.progress(progress()))
-            try await Task.sleep(for: .seconds(options.pollInterval))
+            // A finished local job ends the wait at once: the next simulation starts without waiting for a poll.
+            await adapter.waitForChange(atMost: options.pollInterval)
         }
     }
 
@@ -181,7 +198,7 @@ public actor Launcher {
         return LaunchProgress(
             simulations: plan.simulations.count, done: completedCount, running: running,
             pending: waiting + queue.count, failed: givenUpCount, window: window, server: serverLife.lastStatus,
-            serverListening: serverLife.address != nil)
+            serverListening: serverLife.address != nil, offline: plan.isOffline)
     }
 
     // MARK: Helpers

@@ -17,6 +17,9 @@ public actor LocalAdapter: SchedulerAdapter {
     private var running: Set<Int> = []
     private var nextNumber: Int
     private var teardowns: [Int: Task<Void, Never>] = [:]
+    /// A job exited since the launcher last waited.
+    private var changed = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
 
     /// Creates an adapter.
     public init(options: LocalAdapterOptions = LocalAdapterOptions()) {
@@ -154,7 +157,31 @@ public actor LocalAdapter: SchedulerAdapter {
         tearDown(number, group)
     }
 
+    /// Returns at once when a job exited since the last call, otherwise when one exits or after `seconds`.
+    public func waitForChange(atMost seconds: Double) async {
+        if !changed {
+            await withCheckedContinuation { continuation in
+                waiters.append(continuation)
+                Task { [weak self] in
+                    try? await Task.sleep(for: .seconds(seconds))
+                    await self?.wakeWaiters()
+                }
+            }
+        }
+        changed = false
+    }
+
+    private func wakeWaiters() {
+        let woken = waiters
+        waiters = []
+        for waiter in woken { waiter.resume() }
+    }
+
     private func exited(_ number: Int, waitStatus: Int32) {
+        defer {
+            changed = true
+            wakeWaiters()
+        }
         guard var job = jobs[number] else { return }
         let exit = ExitStatus(waitStatus: waitStatus)
         job.exitStatus = exit

@@ -28,6 +28,8 @@ public struct Plan: Sendable, Hashable, Codable {
     public var logsDirectory: String
     /// The scheduler the scripts are written for.
     public var scheduler: ExecutionSpec.Scheduler
+    /// Online or offline (a plan without it is online).
+    public var mode: ExecutionSpec.Mode
     /// How simulations are submitted to Slurm; nil for local.
     public var packing: SlurmOptions.Packing?
     /// Seconds before its walltime at which a Slurm job is warned with SIGUSR1; nil for local.
@@ -71,8 +73,10 @@ public struct Plan: Sendable, Hashable, Codable {
         simulationSlurm: SlurmJobOptions?,
         simulations: [SimulationJob],
         samplers: PlanSamplers,
-        scripts: PlanScripts
+        scripts: PlanScripts,
+        mode: ExecutionSpec.Mode = .online
     ) {
+        self.mode = mode
         self.schemaVersion = Self.currentSchemaVersion
         self.studyName = studyName
         self.studyDirectory = studyDirectory
@@ -101,6 +105,12 @@ public struct Plan: Sendable, Hashable, Codable {
     public var trainingCount: Int { simulations.count { $0.role == .training } }
     /// Held-out simulations.
     public var validationCount: Int { simulations.count { $0.role == .validation } }
+
+    /// Whether the simulations write their data to disk instead of streaming it (`execution.mode: offline`).
+    public var isOffline: Bool { mode == .offline }
+
+    /// Where an offline study's simulations write their data.
+    public var offlineDataDirectory: String { studyDirectory + "/data" }
 
     /// The parameter values of `job` by name, in parameter order.
     public func namedValues(of job: SimulationJob) -> [(name: String, value: ParameterValue)] {
@@ -142,6 +152,7 @@ public struct Plan: Sendable, Hashable, Codable {
         serverAddressFile = try container.decode(String.self, forKey: .serverAddressFile)
         logsDirectory = try container.decode(String.self, forKey: .logsDirectory)
         scheduler = try container.decode(ExecutionSpec.Scheduler.self, forKey: .scheduler)
+        mode = try container.decodeIfPresent(ExecutionSpec.Mode.self, forKey: .mode) ?? .online
         packing = try container.decodeIfPresent(SlurmOptions.Packing.self, forKey: .packing)
         warningSeconds = try container.decodeIfPresent(Int.self, forKey: .warningSeconds)
         concurrency = try container.decode(Concurrency.self, forKey: .concurrency)

@@ -109,7 +109,8 @@ public enum Planner {
             simulationSlurm: slurm?.job,
             simulations: simulations,
             samplers: PlanSamplers(training: training.state, validation: validation.state),
-            scripts: scripts
+            scripts: scripts,
+            mode: study.execution.mode
         )
     }
 

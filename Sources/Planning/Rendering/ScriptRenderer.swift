@@ -149,6 +149,10 @@ public struct ScriptRenderer: Sendable {
             exports.append(
                 ["name": "MELISSA_FIELDS", "value": ShellQuote.word(plan.simulation.fields.joined(separator: ","))]
             )
+            if plan.isOffline {
+                // docs/offline.md: the client library writes every time step here instead of streaming it.
+                exports.append(["name": "MELISSA_OFFLINE_DIR", "value": ShellQuote.word(plan.offlineDataDirectory)])
+            }
         }
         // The server's MPI launcher gets SIGUSR1, which mpirun and srun forward to every rank (a SIGTERM makes mpirun
         // kill the ranks, and srun SIGKILL them, before they checkpoint); a simulation's whole group gets SIGTERM.

@@ -6,8 +6,11 @@ extension StudyParser {
 
     mutating func execution(_ node: Node, top: Fields) -> ExecutionSpec {
         var spec = ExecutionSpec()
-        let allowed = ["scheduler", "concurrency", "server", "slurm", "local"]
+        let allowed = ["mode", "scheduler", "concurrency", "server", "slurm", "local"]
         guard let fields = fields(node, "execution", allowed: allowed) else { return spec }
+        if let value = fields["mode"], let mode = choice(value, "execution.mode", ExecutionSpec.Mode.self) {
+            spec.mode = mode
+        }
         if let value = fields["scheduler"],
             let scheduler = choice(value, "execution.scheduler", ExecutionSpec.Scheduler.self)
         {

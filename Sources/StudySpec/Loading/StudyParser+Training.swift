@@ -8,7 +8,7 @@ extension StudyParser {
         var spec = TrainingSpec()
         let allowed = [
             "ranks", "threads", "model", "batch_size", "optimizer", "validation", "checkpoint_every_batches",
-            "normalization", "checkpoint_every_seconds",
+            "normalization", "checkpoint_every_seconds", "epochs",
         ]
         guard let fields = fields(node, "training", allowed: allowed) else { return spec }
         if let value = fields["ranks"],
@@ -45,6 +45,12 @@ extension StudyParser {
             } else {
                 report(value, "training.checkpoint_every_seconds", "expected a positive number of seconds")
             }
+        }
+        if let value = fields["epochs"],
+            let epochs = integer(
+                value, "training.epochs", minimum: 1, what: "a positive number of passes over the stored data")
+        {
+            spec.epochs = epochs
         }
         if let value = fields["model"], let model = model(value) { spec.model = model }
         if let value = fields["optimizer"], let optimizer = optimizer(value) { spec.optimizer = optimizer }

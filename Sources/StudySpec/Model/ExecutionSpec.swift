@@ -8,8 +8,18 @@ public struct ExecutionSpec: Sendable, Hashable, Codable {
         case slurm
     }
 
+    /// How the simulations' data reach the trainer.
+    public enum Mode: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Streamed to the training server, which trains while the ensemble runs.
+        case online
+        /// Written to `<study dir>/data` by the client library; `melissa train` trains on it afterwards.
+        case offline
+    }
+
     /// The scheduler. Default: local.
     public var scheduler: Scheduler
+    /// Online (the default) or offline (docs/offline.md).
+    public var mode: Mode
     /// The elastic window of simultaneous simulations. Default: min 1, max 4.
     public var concurrency: Concurrency
     /// What the training server asks of the scheduler (tasks come from `training.ranks`).
@@ -25,8 +35,10 @@ public struct ExecutionSpec: Sendable, Hashable, Codable {
         concurrency: Concurrency = Concurrency(),
         server: Resources = Resources(),
         slurm: SlurmOptions? = nil,
-        local: LocalOptions = LocalOptions()
+        local: LocalOptions = LocalOptions(),
+        mode: Mode = .online
     ) {
+        self.mode = mode
         self.scheduler = scheduler
         self.concurrency = concurrency
         self.server = server

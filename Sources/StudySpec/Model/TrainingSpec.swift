@@ -19,6 +19,12 @@ public struct TrainingSpec: Sendable, Hashable, Codable {
 
     /// The default seconds between checkpoints.
     public static let defaultCheckpointSeconds = 60.0
+    /// Offline training's shuffled passes over the stored samples (ignored online); nil: 10.
+    public var epochs: Int?
+
+    /// The default number of offline epochs.
+    public static let defaultEpochs = 10
+
     /// How inputs and outputs are normalised; nil: the defaults of ``NormalizationSpec``.
     public var normalization: NormalizationSpec?
 
