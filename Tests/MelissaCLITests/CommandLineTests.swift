@@ -52,7 +52,7 @@ let repositoryRoot = HostTools.repositoryRoot
     let run = try MelissaRun.run(["validate", "workflows/heat-pde/study.yaml"], in: repositoryRoot)
     #expect(run.status == 0, "\(run.standardError)")
     #expect(run.standardOutput.hasPrefix("✓ heat-pde"))
-    #expect(run.standardOutput.contains("sobol (linear-matrix scramble), 250 simulations, seed 123"))
+    #expect(run.standardOutput.contains("sobol (linear-matrix scramble), 500 simulations, seed 123"))
     #expect(run.standardOutput.contains("MLP 6 → 256 → 256 → 10000 (relu)"))
     #expect(run.standardError.isEmpty)
 }

@@ -35,7 +35,7 @@ import Testing
         let plan = try Planner.plan(
             PlanInput(loaded: loaded, studyDirectory: URL(fileURLWithPath: "/tmp/heat-pde"), melissaExecutable: "/m")
         )
-        #expect(plan.trainingCount == 250)
+        #expect(plan.trainingCount == 500)
         #expect(plan.validationCount == 10)
         #expect(plan.simulation.launcher == ["mpirun", "-np", "1", "--oversubscribe"])
     }

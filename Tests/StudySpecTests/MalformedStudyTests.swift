@@ -84,8 +84,8 @@ let malformedCases: [MalformedCase] = [
         "unknown key far from any",
         replacingLine("batch_size:", with: "flux_capacitor: 3"),
         "study.yaml:15:3: training.flux_capacitor: unknown key; expected one of `ranks`, `threads`, `model`, "
-            + "`batch_size`, `optimizer`, `validation`, `checkpoint_every_batches`, `normalization` and "
-            + "`checkpoint_every_seconds`"),
+            + "`batch_size`, `optimizer`, `validation`, `checkpoint_every_batches`, `normalization`, "
+            + "`checkpoint_every_seconds` and `epochs`"),
     MalformedCase(
         "unknown section",
         validStudy + "\nbufer: {}",

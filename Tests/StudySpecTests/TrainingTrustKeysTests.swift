@@ -41,7 +41,7 @@ import Testing
     ("batch_size: 10\n  epochs: 0", "training.epochs", "positive number"),
     ("batch_size: 10\n  optimizer: {decay_at: [0.9, 0.5]}", "training.optimizer.decay_at", "increasing fractions"),
     ("batch_size: 10\n  checkpoint_every_seconds: -1", "training.checkpoint_every_seconds", "positive number"),
-    ("batch_size: 10\n  normalization: {outputs: per_pixel}", "training.normalization.outputs", "per_element"),
+    ("batch_size: 10\n  normalization: {outputs: per_pixel}", "training.normalization.outputs", "per_field"),
     ("scheduler: local\n  mode: offlien", "execution.mode", "offline"),
 ])
 func badTrainingKeysAreReportedWhereTheyAre(line: String, key: String, expected: String) {
