@@ -23,7 +23,9 @@ import Testing
     #expect(study.simulation.fields[0].range == 100...500)
     #expect(study.training.epochs == 7)
     #expect(study.training.checkpointEverySeconds == 30 && study.training.checkpointEveryBatches == nil)
-    #expect(study.training.normalization == NormalizationSpec(outputs: .perField, warmupSamples: 500, warmupSimulations: 3))
+    #expect(
+        study.training.normalization
+            == NormalizationSpec(outputs: .perField, warmupSamples: 500, warmupSimulations: 3))
     #expect(study.training.optimizer.effectiveDecayAt == [0.6, 0.8])
     #expect(study.training.validation.subsample == 40)
     #expect(study.execution.mode == .offline)
