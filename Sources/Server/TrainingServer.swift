@@ -220,18 +220,28 @@ public final class TrainingServer: Sendable {
             log("done: \(batches) batches; \(loop.sink.receivedCount) samples received on this rank")
             return 0
         }
-        try loop.trainer.surrogate(parameterNames: plan.parameters.map(\.name)).write(
-            to: modelURL,
-            metadata: [
-                "study": plan.studyName, "batches": String(batches), "weights_of_batch": String(exported),
-            ])
+        // A model trained on nothing would print numbers all the same: none is written (and none left from before).
+        let written = batches > 0
+        if written {
+            try loop.trainer.surrogate(parameterNames: plan.parameters.map(\.name)).write(
+                to: modelURL,
+                metadata: [
+                    "study": plan.studyName, "batches": String(batches), "weights_of_batch": String(exported),
+                ])
+        } else {
+            try? FileManager.default.removeItem(at: modelURL)
+        }
         let report = try MetricsRecorder.writeReport(
             metricsURL: metricsURL, directory: studyDirectory.appendingPathComponent("report"), study: plan.studyName,
             capacity: plan.server.buffer.capacity, watermark: plan.server.buffer.watermark)
+        try ServerEnding(batches: batches, modelWritten: written).write(toStudy: studyDirectory)
         log(
             "done: \(batches) batches on \(loop.steps.received) samples received (\(duplicates) duplicates "
-                + "dropped); model (the weights of batch \(exported)) written to \(modelURL.path); report in "
-                + "\(report.directory.path)")
+                + "dropped); "
+                + (written
+                    ? "model (the weights of batch \(exported)) written to \(modelURL.path)"
+                    : "no batch trained: no model written")
+                + "; report in \(report.directory.path)")
         return 0
     }
 

@@ -53,7 +53,10 @@ public struct StudyVerdict {
                 "validation relative L2 \(Self.percent(relativeL2)) is above \(Self.percent(Self.goodRelativeL2))")
         }
         // A surrogate no better than the mean training field learnt nothing usable about the parameters.
-        let noSkill = relativeL2.flatMap { error in final?.baselineRelativeL2.map { error >= $0 } } ?? false
+        // `training.validation.require_skill: false` (a smoke run) keeps it a caveat.
+        let noSkill =
+            (record.plan.server.training.validation.requireSkill ?? true)
+            && (relativeL2.flatMap { error in final?.baselineRelativeL2.map { error >= $0 } } ?? false)
         let failed =
             (last?.batch ?? 0) == 0 || (validated && relativeL2 == nil) || (counts.done == 0 && record.launched)
             || noSkill

@@ -76,7 +76,8 @@ struct LauncherRecoveryTests {
     @Test("a resumed launcher adopts the running jobs and never runs a completed simulation again")
     func resumeAdoptsRunningJobs() async throws {
         let directory = try Support.study(count: 3, concurrency: 3, redrawAfter: 0)
-        let server = ScriptedServer()
+        // The server has simulation 0's data (an exit 0 counts once the server has the simulation finished).
+        let server = ScriptedServer { _ in ServerStatus(finished: [0]) }
         // Simulation 0 completes; 1 and 2 run until the test says otherwise.
         let adapter = ScriptedAdapter(
             window: 3,
@@ -133,7 +134,7 @@ struct LauncherRecoveryTests {
     @Test("a dead server is resubmitted from its checkpoint; simulations in flight rerun, lost data is run again")
     func deadServerRestarted() async throws {
         let directory = try Support.study(count: 3, concurrency: 3, redrawAfter: 0)
-        let server = ScriptedServer()
+        let server = ScriptedServer { _ in ServerStatus(finished: [0]) }
         // The first attempts of simulations 1 and 2 run until cancelled; everything else completes.
         let adapter = ScriptedAdapter(
             window: 3,

@@ -181,7 +181,8 @@ import Testing
     @Test func aFailedJobOneOfWhoseStepsRanOutOfMemoryIsOutOfMemory() async throws {
         let directory = try LaunchingTestSupport.temporaryDirectory("melissa-fake-sacct")
         defer { try? FileManager.default.removeItem(at: directory) }
-        // Jobs 7 and 8 ended long ago, 9 just now. The first time, accounting still has step 7.0 running (srun
+        // Jobs 7 and 8 ended long ago, 9 just now (its end stamped a minute ahead, so that a loaded machine's slow
+        // query cannot make it old). The first time, accounting still has step 7.0 running (srun
         // returned before its step was recorded as over); then it has it out of memory.
         let sacct = #"""
             case "$*" in
@@ -189,7 +190,7 @@ import Testing
                     if [ -e steps-calls ]; then step=OUT_OF_MEMORY; else step=RUNNING; fi
                     echo "$*" >>steps-calls
                     old=2020-01-01T00:00:00
-                    now=$(date +%Y-%m-%dT%H:%M:%S)
+                    now=$(date -d '+60 seconds' +%Y-%m-%dT%H:%M:%S)
                     printf '7|FAILED|%s\n7.batch|FAILED|%s\n7.0|%s|%s\n' $old $old "$step" $old
                     printf '8|FAILED|%s\n8.0|FAILED|%s\n9|FAILED|%s\n9.batch|FAILED|%s\n' $old $old "$now" "$now"
                     ;;

@@ -27,7 +27,7 @@ struct CompareCommandTests {
               batch_size: 5
               optimizer: {learning_rate: 3.0e-3}
               epochs: 60
-              validation: {simulations: 2, every_batches: 10}
+              validation: {simulations: 2, every_batches: 10, require_skill: false}
             execution:
               mode: \(mode)
               scheduler: local

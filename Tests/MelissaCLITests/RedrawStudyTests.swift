@@ -32,7 +32,7 @@ struct RedrawStudyTests {
             training:
               model: {kind: mlp, hidden: [16]}
               batch_size: 2
-              validation: {simulations: 1, every_batches: 5}
+              validation: {simulations: 1, every_batches: 5, require_skill: false}
             execution:
               scheduler: local
               concurrency: {min: 1, max: 2}

@@ -34,7 +34,7 @@ func theHeatStudyRunsOnSlurm(ranks: Int) async throws {
         training:
           ranks: \(ranks)
           model: {hidden: [32]}
-          validation: {simulations: 1, every_batches: 20}
+          validation: {simulations: 1, every_batches: 20, require_skill: false}
         execution:
           scheduler: slurm
           concurrency: {min: 1, max: 2}

@@ -106,6 +106,8 @@ enum StandIn {
         // Let the launcher see the last status before this process ends.
         Thread.sleep(forTimeInterval: 0.3)
         server.stop()
+        // As the real server does once its model and report are written.
+        try ServerEnding(batches: 0, modelWritten: false).write(toStudy: URL(fileURLWithPath: directory))
         exit(0)
     }
 

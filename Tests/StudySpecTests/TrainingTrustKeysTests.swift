@@ -16,7 +16,7 @@ import Testing
                   checkpoint_every_seconds: 30
                   normalization: {outputs: per_field, warmup_samples: 500, warmup_simulations: 3}
                   optimizer: {decay_at: [0.6, 0.8]}
-                  validation: {simulations: 2, subsample: 40}
+                  validation: {simulations: 2, subsample: 40, require_skill: false}
                 """,
             in: replacingLine("scheduler:", with: "scheduler: local\n  mode: offline")))
     let study = try StudyLoader.parse(yaml, fileName: "study.yaml", directory: URL(fileURLWithPath: "/tmp")).study
@@ -27,7 +27,7 @@ import Testing
         study.training.normalization
             == NormalizationSpec(outputs: .perField, warmupSamples: 500, warmupSimulations: 3))
     #expect(study.training.optimizer.effectiveDecayAt == [0.6, 0.8])
-    #expect(study.training.validation.subsample == 40)
+    #expect(study.training.validation.subsample == 40 && study.training.validation.requireSkill == false)
     #expect(study.execution.mode == .offline)
 
     let defaults = try StudyLoader.parse(validStudy, fileName: "study.yaml", directory: URL(fileURLWithPath: "/tmp"))

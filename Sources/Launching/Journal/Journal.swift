@@ -209,6 +209,18 @@ public final class Journal: Sendable {
 
     /// The decision kind that gives a simulation up.
     public static let giveUpKind = "give-up"
+    /// The decision kind that records the end of a study whose server finished.
+    public static let doneKind = "done"
+
+    /// The message of the decision that ended the study (the server exited 0, or every offline simulation ended),
+    /// nil while it is not over.
+    public func ending() throws -> String? {
+        try pool.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT message FROM decisions WHERE kind = ? ORDER BY id DESC LIMIT 1",
+                arguments: [Self.doneKind])
+        }
+    }
 
     /// The simulations the launcher gave up (a `give-up` decision): never to be submitted again.
     public func givenUpSimulations() throws -> Set<Int> {
@@ -222,14 +234,17 @@ public final class Journal: Sendable {
     }
 
     /// Jobs not known to be over (pending, running, suspended, requeued, vanished, unknown): the ones a resumed
-    /// launcher adopts and keeps polling.
+    /// launcher adopts and keeps polling. A job a later job of the same simulation (or, for the server, a later
+    /// server job) superseded is not among them: the launcher gave it over and resubmitted its work.
     public func liveJobs() throws -> [JournalJob] {
         try pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM jobs
+                    SELECT * FROM jobs AS j
                     WHERE state IN ('pending', 'running', 'suspended', 'requeued', 'vanished', 'unknown')
+                        AND NOT EXISTS (
+                            SELECT 1 FROM jobs AS later WHERE later.id > j.id AND later.simulation_id IS j.simulation_id)
                     ORDER BY id
                     """
             ).compactMap(Self.job)

@@ -1,9 +1,11 @@
 import Foundation
+import PlanModel
 
 /// One poll: every watched job's state, in one scheduler query, into the journal and the jobs' records.
 extension Launcher {
     func poll() async throws {
-        let watched = tracked.values.filter { !$0.state.isFinished || $0.state == .preempted }
+        // A job given over (lost, already acted on) is not watched again: its simulation was resubmitted.
+        let watched = tracked.values.filter { !$0.isGivenOver && (!$0.state.isFinished || $0.state == .preempted) }
         guard var statuses = try await queryAdapter(for: watched) else { return }
         var server: ServerStatus?
         var asked = false
@@ -52,6 +54,7 @@ extension Launcher {
     private func apply(_ status: JobStatus) async throws {
         guard var job = tracked[status.id] else { return }
         let changed = job.state != status.state
+        if status.state == .running, job.runningSince == nil { job.runningSince = Date() }
         job.state = status.state
         job.nodeList = status.nodeList ?? job.nodeList
         if status.state == .vanished || status.state == .preempted {
@@ -61,6 +64,9 @@ extension Launcher {
         }
         tracked[status.id] = job
         let lost = (status.state == .vanished || status.state == .preempted) && job.oddPolls == 3
+        // Acted on once: a lost job no longer counts in flight (its simulation is queued again).
+        if lost { job.isGivenOver = true }
+        tracked[status.id] = job
         guard changed || lost else { return }
         if job.simulationID == nil {
             try await serverChanged(job, lost: lost)
@@ -87,7 +93,15 @@ extension Launcher {
                 server = status
             }
         }
-        let known = server ?? serverLife.lastStatus
+        // A server that ended well while no launcher watched left `server.done`: reception was over, every
+        // simulation it was not told to give up had finished.
+        let ending = ServerEnding.read(fromStudy: plan.studyDirectory)
+        var known = server ?? serverLife.lastStatus
+        if server == nil, ending != nil {
+            let givenUp = simulationIDs(where: \.isGivenUp)
+            known = ServerStatus(
+                finished: plan.simulations.map(\.id).filter { !givenUp.contains($0) }, receptionOver: true)
+        }
         if let simulation = job.simulationID {
             if known?.finished.contains(simulation) == true {
                 return JobStatus(id: job.id, state: .completed, word: "ended (the server has it finished)")
@@ -96,6 +110,10 @@ extension Launcher {
                 return JobStatus(id: job.id, state: .running, word: "running (no process group known)")
             }
             return JobStatus(id: job.id, state: .vanished, word: "gone (the server does not have it finished)")
+        }
+        if let ending {
+            return JobStatus(
+                id: job.id, state: .completed, word: "ended well after \(ending.batches) batches (server.done)")
         }
         if known?.receptionOver == true {
             return JobStatus(id: job.id, state: .completed, word: "ended after reception was over")

@@ -9,30 +9,90 @@ extension Launcher {
     func simulationChanged(_ job: TrackedJob, lost: Bool) async throws {
         guard let simulation = job.simulationID else { return }
         if job.state == .completed {
-            simulations[simulation, default: SimulationRecord()].isCompleted = true
+            // Exit 0 is not enough: the server must have its data (a simulation that never connected, or finished
+            // with steps missing, exits 0 too). Offline, the simulation wrote its data itself.
+            if plan.isOffline || serverLife.lastStatus?.finished.contains(simulation) == true {
+                simulations[simulation, default: SimulationRecord()].isCompleted = true
+            } else if simulations[simulation, default: SimulationRecord()].isOpen {
+                simulations[simulation, default: SimulationRecord()].exitedAt = Date()
+                simulations[simulation, default: SimulationRecord()].exitedJob = job.id
+            }
             return
         }
         guard job.state.isFinished || lost else { return }
         if job.state == .preempted && !lost { return }
+        if job.state == .timedOut && job.cancelReason == nil {
+            simulations[simulation, default: SimulationRecord()].walltimeKills += 1
+        }
         let record = simulations[simulation, default: SimulationRecord()]
         if !record.isOpen || cancelRequested { return }
         let action = recovery.decide(
             job.state, cancelledFor: job.cancelReason, spent: record.retriesSpent, free: record.freeRetries,
-            memoryMiB: job.memoryMiB, nodeList: job.nodeList)
+            memoryMiB: job.memoryMiB, nodeList: job.nodeList, walltimeKills: record.walltimeKills)
         switch action {
         case .none:
             return
         case .giveUp:
             simulations[simulation, default: SimulationRecord()].isGivenUp = true
+            let walltime =
+                job.state == .timedOut
+                ? "; it keeps hitting its walltime (\(record.walltimeKills) times, "
+                    + "\(plan.simulation.resources.walltime.seconds) s): raise simulation.walltime" : ""
             try journal.recordDecision(
                 kind: Journal.giveUpKind,
                 message: "simulation \(simulation) given up after \(counted(record.retriesSpent, "retry", "retries")) "
-                    + "(last: \(job.state.code))",
+                    + "(last: \(job.state.code)\(walltime))",
                 simulationID: simulation)
-            event("gave up simulation \(simulation) after \(counted(record.retriesSpent, "retry", "retries"))")
+            event(
+                "gave up simulation \(simulation) after \(counted(record.retriesSpent, "retry", "retries"))\(walltime)")
             await tellGivenUp()
         case .retry(let spendsBudget, let memoryMiB, let node):
             try retry(job, simulation, spendsBudget: spendsBudget, memoryMiB: memoryMiB, excludeNode: node)
+        }
+    }
+
+    /// Simulations whose job exited 0 are completed once the server has them finished; one the server never heard
+    /// of after a grace period (3 heartbeats, at least 2 s: it never connected), or still lacks after 12 heartbeats
+    /// (at least 60 s: it ended without sending every step), failed: its job is recorded as failed in the journal
+    /// and it is retried like a crash.
+    func settleExited(with status: ServerStatus) async throws {
+        let finished = Set(status.finished)
+        let known = finished.union(status.running)
+        let now = Date()
+        for (simulation, record) in simulations.sorted(by: { $0.key < $1.key }) {
+            guard let exitedAt = record.exitedAt, let jobID = record.exitedJob else { continue }
+            if finished.contains(simulation) {
+                simulations[simulation]?.exitedAt = nil
+                simulations[simulation]?.isCompleted = true
+                continue
+            }
+            let waited = now.timeIntervalSince(exitedAt)
+            let reason: String
+            if !known.contains(simulation), waited >= max(2, 3 * options.heartbeatInterval) {
+                reason = "exited 0 without ever connecting to the server"
+            } else if waited >= max(60, 12 * options.heartbeatInterval) {
+                reason = "exited 0, but the server still lacks some of its steps after \(Int(waited)) s"
+            } else {
+                continue
+            }
+            simulations[simulation]?.exitedAt = nil
+            simulations[simulation]?.exitedJob = nil
+            guard var job = tracked[jobID] else { continue }
+            job.state = .failed(exitCode: 0, signal: nil)
+            tracked[jobID] = job
+            try journal.record([JobStatus(id: jobID, state: job.state, word: reason)])
+            try journal.recordDecision(
+                kind: "no-data", message: "simulation \(simulation) \(reason)", simulationID: simulation)
+            event("simulation \(simulation) \(reason): it counts as failed")
+            try await simulationChanged(job, lost: false)
+        }
+    }
+
+    /// The server ended well (reception was over): every simulation whose job exited 0 is done.
+    func settleExitedAtTheEnd() {
+        for (simulation, record) in simulations where record.exitedAt != nil {
+            simulations[simulation]?.exitedAt = nil
+            simulations[simulation]?.isCompleted = true
         }
     }
 

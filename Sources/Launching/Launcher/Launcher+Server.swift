@@ -50,10 +50,12 @@ extension Launcher {
 
     private func react(to status: ServerStatus) async throws {
         if serverLife.takeReconcile() { try reconcile(with: status) }
+        try await settleExited(with: status)
+        try await cancelNeverConnected(given: status)
         let timeout = Double(plan.simulation.timeoutSeconds)
         for (simulation, seconds) in status.silent.sorted(by: { $0.key < $1.key }) where seconds > timeout {
             for (id, job) in tracked
-            where job.simulationID == simulation && !job.state.isFinished && job.cancelReason == nil {
+            where job.simulationID == simulation && job.isActive && job.cancelReason == nil {
                 tracked[id]?.cancelReason = .silent
                 try journal.recordDecision(
                     kind: "silent", message: "simulation \(simulation) silent for \(Int(seconds)) s: cancelled",
@@ -70,11 +72,34 @@ extension Launcher {
         }
     }
 
+    /// A simulation's registration deadline: a job running for longer than `simulation.timeout` whose simulation the
+    /// server has never heard of (neither running nor finished) is cancelled as silent and retried like a crash (a
+    /// command that hangs before it connects, or that never links the client).
+    private func cancelNeverConnected(given status: ServerStatus) async throws {
+        let timeout = Double(plan.simulation.timeoutSeconds)
+        let known = Set(status.running).union(status.finished).union(status.silent.keys)
+        let now = Date()
+        for (id, job) in tracked.sorted(by: { $0.key < $1.key }) {
+            guard let simulation = job.simulationID, job.isActive, job.state == .running, job.cancelReason == nil,
+                let since = job.runningSince, now.timeIntervalSince(since) > timeout, !known.contains(simulation)
+            else { continue }
+            tracked[id]?.cancelReason = .silent
+            let seconds = Int(now.timeIntervalSince(since))
+            try journal.recordDecision(
+                kind: "silent",
+                message: "simulation \(simulation) has run \(seconds) s without connecting to the server "
+                    + "(simulation.timeout: \(Int(timeout)) s): cancelled",
+                simulationID: simulation)
+            event("simulation \(simulation) never connected within \(Int(timeout)) s: cancelling job \(id)")
+            try await cancel([id])
+        }
+    }
+
     /// After a restart from a checkpoint: a simulation that completed but whose steps the server does not all have
     /// (they arrived after its last checkpoint) runs again; the server drops the steps it already has.
     private func reconcile(with status: ServerStatus) throws {
         let finished = Set(status.finished)
-        let inFlight = Set(tracked.values.filter { !$0.state.isFinished }.compactMap(\.simulationID))
+        let inFlight = Set(tracked.values.filter(\.isActive).compactMap(\.simulationID))
         let completed = simulationIDs(where: \.isCompleted)
         let givenUp = simulationIDs(where: \.isGivenUp)
         let lost = completed.subtracting(finished).subtracting(inFlight).subtracting(givenUp).sorted()
@@ -117,7 +142,7 @@ extension Launcher {
         // A first server that ends before it ever listened is a broken set-up, not a crash (an adopted one, on a
         // resume, may have listened before this launcher started).
         if serverLife.address == nil, serverLife.restarts == 0, job.state.isFinished, !resumed {
-            throw LauncherError.serverEnded(state: job.state, logs: plan.logsDirectory)
+            throw LauncherError.serverEnded(state: job.state, logs: plan.logsDirectory, excerpt: serverLogExcerpt())
         }
         serverLife.countRestart()
         try journal.recordDecision(kind: "server-dead", message: "the server is dead (\(reason)): restarting it")
@@ -137,5 +162,17 @@ extension Launcher {
         try journal.recordRetry(
             simulationID: nil, attempt: attempt, cause: job.state, spendsBudget: true, failedJob: job.rowID)
         try await submitServer(restart: true)
+    }
+}
+
+extension Launcher {
+    /// The last lines of the server's error log, and the fix when they show a known refusal (OpenMPI run as root).
+    func serverLogExcerpt() -> String {
+        let local = plan.logsDirectory + "/" + plan.server.name + ".err"
+        let path =
+            FileManager.default.fileExists(atPath: local)
+            ? local : LogExcerpt.newestFile(in: plan.logsDirectory, prefix: plan.server.name + "-", suffix: ".err")
+        guard let path else { return "" }
+        return LogExcerpt.tail(ofFile: path, lines: 8).map { LogExcerpt.explained($0, file: path) } ?? ""
     }
 }

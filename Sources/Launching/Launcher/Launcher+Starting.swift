@@ -19,7 +19,10 @@ extension Launcher {
         try restoreRedraws(fresh: existing == nil)
         try restoreSimulations()
         var adopted: Set<Int> = []
-        if existing != nil { adopted = try adoptLiveJobs(launch: study.launches) }
+        if existing != nil {
+            adopted = try adoptLiveJobs(launch: study.launches)
+            try recognizeEndedServer()
+        }
         queue = Self.submissionOrder(plan).filter { simulations[$0, default: SimulationRecord()].isOpen }
             .filter { !adopted.contains($0) }
         // A server given up in an earlier launch must hear about them again.
@@ -50,6 +53,23 @@ extension Launcher {
         for (id, attempt) in try journal.latestAttempts() {
             simulations[id, default: SimulationRecord()].nextAttempt = attempt + 1
         }
+    }
+
+    /// A server whose job the journal saw exit 0, and which left `server.done`, finished while no launcher was
+    /// there to record the study's end: the study is over, every simulation not given up done.
+    private func recognizeEndedServer() throws {
+        guard serverLife.job == nil, let last = try journal.jobs(simulationID: nil).last, last.state == .completed,
+            let ending = ServerEnding.read(fromStudy: plan.studyDirectory)
+        else { return }
+        tracked[last.schedulerID] = TrackedJob(
+            id: last.schedulerID, rowID: last.rowID, simulationID: nil, attempt: last.attempt, state: .completed)
+        serverLife.adopt(last.schedulerID, attempt: last.attempt, submittedAt: last.submittedAt)
+        serverLife.finished()
+        for simulation in plan.simulations.map(\.id)
+        where !simulations[simulation, default: SimulationRecord()].isGivenUp {
+            simulations[simulation, default: SimulationRecord()].isCompleted = true
+        }
+        record(kind: "server-ended", "the server ended well while no launcher watched (\(ending.batches) batches)")
     }
 
     /// Tracks the jobs the journal says are live, as the adapter says to watch them; returns the simulations they

@@ -7,6 +7,7 @@ extension Launcher {
     func submitServer(restart: Bool) async throws {
         // The previous server's address, if any, is stale (none is the usual case on a first start).
         try? FileManager.default.removeItem(atPath: plan.serverAddressFile)
+        ServerEnding.remove(fromStudy: plan.studyDirectory)
         let request = SubmissionRequest.server(of: plan, attempt: serverLife.attempt, restart: restart)
         let id = try await adapter.submit(request)
         let jobs = try journal.recordSubmission(request, as: id)
@@ -21,7 +22,7 @@ extension Launcher {
 
     /// Simulations with a live job.
     func inFlightCount() -> Int {
-        Set(tracked.values.filter { !$0.state.isFinished && $0.simulationID != nil }.compactMap(\.simulationID)).count
+        Set(tracked.values.filter { $0.isActive && $0.simulationID != nil }.compactMap(\.simulationID)).count
     }
 
     func fillWindow() async throws {

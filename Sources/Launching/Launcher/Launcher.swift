@@ -34,6 +34,9 @@ public actor Launcher {
     let recovery: RecoveryPolicy
     let elasticity: ElasticityPolicy
     let planHash: String
+    /// The study's lock (`launcher.lock`), held from the launcher's creation until `run()` returns; nil for a
+    /// launcher made from a plan in memory.
+    let lock: StudyLock?
 
     /// Every job submitted or adopted, by scheduler id.
     var tracked: [JobID: TrackedJob] = [:]
@@ -62,9 +65,10 @@ public actor Launcher {
     ///     default the hash of the plan as ``PlanWriter`` encodes it.
     public init(
         plan: Plan, journal: Journal, adapter: any SchedulerAdapter, server: any ServerStatusSource,
-        options: LauncherOptions = LauncherOptions(), planHash: String? = nil,
+        options: LauncherOptions = LauncherOptions(), planHash: String? = nil, lock: StudyLock? = nil,
         report: @escaping @Sendable (LaunchReport) -> Void = { _ in }
     ) throws {
+        self.lock = lock
         self.plan = plan
         self.options = options
         self.journal = journal
@@ -82,8 +86,10 @@ public actor Launcher {
     /// Opens the study in `studyDirectory` (its `plan.json`) and its journal, with the adapter of the plan's
     /// scheduler (``SchedulerAdapterFactory``) and a ``ServerControl``.
     ///
-    /// Throws ``LauncherError/alreadyLaunched(studyDirectory:launches:)`` when the study has a journal and
-    /// `options.resume` is false.
+    /// Takes the study's lock first: throws ``LauncherError/launcherRunning(studyDirectory:holder:)`` while another
+    /// launcher of the study is alive. Throws ``LauncherError/alreadyLaunched(studyDirectory:launches:)`` when the
+    /// study has a journal and `options.resume` is false, ``LauncherError/studyComplete(studyDirectory:ended:)``
+    /// when `options.resume` asks to continue a study whose server finished.
     public init(
         studyDirectory: String, options: LauncherOptions = LauncherOptions(),
         report: @escaping @Sendable (LaunchReport) -> Void = { _ in }
@@ -101,6 +107,7 @@ public actor Launcher {
         } catch {
             throw LauncherError.noPlan(path: planPath, reason: String(describing: error))
         }
+        let lock = try StudyLock(studyDirectory: studyDirectory)
         let journalPath = studyDirectory + "/" + Journal.fileName
         if !options.resume, FileManager.default.fileExists(atPath: journalPath) {
             // Only for the message: a journal that cannot be read counts as one launch.
@@ -108,12 +115,15 @@ public actor Launcher {
             throw LauncherError.alreadyLaunched(studyDirectory: studyDirectory, launches: launches)
         }
         let journal = try Journal(path: journalPath)
+        if options.resume, let ended = try journal.ending() {
+            throw LauncherError.studyComplete(studyDirectory: studyDirectory, ended: ended)
+        }
         let server = try ServerControl()
         let adapter = SchedulerAdapterFactory.adapter(
             for: plan, options: options, firstJobNumber: try journal.highestJobNumber() + 1)
         try self.init(
             plan: plan, journal: journal, adapter: adapter, server: server, options: options,
-            planHash: Self.hash(data), report: report)
+            planHash: Self.hash(data), lock: lock, report: report)
     }
 
     /// Asks the running launcher to cancel every job and stop (what the `cancel` file does from another process).
@@ -123,6 +133,8 @@ public actor Launcher {
 
     /// Runs the study until the server exits 0, the study is cancelled, or the task is cancelled.
     public func run() async throws -> LaunchOutcome {
+        // The lock goes when this launcher stops, whatever the outcome (a detached launcher's jobs run on).
+        defer { lock?.release() }
         try prepare()
         do {
             return try await loop()
@@ -158,7 +170,8 @@ public actor Launcher {
                 if queue.isEmpty, inFlightCount() == 0 {
                     let (done, givenUp) = (completedCount, givenUpCount)
                     try journal.recordDecision(
-                        kind: "done", message: "offline: every simulation ended: \(done) done, \(givenUp) given up")
+                        kind: Journal.doneKind,
+                        message: "offline: every simulation ended: \(done) done, \(givenUp) given up")
                     event(
                         "simulations complete: \(done) done, \(givenUp) given up; data in \(plan.offlineDataDirectory)")
                     report(.progress(progress()))
@@ -171,10 +184,12 @@ public actor Launcher {
             }
             try await watchServer()
             if serverLife.isDone {
+                settleExitedAtTheEnd()
                 try await stopLeftovers()
                 let (done, givenUp) = (completedCount, givenUpCount)
                 try journal.recordDecision(
-                    kind: "done", message: "the server exited 0: \(done) simulation(s) done, \(givenUp) given up")
+                    kind: Journal.doneKind,
+                    message: "the server exited 0: \(done) simulation(s) done, \(givenUp) given up")
                 event("study complete: \(done) done, \(givenUp) given up")
                 report(.progress(progress()))
                 return .completed(done: done, givenUp: givenUp)
@@ -190,7 +205,7 @@ public actor Launcher {
         var running = 0
         var waiting = 0
         var inFlight: Set<Int> = []
-        for job in tracked.values where !job.state.isFinished {
+        for job in tracked.values where job.isActive {
             guard let simulation = job.simulationID, !inFlight.contains(simulation) else { continue }
             inFlight.insert(simulation)
             if job.state == .running { running += 1 } else { waiting += 1 }

@@ -57,6 +57,8 @@ struct ServerLifecycle: Sendable {
     mutating func adopt(_ job: JobID, attempt: Int, submittedAt: Date) {
         state = .starting(job: job, submittedAt: submittedAt)
         self.attempt = attempt
+        // What completed while no launcher watched is compared with the server's view at its first status.
+        reconcilePending = true
     }
 
     /// The server's job was submitted; `restart`: from its checkpoint, to be reconciled at its first status.

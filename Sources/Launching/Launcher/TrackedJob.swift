@@ -28,6 +28,14 @@ struct TrackedJob: Sendable {
     var groupRecorded = false
     /// The array job it belongs to (`packing: array`), for throttle updates.
     var array: JobID?
+    /// The launcher stopped waiting for it (lost: vanished or preempted for three polls) and acted on its end; it
+    /// no longer counts in flight, whatever its last state.
+    var isGivenOver = false
+    /// When this launcher first saw it running (its registration deadline counts from then).
+    var runningSince: Date?
+
+    /// Whether it still runs or may run, as far as the launcher is concerned: not finished and not given over.
+    var isActive: Bool { !state.isFinished && !isGivenOver }
 
     /// Whether it is watched through its process group rather than the adapter (a local job an earlier launcher
     /// started).

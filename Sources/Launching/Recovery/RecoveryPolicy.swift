@@ -23,11 +23,13 @@ public struct RecoveryPolicy: Sendable, Hashable {
     ///   - state: how the job ended (a finished state, or `vanished` once the launcher stopped waiting for it).
     ///   - byLauncher: the launcher cancelled it itself (`.silent` counts as a fault, the others do not).
     ///   - spent: retries already spent from the budget; `free`: resubmissions already made without spending it.
+    ///   - walltimeKills: how often the simulation was killed at its walltime, this time included (the first is
+    ///     free; one that keeps hitting its walltime spends its budget).
     ///   - memoryMiB: the memory of the job that ended, when it was overridden.
     ///   - nodeList: where it ran.
     func decide(
         _ state: JobState, cancelledFor reason: CancelReason?, spent: Int, free: Int, memoryMiB: Int?,
-        nodeList: String?
+        nodeList: String?, walltimeKills: Int = 0
     ) -> RecoveryAction {
         let budgeted: RecoveryAction =
             spent < retries ? .retry(spendsBudget: true, memoryMiB: memoryMiB, excludeNode: nil) : .giveUp
@@ -52,8 +54,10 @@ public struct RecoveryPolicy: Sendable, Hashable {
             let doubled = Swift.min(memoryCapMiB, current * 2)
             return spent < retries || free < freeRetries
                 ? .retry(spendsBudget: false, memoryMiB: doubled, excludeNode: nil) : .giveUp
-        // Over its walltime is not the simulation's crash: the work is resubmitted without spending the budget.
-        case .preempted, .vanished, .deadline, .timedOut: return notCounted()
+        // Over its walltime once is not the simulation's crash: the work is resubmitted without spending the budget;
+        // a simulation that keeps hitting it (too short a walltime, a hang) spends its budget like a crash.
+        case .timedOut: return walltimeKills <= 1 ? notCounted() : budgeted
+        case .preempted, .vanished, .deadline: return notCounted()
         default: return budgeted
         }
     }

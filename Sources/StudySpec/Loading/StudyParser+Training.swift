@@ -174,7 +174,7 @@ extension StudyParser {
     }
 
     private mutating func validation(_ node: Node) -> ValidationSpec? {
-        let allowed = ["simulations", "every_batches", "seed", "file", "subsample"]
+        let allowed = ["simulations", "every_batches", "seed", "file", "subsample", "require_skill"]
         guard let fields = fields(node, "training.validation", allowed: allowed) else { return nil }
         var spec = ValidationSpec()
         if let value = fields["simulations"],
@@ -197,6 +197,9 @@ extension StudyParser {
             let count = integer(value, fields.path("subsample"), minimum: 1, what: "a positive number of samples")
         {
             spec.subsample = count
+        }
+        if let value = fields["require_skill"], let required = boolean(value, fields.path("require_skill")) {
+            spec.requireSkill = required
         }
         if let value = fields["file"], let path = string(value, fields.path("file"), what: "a CSV file path") {
             let url = resolve(path)

@@ -149,6 +149,10 @@ public struct ValidationSpec: Sendable, Hashable, Codable {
     /// The default subsample.
     public static let defaultSubsample = 250
 
+    /// Whether a surrogate no better than predicting the mean training field fails the study (`melissa launch`
+    /// exits 1); nil: true. False suits a smoke run of the pipeline, whose few simulations cannot teach anything.
+    public var requireSkill: Bool?
+
     /// Creates the validation description.
     public init(simulations: Int = 0, everyBatches: Int = 100, seed: UInt64? = nil, file: String? = nil) {
         self.simulations = simulations
