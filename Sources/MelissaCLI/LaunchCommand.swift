@@ -31,6 +31,13 @@ extension Melissa {
         @Flag(name: .long, help: "Continue a study whose launcher stopped: adopt its live jobs.")
         var resume = false
 
+        @Flag(
+            name: .long,
+            help:
+                "With a study file: move a study directory launched before aside (to <dir>.1, <dir>.2, …) and start afresh."
+        )
+        var fresh = false
+
         @Option(name: .long, help: "Seconds between two polls of the scheduler.")
         var poll: Double = 2
 
@@ -51,6 +58,8 @@ extension Melissa {
             } catch let error as LauncherError {
                 throw Self.failure(error.description)
             }
+            // Only once this launcher holds the study's lock: the log is this launch's.
+            printer.log(to: directory + "/" + Self.logFileName)
             let task = Task { try await launcher.run() }
             let signals = SignalHandlers([SIGINT, SIGTERM]) { task.cancel() }
             defer { signals.cancel() }
@@ -82,6 +91,9 @@ extension Melissa {
             }
         }
 
+        /// The launcher log's name in the study directory.
+        static let logFileName = "launcher.log"
+
         /// The study directory: the argument itself, or the one a study file plans into (planned now, unless the
         /// study was launched before).
         func studyDirectory() throws -> String {
@@ -89,44 +101,107 @@ extension Melissa {
             guard FileManager.default.fileExists(atPath: study, isDirectory: &isDirectory) else {
                 throw Self.failure("no such study directory or file: \(study)")
             }
-            if isDirectory.boolValue { return URL(fileURLWithPath: study).standardizedFileURL.path }
+            if isDirectory.boolValue {
+                if fresh {
+                    throw Self.failure(
+                        "--fresh needs the study file, to plan it again: `melissa launch STUDY.yaml --fresh`")
+                }
+                return URL(fileURLWithPath: study).standardizedFileURL.path
+            }
+            if fresh && resume { throw Self.failure("--fresh and --resume exclude each other") }
             let loaded = try StudyFileInput.load(study)
             let input = PlanInput(
                 loaded: loaded, studyDirectory: nil, scheduler: nil,
                 melissaExecutable: Melissa.Plan.currentExecutable())
             do {
                 let plan = try Planner.plan(input)
-                let journal = plan.studyDirectory + "/" + Journal.fileName
-                if FileManager.default.fileExists(atPath: journal) {
-                    // Launched before: its plan stays as it is (a resume checks it did not change).
-                    return plan.studyDirectory
+                let directory = plan.studyDirectory
+                if LaunchedStudy.isLaunched(directory) {
+                    if fresh {
+                        let live = (try? Journal(studyDirectory: directory).liveJobs().count) ?? 0
+                        let aside = try LaunchedStudy.moveAside(directory)
+                        print(
+                            "moved the study launched before to \(aside)"
+                                + (live > 0 ? " (\(live) of its jobs may still run: `melissa cancel \(aside)`)" : ""))
+                    } else if let changed = LaunchedStudy.difference(plan, fromPlanIn: directory) {
+                        // Never mixed: the old plan goes on only from its directory, the new one only afresh.
+                        throw Self.failure(
+                            "\(study) changed since \(directory) was launched (in \(changed.joined(separator: ", "))): "
+                                + "`melissa launch \(study) --fresh` moves \(directory) aside and runs the edited "
+                                + "study afresh; `melissa launch \(directory) --resume` continues the old plan")
+                    } else {
+                        // Launched before with this very plan: a resume continues it, a plain launch is refused.
+                        return directory
+                    }
                 }
                 _ = try Planner.write(plan)
                 FileHandle.standardOutput.write(Data("planned \(plan.studyName) into \(plan.studyDirectory)\n".utf8))
                 return plan.studyDirectory
             } catch let error as PlanningError {
                 throw Self.failure("melissa plan: \(error.description)")
+            } catch let error as LauncherError {
+                throw Self.failure(error.description)
             }
         }
 
-        /// Prints `message` as the launch's error and returns exit status 1 to throw (so that `defer`s run).
-        /// The end of a study the server finished: the report and its verdict, then `✓` — or `✗` and exit 1 when
-        /// no simulation completed or the server trained nothing usable (never a silent success).
+        /// The end of a study the server finished: the report and its verdict, then `✓` — or `✗`, the reason and
+        /// the last lines of a failed simulation's log, and exit 1 when no simulation completed, more simulations
+        /// were given up than `simulation.given_up_tolerance` allows, no model was written, or the surrogate is
+        /// not usable (never a silent success; docs/launching.md, "Exit codes").
         static func conclude(directory: String, done: Int, givenUp: Int) throws {
             let counts =
                 "\(counted(done, "simulation")) done" + (givenUp > 0 ? ", \(givenUp) given up" : "")
             let verdict = Melissa.Report.writeAtEnd(of: directory)
-            if done == 0 {
-                print("✗ study ended without a result: \(counts); see \(directory)/logs and the journal")
-                throw ExitCode(1)
+            let plan = (FileManager.default.contents(atPath: directory + "/plan.json")).flatMap {
+                try? PlanWriter.decode($0)
             }
-            if let verdict, verdict.isFailure {
-                print("✗ study ended without a usable surrogate: \(counts); " + verdict.reasons.joined(separator: "; "))
+            var reasons: [String] = []
+            if done == 0 {
+                reasons.append("no simulation completed")
+            } else if let plan {
+                reasons += tooManyGivenUp(plan, directory: directory)
+                if let ending = ServerEnding.read(fromStudy: directory), !ending.modelWritten {
+                    reasons.append("the server trained nothing (\(ending.batches) batches): no model was written")
+                }
+            }
+            if reasons.isEmpty, let verdict, verdict.isFailure { reasons += verdict.reasons }
+            guard reasons.isEmpty else {
+                let headline = done == 0 ? "without a result" : "without a usable surrogate"
+                print("✗ study ended \(headline): \(counts); " + reasons.joined(separator: "; "))
+                if let plan, givenUp > 0 || done == 0 {
+                    let log = LogExcerpt.newestFile(
+                        in: plan.logsDirectory, prefix: plan.simulationJobName + "-", suffix: ".err")
+                    if let log, let tail = LogExcerpt.tail(ofFile: log, lines: 6) {
+                        print(LogExcerpt.explained(tail, file: log))
+                    }
+                }
+                print("  see \(directory)/logs, `melissa status \(directory) --simulations` and the journal")
                 throw ExitCode(1)
             }
             print("✓ study complete: \(counts)")
         }
 
+        /// The reasons a study gave up on more simulations than `simulation.given_up_tolerance` allows, per role.
+        static func tooManyGivenUp(_ plan: PlanModel.Plan, directory: String) -> [String] {
+            guard let givenUp = try? Journal(studyDirectory: directory).givenUpSimulations(), !givenUp.isEmpty
+            else { return [] }
+            let tolerance = plan.simulation.givenUpTolerance ?? .standard
+            var reasons: [String] = []
+            for (role, allowed, total) in [
+                (SimulationRole.training, tolerance.training, plan.trainingCount),
+                (.validation, tolerance.validation, plan.validationCount),
+            ] where total > 0 {
+                let count = givenUp.count { $0 < plan.simulations.count && plan.simulations[$0].role == role }
+                if Double(count) > allowed * Double(total) {
+                    reasons.append(
+                        "\(count) of \(total) \(role.rawValue) simulations were given up, more than "
+                            + "simulation.given_up_tolerance allows (\(Int((allowed * 100).rounded())) %)")
+                }
+            }
+            return reasons
+        }
+
+        /// Prints `message` as the launch's error and returns exit status 1 to throw (so that `defer`s run).
         static func failure(_ message: String) -> ExitCode {
             FileHandle.standardError.write(Data("melissa launch: \(message)\n".utf8))
             return ExitCode(1)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Launching
 import PlanModel
 import Planning
 import StudySpec
@@ -31,6 +32,10 @@ extension Melissa {
         @Option(name: .long, help: "The melissa executable the server job runs (default: this one).")
         var melissa: String?
 
+        @Flag(
+            name: .long, help: "Move a study directory launched before aside (to <dir>.1, <dir>.2, …) and plan afresh.")
+        var fresh = false
+
         func run() throws {
             let loaded = try StudyFileInput.load(studyFile)
             let input = PlanInput(
@@ -42,6 +47,25 @@ extension Melissa {
             )
             do {
                 let plan = try Planner.plan(input)
+                if LaunchedStudy.isLaunched(plan.studyDirectory) {
+                    // Its journal records what ran under the plan there: a new plan must not replace it silently.
+                    guard fresh else {
+                        FileHandle.standardError.write(
+                            Data(
+                                ("melissa plan: \(plan.studyDirectory) was launched (it has a journal): planning into "
+                                    + "it would change the plan under what already ran. `melissa plan \(studyFile) "
+                                    + "--fresh` moves it aside first, `--out DIR` plans elsewhere, `melissa launch "
+                                    + "\(plan.studyDirectory) --resume` continues it\n").utf8))
+                        throw ExitCode(1)
+                    }
+                    do {
+                        let aside = try LaunchedStudy.moveAside(plan.studyDirectory)
+                        FileHandle.standardError.write(Data("moved the study launched before to \(aside)\n".utf8))
+                    } catch let error as LauncherError {
+                        FileHandle.standardError.write(Data("melissa plan: \(error.description)\n".utf8))
+                        throw ExitCode(1)
+                    }
+                }
                 let (result, templates) = try Planner.write(plan)
                 if json {
                     let data = try PlanWriter.encode(plan)

@@ -34,8 +34,34 @@ extension Melissa {
                 throw ExitCode(1)
             }
             let values = try parameterValues(for: surrogate)
+            for warning in Self.warnings(
+                values: values, step: step, surrogate: surrogate,
+                metadata: SurrogateFile.metadata((try? Data(contentsOf: URL(fileURLWithPath: model))) ?? Data()))
+            {
+                FileHandle.standardError.write(Data("melissa predict: warning: \(warning)\n".utf8))
+            }
             let field = try surrogate.predict(parameters: values, timeStep: Float(step))
             print(field.map { "\($0)" }.joined(separator: "\n"))
+        }
+
+        /// Where the prediction extrapolates: a step past the study's time steps, a parameter outside the support
+        /// its distribution had (the model file's metadata says both; an older file says nothing).
+        static func warnings(values: [Float], step: Double, surrogate: Surrogate, metadata: [String: String])
+            -> [String]
+        {
+            var warnings: [String] = []
+            if let steps = metadata["time_steps"].flatMap(Int.init), step < 0 || step > Double(steps - 1) {
+                warnings.append(
+                    "step \(step) is outside the steps trained on (0 … \(steps - 1)): the prediction extrapolates")
+            }
+            for (name, value) in zip(surrogate.parameterNames, values) {
+                let bounds = metadata["range." + name]?.split(separator: " ").compactMap { Double($0) } ?? []
+                guard bounds.count == 2, Double(value) < bounds[0] || Double(value) > bounds[1] else { continue }
+                warnings.append(
+                    "\(name) = \(value) is outside the values trained on [\(bounds[0]), \(bounds[1])]: "
+                        + "the prediction extrapolates")
+            }
+            return warnings
         }
 
         private func parameterValues(for surrogate: Surrogate) throws -> [Float] {

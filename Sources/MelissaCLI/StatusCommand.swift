@@ -19,8 +19,26 @@ extension Melissa {
         @Option(name: .long, help: "How many of the latest events to show.")
         var events: Int = 10
 
+        @Flag(
+            name: .long,
+            help: "A table of every simulation: id, role, parameters, state, attempt, runtime, job, log file.")
+        var simulations = false
+
+        @Flag(name: .long, help: "The table of --simulations as JSON, for scripts.")
+        var json = false
+
         func run() async throws {
             let directory = try StudyFileInput.launchedStudyDirectory(studyDirectory, command: "status")
+            if simulations || json {
+                let table = try SimulationTable(directory: directory)
+                if json {
+                    FileHandle.standardOutput.write(try table.json())
+                    FileHandle.standardOutput.write(Data("\n".utf8))
+                } else {
+                    print(table.text)
+                }
+                return
+            }
             let journal = try Journal(studyDirectory: directory)
             let summary = try journal.summary(lastEvents: max(0, events))
             let study = try journal.study()

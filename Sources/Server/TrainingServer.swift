@@ -225,9 +225,7 @@ public final class TrainingServer: Sendable {
         if written {
             try loop.trainer.surrogate(parameterNames: plan.parameters.map(\.name)).write(
                 to: modelURL,
-                metadata: [
-                    "study": plan.studyName, "batches": String(batches), "weights_of_batch": String(exported),
-                ])
+                metadata: modelMetadata(batches: batches, exported: exported))
         } else {
             try? FileManager.default.removeItem(at: modelURL)
         }
@@ -243,6 +241,26 @@ public final class TrainingServer: Sendable {
                     : "no batch trained: no model written")
                 + "; report in \(report.directory.path)")
         return 0
+    }
+
+    /// What the model file says about the study, for `melissa predict`'s warnings: the time steps trained on and
+    /// each bounded parameter's support (`range.<name>`: `lower upper`).
+    func modelMetadata(batches: Int, exported: Int) -> [String: String] {
+        var metadata = [
+            "study": plan.studyName, "batches": String(batches), "weights_of_batch": String(exported),
+            "time_steps": String(plan.simulation.timeSteps),
+        ]
+        for parameter in plan.parameters {
+            let range: (Double, Double)? =
+                switch parameter.distribution {
+                case .uniform(let lower, let upper), .logUniform(let lower, let upper): (lower, upper)
+                case .integerUniform(let lower, let upper): (Double(lower), Double(upper))
+                case .normal(_, _, let lower?, let upper?): (lower, upper)
+                default: nil
+                }
+            if let range { metadata["range." + parameter.name] = "\(range.0) \(range.1)" }
+        }
+        return metadata
     }
 
     static func policy(_ policy: BufferSpec.Policy) -> BufferPolicy {

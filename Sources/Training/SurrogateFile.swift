@@ -52,6 +52,16 @@ public enum SurrogateFile {
     }
 
     /// Reads a model file's bytes; `path` only names the file in errors.
+    /// The free-form metadata of a model file (empty when it has none or its header cannot be read).
+    public static func metadata(_ data: Data) -> [String: String] {
+        let bytes = [UInt8](data.prefix(1 << 20))
+        guard bytes.count >= 16, Array(bytes[0..<8]) == magic else { return [:] }
+        let headerLength = bytes[8..<16].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard headerLength <= UInt64(bytes.count - 16) else { return [:] }
+        let header = try? JSONDecoder().decode(SurrogateHeader.self, from: Data(bytes[16..<(16 + Int(headerLength))]))
+        return header?.metadata ?? [:]
+    }
+
     public static func decode(_ data: Data, path: String = "model") throws -> Surrogate {
         func fail(_ reason: String) -> TrainingError { .malformedModelFile(path: path, reason: reason) }
         let bytes = [UInt8](data)

@@ -109,6 +109,10 @@ extension String {
     #expect(launched.standardOutput.contains("✗ study ended without a result: 0 simulations done, 3 given up"))
     #expect(!launched.standardOutput.contains("✓"))
     #expect(launched.standardOutput.contains("No usable surrogate"))
+    // The failing simulations' own words, and no model trained on nothing.
+    #expect(launched.standardOutput.contains("last lines of "), "\(launched.standardOutput)")
+    #expect(launched.standardOutput.contains("no-such-solver"))
+    #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("study/model.melissa").path))
     #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("study/report/index.html").path))
     // `melissa status` takes the study file too, as `melissa launch` does.
     let status = try await MelissaRun.run(["status", file.path], in: root)

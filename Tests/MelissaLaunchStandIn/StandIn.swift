@@ -106,8 +106,9 @@ enum StandIn {
         // Let the launcher see the last status before this process ends.
         Thread.sleep(forTimeInterval: 0.3)
         server.stop()
-        // As the real server does once its model and report are written.
-        try ServerEnding(batches: 0, modelWritten: false).write(toStudy: URL(fileURLWithPath: directory))
+        // As the real server does once its model and report are written (the stand-in trains nothing; it stands
+        // for a server that ended well).
+        try ServerEnding(batches: 0, modelWritten: true).write(toStudy: URL(fileURLWithPath: directory))
         exit(0)
     }
 

@@ -262,6 +262,11 @@ public final class Journal: Sendable {
         }
     }
 
+    /// Every job of the study, oldest first (the server's and the simulations').
+    public func allJobs() throws -> [JournalJob] {
+        try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM jobs ORDER BY id").compactMap(Self.job) }
+    }
+
     /// The simulations that completed at least once: never to be submitted again.
     public func completedSimulations() throws -> Set<Int> {
         try pool.read { db in

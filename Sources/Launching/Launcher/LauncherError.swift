@@ -20,6 +20,8 @@ public enum LauncherError: Error, Sendable, Hashable, CustomStringConvertible {
     case launcherRunning(studyDirectory: String, holder: StudyLock.Holder)
     /// The study's lock file cannot be opened or locked.
     case cannotLock(path: String, reason: String)
+    /// `--fresh` could not move the launched study aside.
+    case cannotMoveAside(from: String, to: String, reason: String)
     /// `--resume` on a study whose server finished: there is nothing to continue.
     case studyComplete(studyDirectory: String, ended: String)
 
@@ -52,6 +54,8 @@ public enum LauncherError: Error, Sendable, Hashable, CustomStringConvertible {
                 + "`melissa cancel \(directory)` stops it"
         case .cannotLock(let path, let reason):
             return "cannot lock \(path): \(reason); the study directory must be writable"
+        case .cannotMoveAside(let from, let to, let reason):
+            return "cannot move \(from) aside to \(to): \(reason)"
         case .studyComplete(let directory, let ended):
             return "\(directory) is complete (\(ended)): there is nothing to resume; `melissa report \(directory)` "
                 + "shows the result, `melissa launch STUDY.yaml --fresh` runs the study again in a fresh directory"

@@ -21,6 +21,8 @@ public struct SimulationSettings: Sendable, Hashable, Codable {
     /// The study's templates of a simulation's command, working directory and environment, with their
     /// placeholders: what renders a simulation whose parameters were redrawn.
     public var templates: SimulationTemplates?
+    /// How many simulations may be given up before the study fails; nil: ``GivenUpTolerance/standard``.
+    public var givenUpTolerance: GivenUpTolerance?
 
     /// Creates the settings.
     public init(
@@ -32,8 +34,10 @@ public struct SimulationSettings: Sendable, Hashable, Codable {
         fields: [String],
         setup: [String],
         launcher: [String],
-        templates: SimulationTemplates? = nil
+        templates: SimulationTemplates? = nil,
+        givenUpTolerance: GivenUpTolerance? = nil
     ) {
+        self.givenUpTolerance = givenUpTolerance
         self.resources = resources
         self.retries = retries
         self.redrawAfter = redrawAfter

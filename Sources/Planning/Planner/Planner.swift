@@ -65,7 +65,8 @@ public enum Planner {
             fields: simulationSpec.fields.map(\.name),
             setup: simulationSpec.setup,
             launcher: launcher(tasks: simulationSpec.resources.tasks, slurm: slurm, local: study.execution.local),
-            templates: templates
+            templates: templates,
+            givenUpTolerance: simulationSpec.givenUpTolerance
         )
         var serverResources = study.execution.server
         serverResources.tasks = study.training.ranks

@@ -9,10 +9,31 @@ public enum Spelling {
             let distance = editDistance(normalized, normalize(candidate))
             if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
         }
+        // Letters a person types for digits they look like (`{{xo}}` for `{{x0}}`).
+        let confusable = candidates.filter { lookalike(normalize($0)) == lookalike(normalized) }
+        if confusable.count == 1 { return confusable[0] }
         guard let best else { return nil }
         // Names of one or two letters are too short for a typo to be told from another name.
         let allowed = best.candidate.count <= 2 ? 0 : max(1, min(3, best.candidate.count / 3))
-        return best.distance <= allowed ? best.candidate : nil
+        if best.distance <= allowed { return best.candidate }
+        // Another form of the same word (`sampling` for `sampler`): a long shared stem, one candidate only.
+        let stems = candidates.filter { candidate in
+            let shared = zip(normalize(candidate), normalized).prefix { $0 == $1 }.count
+            return shared >= 5 && Double(shared) >= 0.6 * Double(min(candidate.count, normalized.count))
+        }
+        return stems.count == 1 ? stems[0] : nil
+    }
+
+    /// `word` with the letters that look like digits replaced by them.
+    private static func lookalike(_ word: String) -> String {
+        String(
+            word.map { character -> Character in
+                switch character {
+                case "o": "0"
+                case "l", "i": "1"
+                default: character
+                }
+            })
     }
 
     /// Lower case without `_`, `-` and blanks, so `timeSteps`, `time-steps` and `time_steps` match.

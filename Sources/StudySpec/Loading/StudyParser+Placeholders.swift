@@ -9,7 +9,8 @@ extension StudyParser {
     mutating func checkTemplate(_ template: String, node: Node, path: String, names: Set<String>, shell: Bool) -> Bool {
         var ok = true
         let builtIns = Placeholder.BuiltIn.allCases.map(\.rawValue)
-        let parameters = names.sorted()
+        // In the study's order, as a person reads them in the file.
+        let parameters = parameterOrder.filter(names.contains) + names.subtracting(parameterOrder).sorted()
         let quoted = shell ? Self.quotedRanges(template) : []
         let occurrences = Placeholder.occurrences(in: template)
         let closedUpTo = occurrences.last.map { $0.offset + $0.length } ?? 0

@@ -89,6 +89,12 @@ extension StudyParser {
     }
 
     /// The names of a `parameters` mapping that are valid identifiers.
+    /// The parameters' names in the file's order.
+    static func declaredOrder(_ node: Node) -> [String] {
+        guard case .mapping(let mapping) = node else { return [] }
+        return mapping.compactMap { $0.key.scalar?.string }.filter(isIdentifier)
+    }
+
     static func declaredNames(_ node: Node) -> Set<String> {
         guard case .mapping(let mapping) = node else { return [] }
         return Set(mapping.compactMap { $0.key.scalar?.string }.filter(isIdentifier))

@@ -6,7 +6,8 @@ extension StudyParser {
 
     mutating func simulation(_ node: Node, parameters names: Set<String>) -> SimulationSpec? {
         let allowed = [
-            "command", "fields", "time_steps", "resources", "timeout", "retries", "redraw_after", "environment",
+            "command", "fields", "time_steps", "resources", "timeout", "retries", "redraw_after", "given_up_tolerance",
+            "environment",
             "setup",
             "working_directory",
         ]
@@ -85,7 +86,40 @@ extension StudyParser {
                 ok = false
             }
         }
+        if let value = fields["given_up_tolerance"] {
+            if let tolerance = givenUpTolerance(value) { spec.givenUpTolerance = tolerance } else { ok = false }
+        }
         return ok
+    }
+
+    /// `given_up_tolerance: 0.1` (training simulations) or `{training: 0.1, validation: 0}`.
+    private mutating func givenUpTolerance(_ node: Node) -> GivenUpTolerance? {
+        let what = "a fraction in [0, 1]"
+        func fraction(_ node: Node, _ path: String) -> Double? {
+            guard let value = number(node, path, what: what) else { return nil }
+            guard (0...1).contains(value) else {
+                report(node, path, "expected \(what), found \(value)")
+                return nil
+            }
+            return value
+        }
+        var tolerance = GivenUpTolerance()
+        if case .mapping = node {
+            guard let fields = fields(node, "simulation.given_up_tolerance", allowed: ["training", "validation"])
+            else { return nil }
+            if let value = fields["training"] {
+                guard let fraction = fraction(value, fields.path("training")) else { return nil }
+                tolerance.training = fraction
+            }
+            if let value = fields["validation"] {
+                guard let fraction = fraction(value, fields.path("validation")) else { return nil }
+                tolerance.validation = fraction
+            }
+            return tolerance
+        }
+        guard let value = fraction(node, "simulation.given_up_tolerance") else { return nil }
+        tolerance.training = value
+        return tolerance
     }
 
     /// What a simulation runs in: `environment`, `setup` and `working_directory`.

@@ -12,6 +12,8 @@ struct StudyParser {
     let directory: URL
     /// Problems found so far.
     private(set) var diagnostics: [StudyDiagnostic] = []
+    /// The parameters' names in the order the study declares them (for messages that list them).
+    var parameterOrder: [String] = []
 
     init(file: String, directory: URL) {
         self.file = file
@@ -45,6 +47,7 @@ struct StudyParser {
         let parameters = top["parameters"].flatMap { self.parameters($0) }
         // Placeholders are checked against every declared name, even when a distribution was wrong.
         let declared = top["parameters"].map(Self.declaredNames) ?? []
+        parameterOrder = top["parameters"].map(Self.declaredOrder) ?? []
         let buffer = top["buffer"].map { self.buffer($0) } ?? BufferSpec()
         let training = top["training"].map { self.training($0) } ?? TrainingSpec()
         let simulation = top["simulation"].flatMap { self.simulation($0, parameters: declared) }
@@ -129,7 +132,12 @@ struct StudyParser {
                 return "nothing"
             }
             let text = scalar.string.count > 40 ? String(scalar.string.prefix(37)) + "..." : scalar.string
-            return "`\(text.replacingOccurrences(of: "\n", with: "\\n"))`"
+            let shown = text.replacingOccurrences(of: "\n", with: "\\n")
+            // A quoted number is a string to YAML: say so, or "found `12`" reads like a contradiction.
+            if scalar.style == .singleQuoted || scalar.style == .doubleQuoted {
+                return "the string \"\(shown)\" (quoted: write it without quotes for a number)"
+            }
+            return "`\(shown)`"
         case .mapping: return "a mapping"
         case .sequence: return "a list"
         case .alias: return "an alias"

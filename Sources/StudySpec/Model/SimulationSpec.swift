@@ -24,6 +24,8 @@ public struct SimulationSpec: Sendable, Hashable, Codable {
     /// The directory the simulation runs in, relative to the study directory unless absolute; may hold
     /// placeholders. Default: `simulations/{{simulation_id}}`.
     public var workingDirectory: String
+    /// The fractions of simulations that may be given up before the study counts as failed; nil: the defaults.
+    public var givenUpTolerance: GivenUpTolerance?
 
     /// Creates the section.
     public init(
@@ -48,6 +50,24 @@ public struct SimulationSpec: Sendable, Hashable, Codable {
         self.environment = environment
         self.setup = setup
         self.workingDirectory = workingDirectory
+    }
+}
+
+/// `simulation.given_up_tolerance`: how many simulations may be given up (after their retries) before a study
+/// counts as failed, as fractions of each role's count. A study over either exits 1 (docs/launching.md).
+public struct GivenUpTolerance: Sendable, Hashable, Codable {
+    /// Training simulations that may be given up. Default: 0.1.
+    public var training: Double
+    /// Validation simulations that may be given up. Default: 0 (every one is needed to measure the surrogate).
+    public var validation: Double
+
+    /// The defaults: 10 % of training simulations, no validation simulation.
+    public static let standard = GivenUpTolerance()
+
+    /// Creates the tolerance.
+    public init(training: Double = 0.1, validation: Double = 0) {
+        self.training = training
+        self.validation = validation
     }
 }
 

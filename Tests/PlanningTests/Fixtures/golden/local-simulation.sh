@@ -14,8 +14,14 @@ case "$MELISSA_SIMULATION_ID" in
     exit 2
     ;;
 esac
-exec >>'/scratch/melissa/heat/logs'/'heat-sim'-"$MELISSA_SIMULATION_ID".out 2>>'/scratch/melissa/heat/logs'/'heat-sim'-"$MELISSA_SIMULATION_ID".err
+# Each attempt has its own log: <job name>-<id>.attempt-<n>.{out,err}.
+melissa_log='/scratch/melissa/heat/logs'/'heat-sim'-"$MELISSA_SIMULATION_ID".attempt-"${MELISSA_ATTEMPT:-0}"
+exec >>"$melissa_log".out 2>>"$melissa_log".err
 export MELISSA_ATTEMPT="${MELISSA_ATTEMPT:-0}"
+# A separator, so that a log that several runs append to (a requeued Slurm job) tells them apart.
+melissa_banner="==== melissa: simulation $MELISSA_SIMULATION_ID, attempt $MELISSA_ATTEMPT, on $(hostname) at $(date -u +%Y-%m-%dT%H:%M:%SZ) ===="
+echo "$melissa_banner"
+echo "$melissa_banner" >&2
 module load openmpi/4.1
 source "$HOME/heat-env.sh"
 melissa_launch=('mpirun' '-np' '4')

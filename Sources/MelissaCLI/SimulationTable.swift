@@ -1,0 +1,115 @@
+import Foundation
+import Launching
+import PlanModel
+import Planning
+
+/// `melissa status DIR --simulations`: one row per simulation, from the plan, the redraws and the journal.
+struct SimulationTable {
+    /// One simulation's row.
+    struct Row: Codable, Hashable {
+        var id: Int
+        var role: String
+        /// The parameter values it runs with (its redrawn ones once redrawn), in the study's order.
+        var parameters: [String: String]
+        /// `done`, `running`, `pending`, `failed`, `given up`, `not submitted`.
+        var state: String
+        /// Its latest job's attempt, nil before its first submission.
+        var attempt: Int?
+        /// Its latest job, as the scheduler names it.
+        var job: String?
+        /// Seconds its latest job ran or has run (from its submission, while running), nil before.
+        var seconds: Double?
+        /// The scheduler's word for its latest job's state.
+        var word: String?
+        /// Its latest job's error log, when it exists.
+        var log: String?
+    }
+
+    var parameterNames: [String]
+    var rows: [Row]
+
+    /// The table of the study in `directory`.
+    init(directory: String) throws {
+        let plan = try PlanWriter.decode(Data(contentsOf: URL(fileURLWithPath: directory + "/plan.json")))
+        let journal = try Journal(studyDirectory: directory)
+        let jobs = try journal.allJobs()
+        let completed = try journal.completedSimulations()
+        let givenUp = try journal.givenUpSimulations()
+        let redraws =
+            (try? RedrawTable.read(from: URL(fileURLWithPath: directory), parameters: plan.parameters))
+            ?? RedrawTable()
+        var latest: [Int: JournalJob] = [:]
+        for job in jobs { if let id = job.simulationID { latest[id] = job } }
+        let now = Date()
+        parameterNames = plan.parameters.map(\.name)
+        rows = plan.simulations.map { simulation in
+            let id = simulation.id
+            let values =
+                (redraws.allEntries.last { $0.simulation == id }?.values ?? simulation.values).map(\.description)
+            var row = Row(
+                id: id, role: simulation.role.rawValue,
+                parameters: Dictionary(zip(plan.parameters.map(\.name), values)) { first, _ in first },
+                state: "not submitted")
+            if let job = latest[id] {
+                row.attempt = job.attempt
+                row.job = job.schedulerID.description
+                row.word = job.word
+                let end = job.state.isFinished ? job.updatedAt : now
+                row.seconds = max(0, end.timeIntervalSince(job.submittedAt))
+                row.log = Self.log(of: job, plan: plan)
+                row.state =
+                    switch job.state {
+                    case .running, .suspended: "running"
+                    case .pending, .requeued, .vanished, .unknown: "pending"
+                    default: "failed"
+                    }
+            }
+            if completed.contains(id) { row.state = "done" }
+            if givenUp.contains(id) { row.state = "given up" }
+            return row
+        }
+    }
+
+    /// The error log of `job`: the local scripts' per-attempt file, or Slurm's per-job one.
+    static func log(of job: JournalJob, plan: PlanModel.Plan) -> String? {
+        guard let id = job.simulationID else { return nil }
+        let logs = plan.logsDirectory
+        let candidates = [
+            "\(logs)/\(plan.simulationJobName)-\(id).attempt-\(job.attempt).err",
+            "\(logs)/\(plan.simulationJobName)-\(job.schedulerID.description).err",
+            "\(logs)/\(plan.simulationJobName)-\(id).err",
+        ]
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// The table as text, columns aligned.
+    var text: String {
+        let header = ["id", "role"] + parameterNames + ["state", "attempt", "runtime", "job", "log"]
+        var lines = [header]
+        for row in rows {
+            var cells = ["\(row.id)", row.role]
+            cells += parameterNames.map { name in row.parameters[name] ?? "" }
+            cells += [
+                row.state, row.attempt.map(String.init) ?? "-",
+                row.seconds.map { String(format: "%.1f s", $0) } ?? "-", row.job ?? "-", row.log ?? "-",
+            ]
+            lines.append(cells)
+        }
+        let widths = header.indices.map { column in lines.map { $0[column].count }.max() ?? 0 }
+        return lines.map { cells in
+            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n")
+    }
+
+    /// The table as JSON: `{"parameters": [...], "simulations": [...]}`.
+    func json() throws -> Data {
+        struct Document: Codable {
+            var parameters: [String]
+            var simulations: [Row]
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(Document(parameters: parameterNames, simulations: rows))
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Launching
+import MelissaTestSupport
+import Testing
+import Training
+
+/// What `melissa plan`, `launch`, `status` and `predict` tell a person, as separate processes on the local
+/// scheduler (the stand-in server and simulations): edited studies, a fresh start, the simulation table, the
+/// launcher log, per-attempt logs, the exit code of a study that did not deliver.
+@Suite("trust: plan, launch, status, predict", .serialized)
+struct TrustCommandTests {
+    typealias Launches = LaunchCommandTests
+
+    @Test("an edited study is noticed, never mixed into the old plan; --fresh moves the old one aside and runs it")
+    func editThenRunAgain() async throws {
+        let file = try Launches.studyFile(count: 2, delay: 0)
+        let root = file.deletingLastPathComponent()
+        let directory = root.appendingPathComponent("study")
+        defer {
+            Launches.killLeftovers(directory)
+            try? FileManager.default.removeItem(at: root)
+        }
+        let first = try await MelissaRun.run(["launch", file.path], in: root)
+        #expect(first.status == 0, "\(first.standardOutput)\n\(first.standardError)")
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("launcher.log").path))
+        // The same study again: refused, pointing at --resume and --fresh.
+        let again = try await MelissaRun.run(["launch", file.path], in: root)
+        #expect(again.status == 1)
+        #expect(again.standardError.contains("--resume") && again.standardError.contains("--fresh"))
+        // Edited: more simulations.
+        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "count: 2", with: "count: 3")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let edited = try await MelissaRun.run(["launch", file.path, "--resume"], in: root)
+        #expect(edited.status == 1)
+        #expect(edited.standardError.contains("changed since"), "\(edited.standardError)")
+        #expect(edited.standardError.contains("simulations"), "names what changed: \(edited.standardError)")
+        // `plan` does not overwrite a launched study either.
+        let planned = try await MelissaRun.run(["plan", file.path], in: root)
+        #expect(planned.status == 1)
+        #expect(planned.standardError.contains("was launched"), "\(planned.standardError)")
+        let plan = try String(contentsOf: directory.appendingPathComponent("plan.json"), encoding: .utf8)
+        #expect(!plan.contains("\"id\" : 2"), "the launched plan is untouched")
+        // --fresh: the old study goes to study.1, the edited one runs in study/.
+        let fresh = try await MelissaRun.run(["launch", file.path, "--fresh"], in: root)
+        #expect(fresh.status == 0, "\(fresh.standardOutput)\n\(fresh.standardError)")
+        #expect(fresh.standardOutput.contains("moved the study launched before to \(directory.path).1"))
+        #expect(fresh.standardOutput.contains("study complete: 3 simulations done"), "\(fresh.standardOutput)")
+        #expect(FileManager.default.fileExists(atPath: directory.path + ".1/journal.sqlite"))
+        #expect(try Journal(studyDirectory: directory.path).completedSimulations() == [0, 1, 2])
+    }
+
+    @Test("status --simulations and --json list every simulation; each attempt has its own log, with a banner")
+    func theSimulationTable() async throws {
+        let file = try Launches.studyFile(count: 3, delay: 0)
+        let root = file.deletingLastPathComponent()
+        let directory = root.appendingPathComponent("study")
+        defer {
+            Launches.killLeftovers(directory)
+            try? FileManager.default.removeItem(at: root)
+        }
+        let launched = try await MelissaRun.run(["launch", directory.path], in: root)
+        #expect(launched.status == 0, "\(launched.standardOutput)\n\(launched.standardError)")
+        let table = try await MelissaRun.run(["status", directory.path, "--simulations"], in: root)
+        #expect(table.status == 0, "\(table.standardError)")
+        let lines = table.standardOutput.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("id  role") == true, "\(table.standardOutput)")
+        #expect(lines.count == 4 && lines.dropFirst().allSatisfy { $0.contains(" done ") }, "\(table.standardOutput)")
+        let json = try await MelissaRun.run(["status", directory.path, "--json"], in: root)
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+        let rows = try #require(document["simulations"] as? [[String: Any]])
+        #expect(rows.count == 3)
+        #expect(rows.allSatisfy { $0["state"] as? String == "done" && $0["attempt"] as? Int == 0 })
+        let log = try #require(rows.first?["log"] as? String)
+        #expect(log.hasSuffix("cli-sim-0.attempt-0.err"), "\(log)")
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(text.hasPrefix("==== melissa: simulation 0, attempt 0, on "), "\(text)")
+        let launcherLog = try String(contentsOf: directory.appendingPathComponent("launcher.log"), encoding: .utf8)
+        #expect(launcherLog.contains("==== melissa launch (pid "))
+        #expect(launcherLog.contains("study complete: 3 done"), "\(launcherLog)")
+    }
+
+    @Test("as root, mpirun's refusal is recognised and the fix printed", .enabled(if: getuid() == 0))
+    func mpirunAsRootIsExplained() async throws {
+        let root = try HostTools.temporaryDirectory("melissa-root")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let yaml = """
+            study: {name: rooted, output: study, seed: 1}
+            parameters:
+              x: {uniform: [0, 1]}
+            sampler: {kind: sobol, count: 1}
+            simulation:
+              command: "/bin/true {{x}}"
+              fields: [{name: f, size: 4}]
+              time_steps: 2
+            training:
+              model: {hidden: [4]}
+            execution:
+              scheduler: local
+              local: {mpirun: mpirun}
+            """
+        let file = root.appendingPathComponent("study.yaml")
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMPI_ALLOW_RUN_AS_ROOT"] = nil
+        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = nil
+        let result = try await ProcessRunner.run(
+            MelissaRun.binary.path, ["launch", file.path], environment: environment, directory: root, timeout: 120)
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("OpenMPI refuses to run as root"), "\(result.standardError)")
+        #expect(result.standardError.contains("OMPI_ALLOW_RUN_AS_ROOT=1"))
+        #expect(result.standardError.contains("last lines of "), "the log's own words follow")
+    }
+
+    @Test("predict warns when it extrapolates: a step past the study's, a parameter outside its support")
+    func predictWarnsOutsideWhatWasTrained() throws {
+        let directory = try HostTools.temporaryDirectory("melissa-predict")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // (T0, step) → 2 values, no hidden layer: weights 4, biases 2.
+        let surrogate = Surrogate(
+            architecture: MLPArchitecture(inputCount: 2, hidden: [], outputCount: 2, activation: .relu),
+            parameters: [1, 0, 0, 1, 0, 0], inputMean: [0, 0], inputStd: [1, 1], outputMean: [0, 0],
+            outputStd: [1, 1], parameterNames: ["T0"])
+        let url = directory.appendingPathComponent("model.melissa")
+        try surrogate.write(to: url, metadata: ["time_steps": "10", "range.T0": "100.0 500.0"])
+        let inside = try MelissaRun.run(["predict", url.path, "--param", "T0=300", "--step", "9"])
+        #expect(inside.status == 0 && inside.standardError.isEmpty, "\(inside.standardError)")
+        let outside = try MelissaRun.run(["predict", url.path, "--param", "T0=900", "--step", "12"])
+        #expect(outside.status == 0, "a warning, not a refusal")
+        #expect(outside.standardError.contains("step 12.0 is outside the steps trained on (0 … 9)"))
+        #expect(outside.standardError.contains("T0 = 900.0 is outside the values trained on [100.0, 500.0]"))
+        #expect(outside.standardOutput.split(separator: "\n").count == 2)
+    }
+}
