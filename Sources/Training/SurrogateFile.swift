@@ -51,7 +51,6 @@ public enum SurrogateFile {
         return data
     }
 
-    /// Reads a model file's bytes; `path` only names the file in errors.
     /// The free-form metadata of a model file (empty when it has none or its header cannot be read).
     public static func metadata(_ data: Data) -> [String: String] {
         let bytes = [UInt8](data.prefix(1 << 20))
@@ -62,6 +61,7 @@ public enum SurrogateFile {
         return header?.metadata ?? [:]
     }
 
+    /// Reads a model file's bytes; `path` only names the file in errors.
     public static func decode(_ data: Data, path: String = "model") throws -> Surrogate {
         func fail(_ reason: String) -> TrainingError { .malformedModelFile(path: path, reason: reason) }
         let bytes = [UInt8](data)
