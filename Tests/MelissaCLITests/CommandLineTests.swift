@@ -131,3 +131,32 @@ let repositoryRoot = HostTools.repositoryRoot
     #expect(predict.standardError == "melissa predict: no such file: nosuch.melissa\n")
     for run in [launch, predict] { #expect(!run.standardError.contains("NSCocoaErrorDomain")) }
 }
+
+/// Every command, given wrong paths and wrong files, says what is wrong in words: never a Foundation error dump.
+@Test func theCommandsWalkedWithWrongPathsAndFilesNeverDumpFoundationErrors() throws {
+    let directory = try HostTools.temporaryDirectory("melissa-walk")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let notYAML = directory.appendingPathComponent("notes.yaml")
+    try Data([0xff, 0xfe, 0x00, 0x01]).write(to: notYAML)
+    let badPlan = directory.appendingPathComponent("study")
+    try FileManager.default.createDirectory(at: badPlan, withIntermediateDirectories: true)
+    try "{not a plan".write(to: badPlan.appendingPathComponent("plan.json"), atomically: true, encoding: .utf8)
+    let notAModel = directory.appendingPathComponent("model.melissa")
+    try "hello".write(to: notAModel, atomically: true, encoding: .utf8)
+    let missing = directory.appendingPathComponent("nosuch").path
+    let calls: [[String]] = [
+        ["validate", missing], ["validate", notYAML.path], ["plan", missing], ["plan", notYAML.path],
+        ["launch", missing], ["launch", badPlan.path], ["launch", "/tmp"], ["status", missing], ["status", "/tmp"],
+        ["cancel", missing], ["report", missing], ["train", missing], ["predict", missing, "--step", "0"],
+        ["predict", notAModel.path, "--step", "0"], ["compare", missing],
+    ]
+    for arguments in calls {
+        let run = try MelissaRun.run(arguments, in: directory)
+        let words = arguments.joined(separator: " ")
+        #expect(run.status != 0, "melissa \(words) must fail")
+        #expect(!run.standardError.isEmpty, "melissa \(words) must say why")
+        for dump in ["NSCocoaErrorDomain", "Error Domain=", "NSUnderlyingError", "Foundation."] {
+            #expect(!run.standardError.contains(dump), "melissa \(words): \(run.standardError)")
+        }
+    }
+}

@@ -220,6 +220,28 @@ let malformedCases: [MalformedCase] = [
             of: "sampler: {kind: sobol, count: 8}", with: "sampler: {kind: grid, levels: {T0: 3, T1: 4}}"),
         "study.yaml:7:31: sampler.levels: 4 levels for `T1`, which has only 2 distinct values; expected at most 2"),
     MalformedCase(
+        "a section named as another form of its word",
+        validStudy.replacingOccurrences(
+            of: "sampler: {kind: sobol, count: 8}", with: "sampling: {kind: sobol, count: 8}"),
+        "study.yaml:1:1: sampler: missing section; every study needs `study`, `parameters`, `sampler` and `simulation`",
+        "study.yaml:7:1: sampling: unknown key; did you mean `sampler`?"),
+    MalformedCase(
+        "a placeholder with a letter for a digit, parameters listed in the file's order",
+        replacingLine("T0:", with: "x0: {uniform: [100, 500]}").replacingOccurrences(
+            of: "{{T0}} {{T1}}", with: "{{xo}} {{T1}}"),
+        "study.yaml:9:42: simulation.command: unknown placeholder `{{xo}}`; did you mean `{{x0}}`? expected a "
+            + "parameter (`x0` and `T1`) or a built-in (`simulation_id`, `attempt`, `study_dir`, `study_file_dir`, "
+            + "`study_name`, `time_steps` and `tasks`)"),
+    MalformedCase(
+        "a quoted count",
+        replacingLine("sampler:", with: "sampler: {kind: sobol, count: \"12\"}"),
+        "study.yaml:7:31: sampler.count: expected a positive number of simulations, found the string \"12\" "
+            + "(quoted: write it without quotes for a number)"),
+    MalformedCase(
+        "a given-up tolerance over 1",
+        replacingLine("time_steps:", with: "time_steps: 100\n  given_up_tolerance: {training: 1.5}"),
+        "study.yaml:12:34: simulation.given_up_tolerance.training: expected a fraction in [0, 1], found 1.5"),
+    MalformedCase(
         "bad environment variable name",
         replacingLine("fields:", with: "fields: [temperature]\n  environment: {MELISSA_TOKEN: x}"),
         "study.yaml:11:17: simulation.environment.MELISSA_TOKEN: `MELISSA_TOKEN` is set by melissa or Slurm; "

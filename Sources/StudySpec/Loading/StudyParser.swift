@@ -134,7 +134,7 @@ struct StudyParser {
             let text = scalar.string.count > 40 ? String(scalar.string.prefix(37)) + "..." : scalar.string
             let shown = text.replacingOccurrences(of: "\n", with: "\\n")
             // A quoted number is a string to YAML: say so, or "found `12`" reads like a contradiction.
-            if scalar.style == .singleQuoted || scalar.style == .doubleQuoted {
+            if scalar.style == .singleQuoted || scalar.style == .doubleQuoted, Double(scalar.string) != nil {
                 return "the string \"\(shown)\" (quoted: write it without quotes for a number)"
             }
             return "`\(shown)`"
