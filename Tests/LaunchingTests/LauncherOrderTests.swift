@@ -20,7 +20,7 @@ struct LauncherOrderTests {
         #expect(Launcher.submissionOrder(plan) == [4, 0, 5, 1, 2, 3])
         let server = ScriptedServer()
         let adapter = ScriptedAdapter(
-            window: 1, script: { _ in [.running, .completed] },
+            server: server, window: 1, script: { _ in [.running, .completed] },
             serverEnds: { latest in (0..<6).allSatisfy { latest[$0] == .completed } })
         let launcher = try LauncherRecoveryTests.launcher(directory, adapter: adapter, server: server)
         let outcome = try await Support.bounded(120) { try await launcher.run() }
@@ -38,7 +38,8 @@ struct LauncherOrderTests {
             contentsOfFile: directory + "/" + (try #require(plan.scripts.simulations)), encoding: .utf8)
         #expect(script.contains("export MELISSA_OFFLINE_DIR=") && script.contains(plan.offlineDataDirectory))
         let server = ScriptedServer()
-        let adapter = ScriptedAdapter(window: 2, script: { _ in [.running, .completed] }, serverEnds: { _ in false })
+        let adapter = ScriptedAdapter(
+            server: server, window: 2, script: { _ in [.running, .completed] }, serverEnds: { _ in false })
         let launcher = try LauncherRecoveryTests.launcher(directory, adapter: adapter, server: server)
         let outcome = try await Support.bounded(120) { try await launcher.run() }
         #expect(outcome == .completed(done: 3, givenUp: 0))

@@ -36,7 +36,7 @@ struct LauncherRecoveryTests {
         let directory = try Support.study(count: 3, retries: 2, concurrency: 3, redrawAfter: 0)
         let server = ScriptedServer()
         let adapter = ScriptedAdapter(
-            window: 3,
+            server: server, window: 3,
             script: { request in
                 request.simulation == 1 ? [.running, .failed(exitCode: 1, signal: nil)] : [.running, .completed]
             },
@@ -60,7 +60,7 @@ struct LauncherRecoveryTests {
         let directory = try Support.study(count: 1, retries: 0, redrawAfter: 0)
         let server = ScriptedServer()
         let adapter = ScriptedAdapter(
-            window: 2,
+            server: server, window: 2,
             script: { request in request.attempt == 0 ? [.running, .timedOut] : [.running, .completed] },
             serverEnds: { $0[0] == .completed })
         let launcher = try Self.launcher(directory, adapter: adapter, server: server)
@@ -80,7 +80,7 @@ struct LauncherRecoveryTests {
         let server = ScriptedServer { _ in ServerStatus(finished: [0]) }
         // Simulation 0 completes; 1 and 2 run until the test says otherwise.
         let adapter = ScriptedAdapter(
-            window: 3,
+            server: server, window: 3,
             script: { request in request.simulation == 0 ? [.running, .completed] : [.running] },
             serverEnds: { latest in (0..<3).allSatisfy { latest[$0] == .completed } })
         let first = try Self.launcher(directory, adapter: adapter, server: server)
@@ -115,7 +115,7 @@ struct LauncherRecoveryTests {
                 : ServerStatus(population: [0], receivedPerSecond: 1, trainedPerSecond: 10)
         }
         let adapter = ScriptedAdapter(
-            window: 3, script: { _ in Array(repeating: .running, count: 20) + [.completed] },
+            server: server, window: 3, script: { _ in Array(repeating: .running, count: 20) + [.completed] },
             serverEnds: { latest in (0..<12).allSatisfy { latest[$0] == .completed } })
         let launcher = try Self.launcher(directory, adapter: adapter, server: server)
         let outcome = try await Support.bounded(120) { try await launcher.run() }
@@ -137,7 +137,7 @@ struct LauncherRecoveryTests {
         let server = ScriptedServer { _ in ServerStatus(finished: [0]) }
         // The first attempts of simulations 1 and 2 run until cancelled; everything else completes.
         let adapter = ScriptedAdapter(
-            window: 3,
+            server: server, window: 3,
             script: { request in
                 request.attempt == 0 && request.simulation != 0 ? [.running] : [.running, .completed]
             },

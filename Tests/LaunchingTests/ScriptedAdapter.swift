@@ -30,6 +30,7 @@ actor ScriptedAdapter: SchedulerAdapter {
     typealias Script = @Sendable (SubmissionRequest) -> [JobState]
 
     private let script: Script
+    private let server: ScriptedServer?
     private let serverEnds: @Sendable ([Int: JobState]) -> Bool
     private var jobs: [JobID: Job] = [:]
     private var nextNumber = 1
@@ -45,10 +46,14 @@ actor ScriptedAdapter: SchedulerAdapter {
 
     /// An adapter whose jobs follow `script`; the server's job completes at the first poll at which `serverEnds`
     /// says so of the latest state of each simulation (by id). `window`: the launcher's starting window.
+    ///
+    /// `server`, when given, hears of each simulation whose job completes, as a real server has it finished once its
+    /// steps arrived (the launcher counts an exit 0 only once the server has the simulation finished).
     init(
-        window: Int, script: @escaping Script = { _ in [.running, .completed] },
+        server: ScriptedServer? = nil, window: Int, script: @escaping Script = { _ in [.running, .completed] },
         serverEnds: @escaping @Sendable ([Int: JobState]) -> Bool
     ) {
+        self.server = server
         self.window = window
         self.script = script
         self.serverEnds = serverEnds
@@ -127,6 +132,7 @@ actor ScriptedAdapter: SchedulerAdapter {
         job.state = job.states[min(job.next, job.states.count - 1)]
         job.next += 1
         jobs[id] = job
+        if job.state == .completed, let simulation = job.request.simulation { server?.simulationFinished(simulation) }
     }
 }
 

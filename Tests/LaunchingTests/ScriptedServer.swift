@@ -15,6 +15,8 @@ final class ScriptedServer: ServerStatusSource, @unchecked Sendable {
     private var script: Script
     private var pings = 0
     private var toldGivenUp: [Int] = []
+    /// Simulations whose every step arrived (the adapter says so when their job completes); a restart loses them.
+    private var finishedSimulations: Set<Int> = []
 
     /// The address it publishes.
     static let address = ServerAddress(
@@ -46,7 +48,13 @@ final class ScriptedServer: ServerStatusSource, @unchecked Sendable {
             alive = true
             listening = true
             self.script = script
+            finishedSimulations = []
         }
+    }
+
+    /// Simulation `id`'s steps all arrived: its statuses list it finished from now on.
+    func simulationFinished(_ id: Int) {
+        lock.withLock { _ = finishedSimulations.insert(id) }
     }
 
     func serverAddress(inStudyDirectory directory: String) -> ServerAddress? {
@@ -57,7 +65,9 @@ final class ScriptedServer: ServerStatusSource, @unchecked Sendable {
         try lock.withLock {
             guard alive else { throw ServerControlError.noAnswer(endpoint: address.control, seconds: timeout) }
             defer { pings += 1 }
-            return script(pings)
+            var status = script(pings)
+            status.finished = Array(Set(status.finished).union(finishedSimulations)).sorted()
+            return status
         }
     }
 

@@ -23,7 +23,7 @@ struct ReportPageTests {
             training:
               model: {kind: mlp, hidden: [16]}
               batch_size: 4
-              validation: {simulations: 2, every_batches: 5}
+              validation: {simulations: 2, every_batches: 5, require_skill: false}
             execution:
               scheduler: local
               concurrency: {min: 1, max: 3}
