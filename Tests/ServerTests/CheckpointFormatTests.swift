@@ -1,3 +1,4 @@
+import Buffers
 import Foundation
 import Testing
 import Training
@@ -38,4 +39,73 @@ import Training
     #expect(read.received == [1: [0: [0, 1]], 4: [0: [7]]])
     #expect(read.rank == 0 && read.ranks == 1)
     #expect(read.trainer.parameters == trainer.parameters)
+}
+
+/// A checkpoint of a fresh trainer with a few buffered samples, at `batches`.
+func sampleCheckpoint(batches: Int, rank: Int = 0, ranks: Int = 1) throws -> ServerCheckpoint {
+    let trainer = try Trainer(
+        configuration: TrainerConfiguration(
+            training: smallStudy().training, parameterCount: 2, outputCount: 50, seed: 3))
+    let inputs = trainer.configuration.architecture.inputCount
+    let samples = (0..<4).map { index in
+        HeldSample(
+            sample: TrainingSample(
+                input: [Float](repeating: Float(index), count: inputs), output: field([1, 0], step: UInt32(index))),
+            seen: index)
+    }
+    return ServerCheckpoint(
+        trainer: trainer.state, buffer: samples, received: [1: [0: [0, 1, 2, 3]]], validation: [:],
+        batches: batches, elapsedSeconds: 2, rank: rank, ranks: ranks)
+}
+
+func temporaryDirectory() throws -> URL {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-ckpt-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory
+}
+
+/// The message of the checkpoint error `body` throws, or nil.
+func checkpointError(_ body: () throws -> Void) -> String? {
+    do {
+        try body()
+        return nil
+    } catch let ServerError.checkpoint(message) {
+        return message
+    } catch {
+        return "\(error)"
+    }
+}
+
+@Test func aTruncatedOrCorruptCheckpointIsRefusedNamingTheFileAndWhatIsWrong() throws {
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let url = directory.appendingPathComponent("checkpoint.melissa")
+    try sampleCheckpoint(batches: 7).write(to: url)
+    let good = try Data(contentsOf: url)
+    #expect(try ServerCheckpoint.read(from: url).batches == 7)
+    #expect(Array(good.prefix(8)) == Array("MLSCKPT2".utf8))
+
+    func refusal(of data: Data) throws -> String? {
+        try data.write(to: url)
+        return checkpointError { _ = try ServerCheckpoint.read(from: url) }
+    }
+    let truncated = try refusal(of: good.prefix(good.count / 2))
+    #expect(truncated?.hasPrefix(url.path + " is truncated: \(good.count / 2) bytes of the \(good.count)") == true)
+    // One bit flipped in the weights: the file still parses; only the checksum tells.
+    var flipped = good
+    flipped[good.count - 100] ^= 0x10
+    let corrupt = try refusal(of: flipped)
+    #expect(corrupt?.hasPrefix(url.path + " is corrupt: its CRC-32C is 0x") == true, "\(corrupt ?? "read")")
+    #expect(
+        try refusal(of: good + Data([0])) == url.path + " is corrupt: \(good.count + 1) bytes, but its prefix "
+            + "announces \(good.count) bytes")
+    #expect(try refusal(of: Data()) == url.path + " is empty")
+    #expect(try refusal(of: Data("not a checkpoint at all".utf8))?.contains("is not a melissa checkpoint") == true)
+
+    try FileManager.default.removeItem(at: url)
+    #expect(checkpointError { _ = try ServerCheckpoint.read(from: url) } == url.path + " does not exist")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
+    #expect(
+        checkpointError { _ = try ServerCheckpoint.read(from: url) }
+            == url.path + " is a directory, not a checkpoint file")
 }
