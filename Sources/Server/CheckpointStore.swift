@@ -1,26 +1,118 @@
 import Foundation
 
-/// The checkpoint files of a training server's ranks in the study directory: where they are, how a rank writes its
-/// own, and which one a restart reads.
+/// The checkpoint files of a training server's ranks in the study directory: where they are, how the ranks write
+/// them together, and which generation a restart reads.
 ///
-/// A one-rank server has one file, `checkpoint.melissa`, overwritten at every checkpoint. Rank r of a multi-rank
-/// server has `checkpoint-rank<r>.melissa`: each rank writes `<file>.next`, all meet at a barrier, then each keeps its
-/// current file as `checkpoint-rank<r>.previous.melissa` and renames the new one in, so that whatever instant a crash
-/// hits, the ranks' current or previous files share a batch; a restart takes the latest batch they all have.
+/// Each rank keeps two generations: a one-rank server `checkpoint.melissa` and `checkpoint.previous.melissa`, rank r
+/// of a multi-rank one `checkpoint-rank<r>.melissa` and `checkpoint-rank<r>.previous.melissa`. A checkpoint is
+/// written in two phases, each ended by an all-gather of every rank's error (none on one rank), so that the ranks
+/// decide together and none waits for another: each rank writes `<current>.next` (flushed, checksummed), and only
+/// when every rank did, each keeps its current file as the previous one and renames the new one in. A write that
+/// fails on any rank is a failed checkpoint on every rank: each removes its new file and keeps the generations it
+/// had, training goes on, and the next due checkpoint tries again. A one-rank restart reads the current file; a
+/// multi-rank one the latest batch every rank has among its current and previous files.
 struct CheckpointStore {
     /// The study directory.
     let directory: URL
     /// The number of training ranks (`training.ranks`).
     let ranks: Int
 
+    /// What became of one checkpoint, the same on every rank.
+    enum Outcome: Equatable {
+        /// Every rank's new file is in place; `bytes` is this rank's.
+        case written(bytes: Int)
+        /// Some rank could not write its file; `reason` names the file and the system's error (every failing
+        /// rank's, prefixed with the rank on several ranks). Every rank kept the generations it had.
+        case failed(reason: String)
+    }
+
     /// The checkpoint file of training rank `rank`.
     func url(rank: Int) -> URL {
         directory.appendingPathComponent(ranks == 1 ? "checkpoint.melissa" : "checkpoint-rank\(rank).melissa")
     }
 
-    /// The checkpoint a multi-rank server's rank `rank` wrote before its latest one (kept until the next).
+    /// The checkpoint rank `rank` wrote before its latest one (kept until the next).
     func previousURL(rank: Int) -> URL {
-        directory.appendingPathComponent("checkpoint-rank\(rank).previous.melissa")
+        directory.appendingPathComponent(
+            ranks == 1 ? "checkpoint.previous.melissa" : "checkpoint-rank\(rank).previous.melissa")
+    }
+
+    /// The new checkpoint of rank `rank` while the ranks write one.
+    func nextURL(rank: Int) -> URL {
+        url(rank: rank).appendingPathExtension("next")
+    }
+
+    /// Rank `rank`'s generations, in the order a restart prefers them at the same batch.
+    func generations(rank: Int) -> [URL] {
+        [url(rank: rank), previousURL(rank: rank), nextURL(rank: rank)]
+    }
+
+    /// Writes the checkpoint of `communicator`'s rank (collective: two all-gathers, whatever happens to the files).
+    /// Throws only when the ranks cannot talk; a file that cannot be written is a ``Outcome/failed(reason:)``.
+    func write(_ contents: ServerCheckpoint, _ communicator: some ServerCommunicator) throws -> Outcome {
+        let rank = communicator.rank
+        let current = url(rank: rank)
+        let previous = previousURL(rank: rank)
+        let next = nextURL(rank: rank)
+        var written = false
+        var problem: String?
+        do {
+            try Self.expectFileOrNothing(at: current)
+            try Self.expectFileOrNothing(at: previous)
+            do {
+                try contents.write(to: next)
+                written = true
+            } catch {
+                // The system's error names the temporary file: say which checkpoint it was.
+                throw ServerError.checkpoint("\(current.path): \(Self.reason(error))")
+            }
+        } catch {
+            problem = Self.reason(error)
+        }
+        if let failure = try agreedFailure(problem, communicator) {
+            if written { unlink(next.path) }
+            return .failed(reason: failure)
+        }
+        let bytes = SystemFile.size(of: next.path) ?? 0
+        problem = nil
+        do {
+            if SystemFile.kind(of: current.path) == .regular {
+                try SystemFile.rename(current.path, to: previous.path)
+            }
+            try SystemFile.rename(next.path, to: current.path)
+            SystemFile.synchronizeDirectory(of: current.path)
+        } catch {
+            // The new file stays as `.next`: complete and checked, a restart may still agree on it.
+            problem = Self.reason(error)
+        }
+        if let failure = try agreedFailure(problem, communicator) { return .failed(reason: failure) }
+        return .written(bytes: bytes)
+    }
+
+    /// Every rank's `problem` (one all-gather), said together; nil when no rank had one.
+    private func agreedFailure(_ problem: String?, _ communicator: some ServerCommunicator) throws -> String? {
+        let all = try communicator.allGather(problem ?? "")
+        let failures = all.enumerated().filter { !$0.element.isEmpty }
+        guard !failures.isEmpty else { return nil }
+        if communicator.size == 1 { return failures[0].element }
+        return failures.map { "rank \($0.offset): \($0.element)" }.joined(separator: "; ")
+    }
+
+    /// Throws when something other than a regular file is at `url` (a directory in the checkpoint's place).
+    private static func expectFileOrNothing(at url: URL) throws {
+        switch SystemFile.kind(of: url.path) {
+        case .absent, .regular: return
+        case .directory:
+            throw ServerError.checkpoint("\(url.path) is a directory, not a checkpoint file: move it away")
+        case .other:
+            throw ServerError.checkpoint("\(url.path) is not a regular file (or cannot be looked at)")
+        }
+    }
+
+    /// The message of a checkpoint's error, without the "checkpoint: " of its description.
+    static func reason(_ error: any Error) -> String {
+        if case .checkpoint(let message) = error as? ServerError { return message }
+        return "\(error)"
     }
 
     /// The checkpoint `communicator`'s rank restarts from, read and checked to be this rank's, or nil when there is
@@ -45,24 +137,6 @@ struct CheckpointStore {
         return (chosen, checkpoint)
     }
 
-    /// Writes the checkpoint of `communicator`'s rank (collective on several ranks: the barrier between writing the
-    /// new files and renaming them in).
-    func write(_ contents: ServerCheckpoint, _ communicator: some ServerCommunicator) throws {
-        let rank = communicator.rank
-        guard ranks > 1 else {
-            try contents.write(to: url(rank: rank))
-            return
-        }
-        let current = url(rank: rank)
-        let next = current.appendingPathExtension("next")
-        try contents.write(to: next)
-        try communicator.barrier()
-        if FileManager.default.fileExists(atPath: current.path) {
-            try Self.rename(current, to: previousURL(rank: rank))
-        }
-        try Self.rename(next, to: current)
-    }
-
     /// The latest checkpoint every rank has (its current or its previous file, at the same batch), or nil.
     private func agreed(_ communicator: some ServerCommunicator, log: (String) -> Void) throws -> URL? {
         let rank = communicator.rank
@@ -82,11 +156,5 @@ struct CheckpointStore {
             return nil
         }
         return candidates[index]
-    }
-
-    private static func rename(_ source: URL, to destination: URL) throws {
-        if Foundation.rename(source.path, destination.path) != 0 {
-            throw ServerError.checkpoint("cannot rename \(source.path) to \(destination.path): errno \(errno)")
-        }
     }
 }

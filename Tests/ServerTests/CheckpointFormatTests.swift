@@ -109,3 +109,47 @@ func checkpointError(_ body: () throws -> Void) -> String? {
         checkpointError { _ = try ServerCheckpoint.read(from: url) }
             == url.path + " is a directory, not a checkpoint file")
 }
+
+@Test func aCheckpointUnderAPathThroughARegularFileFailsWithTheSystemsErrorInWords() throws {
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    // The study directory's place taken by a regular file: every checkpoint fails, none throws.
+    let notADirectory = directory.appendingPathComponent("study")
+    try Data("x".utf8).write(to: notADirectory)
+    let store = CheckpointStore(directory: notADirectory, ranks: 1)
+    let outcome = try store.write(try sampleCheckpoint(batches: 3), LocalCommunicator())
+    let next = notADirectory.appendingPathComponent(".checkpoint.melissa.next.tmp").path
+    #expect(
+        outcome
+            == .failed(
+                reason: store.url(rank: 0).path + ": cannot create \(next): Not a directory (errno \(ENOTDIR))"))
+}
+
+/// The size of the store's current file.
+private func good(_ store: CheckpointStore) -> Int {
+    (try? FileManager.default.attributesOfItem(atPath: store.url(rank: 0).path)[.size] as? Int) ?? -1
+}
+
+@Test func aStoreKeepsTwoGenerationsAndAFailedWriteLeavesThemAsTheyWere() throws {
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let store = CheckpointStore(directory: directory, ranks: 1)
+    let local = LocalCommunicator()
+    for batches in [10, 20] {
+        guard case .written = try store.write(try sampleCheckpoint(batches: batches), local) else {
+            Issue.record("checkpoint \(batches) not written")
+            return
+        }
+    }
+    #expect(try ServerCheckpoint.read(from: store.url(rank: 0)).batches == 20)
+    #expect(try ServerCheckpoint.read(from: store.previousURL(rank: 0)).batches == 10)
+    // A directory in the previous generation's place: the checkpoint fails and both files stay.
+    try FileManager.default.removeItem(at: store.previousURL(rank: 0))
+    try FileManager.default.createDirectory(at: store.previousURL(rank: 0), withIntermediateDirectories: false)
+    #expect(
+        try store.write(try sampleCheckpoint(batches: 30), local)
+            == .failed(
+                reason: store.previousURL(rank: 0).path + " is a directory, not a checkpoint file: move it away"))
+    #expect(try ServerCheckpoint.read(from: store.url(rank: 0)).batches == 20)
+    #expect(!FileManager.default.fileExists(atPath: store.nextURL(rank: 0).path))
+}
