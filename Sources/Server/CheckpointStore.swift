@@ -9,8 +9,9 @@ import Foundation
 /// decide together and none waits for another: each rank writes `<current>.next` (flushed, checksummed), and only
 /// when every rank did, each keeps its current file as the previous one and renames the new one in. A write that
 /// fails on any rank is a failed checkpoint on every rank: each removes its new file and keeps the generations it
-/// had, training goes on, and the next due checkpoint tries again. A one-rank restart reads the current file; a
-/// multi-rank one the latest batch every rank has among its current and previous files.
+/// had, training goes on, and the next due checkpoint tries again. A restart reads the newest generation, current,
+/// previous or a `.next` left by a crash between the phases, that is valid (its checksum and rank) on every rank
+/// and shares a batch with them all.
 struct CheckpointStore {
     /// The study directory.
     let directory: URL
@@ -115,46 +116,76 @@ struct CheckpointStore {
         return "\(error)"
     }
 
-    /// The checkpoint `communicator`'s rank restarts from, read and checked to be this rank's, or nil when there is
-    /// none (collective on several ranks: they agree on a batch).
-    func restore(_ communicator: some ServerCommunicator, log: (String) -> Void) throws -> (
-        url: URL, checkpoint: ServerCheckpoint
-    )? {
-        let chosen: URL?
-        if ranks == 1 {
-            chosen = FileManager.default.fileExists(atPath: url(rank: 0).path) ? url(rank: 0) : nil
-        } else {
-            chosen = try agreed(communicator, log: log)
-        }
-        guard let chosen else { return nil }
-        let checkpoint = try ServerCheckpoint.read(from: chosen)
-        let rank = communicator.rank
-        guard checkpoint.ranks == communicator.size, checkpoint.rank == rank else {
-            throw ServerError.checkpoint(
-                "\(chosen.path) is rank \(checkpoint.rank) of \(checkpoint.ranks); this is rank \(rank) of "
-                    + "\(communicator.size)")
-        }
-        return (chosen, checkpoint)
+    /// One of this rank's generations as a restart finds it.
+    private struct Found {
+        var url: URL
+        var batches: Int?
+        var problem: String?
     }
 
-    /// The latest checkpoint every rank has (its current or its previous file, at the same batch), or nil.
-    private func agreed(_ communicator: some ServerCommunicator, log: (String) -> Void) throws -> URL? {
+    /// The checkpoint `communicator`'s rank restarts from, read and checked to be this rank's, or nil when no rank
+    /// has any checkpoint file (collective on several ranks: they agree on a generation). A newest generation that
+    /// is unusable is said through `warn` (rank 0 says every rank's) with the one used instead. Throws, on every
+    /// rank, when files exist but no generation is valid on every rank at a common batch: the server must not
+    /// start afresh and train again on samples it already trained on.
+    func restore(_ communicator: some ServerCommunicator, warn: (String) -> Void) throws -> (
+        url: URL, checkpoint: ServerCheckpoint
+    )? {
         let rank = communicator.rank
-        let candidates = [url(rank: rank), previousURL(rank: rank)]
-        let batches = candidates.map { url -> Int64 in
-            guard FileManager.default.fileExists(atPath: url.path),
-                let checkpoint = try? ServerCheckpoint.read(from: url)
-            else { return -1 }
-            return Int64(checkpoint.batches)
-        }
-        let all = try communicator.allGather(batches)
-        let common = Set(all[0].filter { $0 >= 0 }).filter { batch in all.allSatisfy { $0.contains(batch) } }
-        guard let batch = common.max(), let index = batches.firstIndex(of: batch) else {
-            if all.contains(where: { $0.contains { $0 >= 0 } }) && rank == 0 {
-                log("the ranks' checkpoints have no batch in common: starting afresh")
+        let found = generations(rank: rank).compactMap { url -> Found? in
+            guard SystemFile.kind(of: url.path) != .absent else { return nil }
+            do {
+                let checkpoint = try ServerCheckpoint.read(from: url)
+                guard checkpoint.ranks == communicator.size, checkpoint.rank == rank else {
+                    return Found(
+                        url: url,
+                        problem:
+                            "\(url.path) is rank \(checkpoint.rank) of \(checkpoint.ranks); this is rank \(rank) "
+                            + "of \(communicator.size)")
+                }
+                return Found(url: url, batches: checkpoint.batches)
+            } catch {
+                return Found(url: url, problem: Self.reason(error))
             }
-            return nil
         }
-        return candidates[index]
+        let mine = found.map { Int64($0.batches ?? -1) }
+        let problems = found.compactMap(\.problem)
+        let hasFiles = try communicator.allGather([Int64(found.count)]).map { $0[0] }
+        guard hasFiles.contains(where: { $0 > 0 }) else { return nil }
+        // Each rank's valid batches, padded to the same count for the all-gather.
+        let all = try communicator.allGather(mine + [Int64](repeating: -1, count: 3 - mine.count))
+        let allProblems = try communicator.allGather(problems.joined(separator: "; "))
+        let common = Set(all[0].filter { $0 >= 0 }).filter { batch in all.allSatisfy { $0.contains(batch) } }
+        func everyRanksProblems() -> String {
+            let said = allProblems.enumerated().filter { !$0.element.isEmpty }
+            if communicator.size == 1 { return said.map(\.element).joined(separator: "; ") }
+            return said.map { "rank \($0.offset): \($0.element)" }.joined(separator: "; ")
+        }
+        guard let batch = common.max(), let chosen = found.first(where: { $0.batches.map(Int64.init) == batch })
+        else {
+            var said = [everyRanksProblems()].filter { !$0.isEmpty }
+            if communicator.size > 1 {
+                let valid = all.enumerated().map { rank, batches in
+                    let batches = batches.filter { $0 >= 0 }.map(String.init).joined(separator: ", ")
+                    return "rank \(rank) \(batches.isEmpty ? "none" : "batch " + batches)"
+                }
+                said.append("valid generations: " + valid.joined(separator: ", ") + ", no batch in common")
+            }
+            throw ServerError.checkpoint(
+                "no usable checkpoint to restart from: " + said.joined(separator: "; ")
+                    + ". The server does not start afresh, which would train again on samples it already trained "
+                    + "on: put a good checkpoint back, or see \"No usable checkpoint\" in docs/server.md")
+        }
+        let newest = all.flatMap { $0 }.max() ?? batch
+        if rank == 0, !allProblems.allSatisfy(\.isEmpty) || newest > batch {
+            let problems = everyRanksProblems()
+            warn(
+                (problems.isEmpty ? "" : problems + "; ")
+                    + (newest > batch ? "batch \(newest) is not in every rank's checkpoints; " : "")
+                    + "restarting from \(chosen.url.path) (batch \(batch))"
+                    + (communicator.size > 1 ? " and every rank's generation of the same batch" : ""))
+        }
+        let checkpoint = try ServerCheckpoint.read(from: chosen.url)
+        return (chosen.url, checkpoint)
     }
 }

@@ -136,7 +136,7 @@ public final class TrainingServer: Sendable {
             warmup: plan.normalizationWarmup.map { StudySink.Warmup(samples: $0.samples, simulations: $0.simulations) })
         BLASThreads.set(server.training.threads)
         let (trainer, resumed) = try startTrainer(
-            communicator, sink: sink, parameterInputs: Array(parameterSets.planInputs.values), log: log)
+            communicator, sink: sink, parameterInputs: Array(parameterSets.planInputs.values), log: log, warn: warn)
         if trainer.normalizer.isFrozen { sink.skipWarmup() }
         trainer.warmupStatistics = { sink.outputStatistics }
 
@@ -190,14 +190,17 @@ public final class TrainingServer: Sendable {
     }
 
     /// The trainer of `communicator`'s rank, and the checkpoint it was restored from: on a restart with a
-    /// checkpoint, its trainer (and the sink gets its samples back); otherwise a fresh one with rank 0's weights.
+    /// checkpoint, its trainer (and the sink gets its samples back) from the newest generation valid on every rank
+    /// (an unusable newer one is said through `warn`; none usable throws); otherwise a fresh one with rank 0's
+    /// weights.
     private func startTrainer(
-        _ communicator: some ServerCommunicator, sink: StudySink, parameterInputs: [[Float]], log: (String) -> Void
+        _ communicator: some ServerCommunicator, sink: StudySink, parameterInputs: [[Float]], log: (String) -> Void,
+        warn: (String) -> Void
     ) throws -> (Trainer, ServerCheckpoint?) {
         let configuration = TrainerConfiguration(plan: plan, parameterInputs: parameterInputs)
         var trainer = try Trainer(configuration: configuration)
         if restart {
-            if let (url, checkpoint) = try checkpoints.restore(communicator, log: log) {
+            if let (url, checkpoint) = try checkpoints.restore(communicator, warn: warn) {
                 trainer = try Trainer(state: checkpoint.trainer)
                 sink.restore(
                     buffer: checkpoint.buffer, received: checkpoint.received, validation: checkpoint.validation)

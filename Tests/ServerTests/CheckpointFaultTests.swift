@@ -73,6 +73,26 @@ func checkpointingStudy(ranks: Int = 1) -> Study {
     return study
 }
 
+/// Waits until the server of `directory` wrote two generations of different batches and then trained no more for
+/// half a second (its FIRO buffer under the watermark): a SIGKILL then leaves them as they are.
+func waitForTwoQuietGenerations(_ store: CheckpointStore, ranks: Int, address: ServerAddress) throws {
+    try waitFor("two generations of checkpoints") {
+        (0..<ranks).allSatisfy { rank in
+            guard let current = try? ServerCheckpoint.read(from: store.url(rank: rank)),
+                let previous = try? ServerCheckpoint.read(from: store.previousURL(rank: rank))
+            else { return false }
+            return current.batches > previous.batches
+        }
+    }
+    var batches = try serverStatus(address)["batches"] as? Int ?? -1
+    var quiet = Date()
+    try waitFor("the server to go idle") {
+        let now = try serverStatus(address)["batches"] as? Int ?? -1
+        if now != batches { (batches, quiet) = (now, Date()) }
+        return Date().timeIntervalSince(quiet) > 0.5
+    }
+}
+
 @Suite(.serialized) struct CheckpointFaultTests {
     /// Issue 14, item 17: a directory in the checkpoint's place fails the checkpoint, not the server.
     @Test(.requiresProduct("melissa"))
@@ -161,6 +181,80 @@ func checkpointingStudy(ranks: Int = 1) -> Study {
         let left = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         #expect(!left.contains { $0.hasSuffix(".tmp") || $0.hasSuffix(".next") }, "no temporary file left: \(left)")
     }
+
+    /// Issue 14, item 18: a truncated or corrupt newest checkpoint; the restart takes the previous generation, and
+    /// no sample is trained twice across it.
+    @Test(.requiresProduct("melissa"), arguments: ["truncated", "flipped"])
+    func aDamagedNewestCheckpointFallsBackToThePreviousGeneration(damage: String) throws {
+        let (plan, directory) = try plannedStudy(checkpointingStudy())
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = CheckpointStore(directory: directory, ranks: 1)
+        let first = try startLoggedServer(directory, run: 1)
+        defer { endIfRunning(first) }
+        let address = try ServerAddress.read(fromDirectory: directory, timeout: 30)
+        try stream(plan, directory: directory, ids: [0, 1, 2, 6])
+        try waitForTwoQuietGenerations(store, ranks: 1, address: address)
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("server.address"))
+        let previous = try ServerCheckpoint.read(from: store.previousURL(rank: 0)).batches
+        try damageFile(store.url(rank: 0), damage)
+
+        let second = try startLoggedServer(directory, run: 2, restart: true)
+        defer { endIfRunning(second) }
+        try stream(plan, directory: directory, ids: Array(0..<8), attempt: 1)
+        let exit = try finish(second, directory: directory)
+        try #require(exit == 0, "the restarted server ended with \(exit):\n\(serverErrors(directory, run: 2))")
+        let said = serverErrors(directory, run: 2)
+        let fault = damage == "truncated" ? "is truncated" : "is corrupt: its CRC-32C is"
+        #expect(said.contains("\(store.url(rank: 0).path) \(fault)"), "\(said)")
+        #expect(said.contains("restarting from \(store.previousURL(rank: 0).path) (batch \(previous))"), "\(said)")
+        let last = try metrics(directory).last
+        #expect(last?["received"] as? Int == 160)
+        #expect(last?["trained"] as? Int == 120, "every training sample trained once across the restart")
+    }
+
+    /// Issue 14, item 18: no valid generation at all; the restart fails naming both files, and trains nothing.
+    @Test(.requiresProduct("melissa"))
+    func aRestartWithNoValidGenerationFailsNamingBothFiles() throws {
+        let (plan, directory) = try plannedStudy(checkpointingStudy())
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = CheckpointStore(directory: directory, ranks: 1)
+        let first = try startLoggedServer(directory, run: 1)
+        defer { endIfRunning(first) }
+        let address = try ServerAddress.read(fromDirectory: directory, timeout: 30)
+        try stream(plan, directory: directory, ids: [0, 1, 2, 6])
+        try waitForTwoQuietGenerations(store, ranks: 1, address: address)
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("server.address"))
+        try damageFile(store.url(rank: 0), "truncated")
+        try damageFile(store.previousURL(rank: 0), "flipped")
+        let records = try metrics(directory).count
+
+        let second = try startLoggedServer(directory, run: 2, restart: true)
+        defer { endIfRunning(second) }
+        let exit = try finish(second, directory: directory)
+        #expect(exit != 0)
+        let said = serverErrors(directory, run: 2)
+        #expect(
+            said.contains("no usable checkpoint to restart from: \(store.url(rank: 0).path) is truncated"), "\(said)")
+        #expect(said.contains("; \(store.previousURL(rank: 0).path) is corrupt: its CRC-32C is"), "\(said)")
+        #expect(said.contains("The server does not start afresh"))
+        #expect(try metrics(directory).count == records, "nothing trained")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("server.address").path))
+    }
+}
+
+/// Truncates the file at `url` to half its size, or flips one bit in the middle of its arrays.
+func damageFile(_ url: URL, _ damage: String) throws {
+    var data = try Data(contentsOf: url)
+    if damage == "truncated" {
+        data = data.prefix(data.count / 2)
+    } else {
+        data[data.count * 3 / 4] ^= 0x01
+    }
+    try data.write(to: url)
 }
 
 @Suite(.serialized) struct MultiRankCheckpointFaultTests {
@@ -204,5 +298,30 @@ func checkpointingStudy(ranks: Int = 1) -> Study {
         let checkpoints = try rankCheckpoints(directory)
         #expect(checkpoints[0].batches == checkpoints[1].batches)
         #expect(checkpoints[0].trainer.parameters == checkpoints[1].trainer.parameters)
+    }
+
+    /// Issue 14, item 18 on two ranks: rank 1's newest checkpoint is corrupt; both ranks restart from the previous
+    /// generation, and every sample is trained once across the restart.
+    @Test(.requiresMPI, .requiresProduct("melissa"))
+    func twoRanksFallBackTogetherWhenOneRanksNewestCheckpointIsCorrupt() throws {
+        let (plan, directory) = try plannedStudy(checkpointingStudy(ranks: 2))
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = CheckpointStore(directory: directory, ranks: 2)
+        let first = try startMPIServer(directory)
+        defer { endIfRunning(first, mpirun: true) }
+        let address = try ServerAddress.read(fromDirectory: directory, timeout: 60)
+        try stream(plan, directory: directory, ids: [0, 1, 2, 6])
+        try waitForTwoQuietGenerations(store, ranks: 2, address: address)
+        kill(pid_t(address.pid), SIGKILL)
+        _ = try finish(first, directory: directory)
+        try? FileManager.default.removeItem(at: directory.appendingPathComponent("server.address"))
+        let previous = try ServerCheckpoint.read(from: store.previousURL(rank: 0)).batches
+        try #require(try ServerCheckpoint.read(from: store.previousURL(rank: 1)).batches == previous)
+        try damageFile(store.url(rank: 1), "flipped")
+
+        try restartAndExpectEverySampleOnce(plan, directory: directory)
+        let said = serverLogs(directory)
+        #expect(said.contains("rank 1: \(store.url(rank: 1).path) is corrupt: its CRC-32C is"), "\(said)")
+        #expect(said.contains("restarting from \(store.previousURL(rank: 0).path) (batch \(previous))"), "\(said)")
     }
 }

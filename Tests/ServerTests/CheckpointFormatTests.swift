@@ -152,4 +152,17 @@ private func good(_ store: CheckpointStore) -> Int {
                 reason: store.previousURL(rank: 0).path + " is a directory, not a checkpoint file: move it away"))
     #expect(try ServerCheckpoint.read(from: store.url(rank: 0)).batches == 20)
     #expect(!FileManager.default.fileExists(atPath: store.nextURL(rank: 0).path))
+    // A restart reads the newest valid generation, and says why it skips a corrupt one.
+    try FileManager.default.removeItem(at: store.previousURL(rank: 0))
+    #expect(try store.write(try sampleCheckpoint(batches: 30), local) == .written(bytes: good(store)))
+    try Data("garbage".utf8).write(to: store.url(rank: 0))
+    var warnings: [String] = []
+    let restored = try store.restore(local) { warnings.append($0) }
+    #expect(restored?.url == store.previousURL(rank: 0))
+    #expect(restored?.checkpoint.batches == 20)
+    #expect(
+        warnings == [
+            store.url(rank: 0).path + " is not a melissa checkpoint: it does not start with MLSCKPT2; restarting "
+                + "from \(store.previousURL(rank: 0).path) (batch 20)"
+        ])
 }
