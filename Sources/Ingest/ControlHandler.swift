@@ -61,6 +61,8 @@ final class ControlHandler: @unchecked Sendable {
             ] as [String: Any],
             "rejected": rejected,
             "reception_over": registry.isReceptionOver,
+            "checkpoint_failures": training.checkpointFailures,
+            "last_checkpoint_error": training.lastCheckpointError.map { $0 as Any } ?? NSNull(),
         ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return Array(data)

@@ -15,6 +15,10 @@ public struct TrainingStatus: Sendable, Equatable {
     /// The ingest counters of the other training ranks of a multi-rank server, summed (as of their last report to
     /// rank 0, at the last training step); empty for one rank. The status adds them to rank 0's own.
     public var peers = IngestStatistics()
+    /// Checkpoints that could not be written since the server started (every rank's count: they fail together).
+    public var checkpointFailures = 0
+    /// The error of the latest checkpoint (the file and the system's error), while it is one that failed.
+    public var lastCheckpointError: String?
 
     /// A training status.
     public init(

@@ -1,19 +1,32 @@
 import Foundation
+import Reporting
 
-/// A file of a JSON header and raw little-endian arrays, written atomically: the format of server checkpoints.
+/// A file of a JSON header and raw little-endian arrays, checksummed and written atomically: the format of server
+/// checkpoints (and of the report's excerpt).
 ///
-/// Layout: the magic `MLSCKPT1`, the header's length (u64), the header (JSON: metadata and, for each array, its
-/// name, element type, count and byte offset after the header), then the arrays back to back. Large float arrays
-/// (weights, optimiser moments, buffered samples) stay binary: a checkpoint of the paper's network writes in a
-/// fraction of a second.
+/// Layout (container 2): the magic `MLSCKPT2`; the header's length H (u64); the arrays' length B (u64); the CRC-32C
+/// (Castagnoli) of bytes 8..<24 and of everything after byte 32 (u32); 4 zero bytes; the header (JSON: metadata
+/// and, for each array, its name, element type, count and byte offset after the header); then the arrays back to
+/// back. A file is 32 + H + B bytes long, so a truncated one is told from a corrupt one. Container 1 (`MLSCKPT1`,
+/// H, the header, the arrays; no checksum) is still read. Large float arrays (weights, optimiser moments, buffered
+/// samples) stay binary: a checkpoint of the paper's network writes in a fraction of a second.
 struct BinaryArchive {
-    static let magic = Array("MLSCKPT1".utf8)
+    static let magic = Array("MLSCKPT2".utf8)
+    /// The first container's magic, read but no longer written.
+    static let magicVersion1 = Array("MLSCKPT1".utf8)
+    /// Bytes before the header in container 2.
+    static let prefixLength = 32
 
     struct Entry: Codable {
         var name: String
         var type: String
         var count: Int
         var offset: Int
+
+        /// Whether the array lies within `length` bytes of arrays (without overflowing on absurd values).
+        func fits(in length: Int) -> Bool {
+            offset >= 0 && count >= 0 && count <= length / 4 && offset <= length - count * 4
+        }
     }
 
     struct Header: Codable {
@@ -35,7 +48,10 @@ struct BinaryArchive {
 
     mutating func add(_ name: String, integers values: [UInt32]) { integers.append((name, values)) }
 
-    /// Writes to a temporary file beside `url`, flushes it, then renames it over `url`.
+    /// Writes to a temporary file beside `url` (`.<name>.tmp`), flushes it to the disk, then renames it over `url`:
+    /// `url` holds either its old contents or the new ones, whatever happens. Throws ``ServerError/checkpoint(_:)``
+    /// naming the file and the system's error in words (a directory in the way, a full disk); the temporary file
+    /// is removed then.
     func write(to url: URL) throws {
         var entries: [Entry] = []
         var offset = 0
@@ -48,26 +64,38 @@ struct BinaryArchive {
             offset += values.count * 4
         }
         let header = try JSONEncoder().encode(Header(metadata: metadata, entries: entries))
+        var lengths: [UInt8] = []
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { lengths += $0 }
+        withUnsafeBytes(of: UInt64(offset).littleEndian) { lengths += $0 }
+        var crc = lengths.withUnsafeBytes { CRC32C.update(CRC32C.initial, with: $0) }
+        crc = header.withUnsafeBytes { CRC32C.update(crc, with: $0) }
+        for (_, values) in floats { crc = values.withUnsafeBytes { CRC32C.update(crc, with: $0) } }
+        for (_, values) in integers { crc = values.withUnsafeBytes { CRC32C.update(crc, with: $0) } }
+        var prefix = Self.magic + lengths
+        withUnsafeBytes(of: crc.littleEndian) { prefix += $0 }
+        prefix += [0, 0, 0, 0]
+
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-        _ = FileManager.default.createFile(atPath: temporary.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: temporary)
+        let file = try SystemFile.create(temporary.path)
         do {
-            var prefix = Data(Self.magic)
-            withUnsafeBytes(of: UInt64(header.count).littleEndian) { prefix.append(contentsOf: $0) }
-            prefix.append(header)
-            try handle.write(contentsOf: prefix)
-            for (_, values) in floats { try values.withUnsafeBytes { try handle.write(contentsOf: Data($0)) } }
-            for (_, values) in integers { try values.withUnsafeBytes { try handle.write(contentsOf: Data($0)) } }
-            try handle.synchronize()
-            try handle.close()
+            try prefix.withUnsafeBytes { try file.append($0) }
+            try header.withUnsafeBytes { try file.append($0) }
+            for (_, values) in floats { try values.withUnsafeBytes { try file.append($0) } }
+            for (_, values) in integers { try values.withUnsafeBytes { try file.append($0) } }
+            try file.synchronize()
         } catch {
-            try? handle.close()
-            try? FileManager.default.removeItem(at: temporary)
+            file.closeQuietly()
+            unlink(temporary.path)
             throw error
         }
-        if rename(temporary.path, url.path) != 0 {
-            throw ServerError.checkpoint("cannot rename \(temporary.path) to \(url.path): errno \(errno)")
+        do {
+            try file.close()
+            try SystemFile.rename(temporary.path, to: url.path)
+        } catch {
+            unlink(temporary.path)
+            throw error
         }
+        SystemFile.synchronizeDirectory(of: url.path)
     }
 
     /// A read archive.
@@ -75,6 +103,8 @@ struct BinaryArchive {
         let header: Header
         let data: Data
         let base: Int
+        /// Whether the file carried a checksum (container 2), which matched.
+        let checksummed: Bool
 
         func metadata<Value: Decodable>(_ type: Value.Type) throws -> Value {
             try JSONDecoder().decode(type, from: header.metadata)
@@ -101,20 +131,105 @@ struct BinaryArchive {
 
         private func find(_ name: String, _ type: String) throws -> Entry {
             guard let entry = header.entries.first(where: { $0.name == name && $0.type == type }),
-                entry.offset >= 0, entry.count >= 0, base + entry.offset + entry.count * 4 <= data.count
+                entry.fits(in: data.count - base)
             else { throw ServerError.checkpoint("the checkpoint has no valid array `\(name)`") }
             return entry
         }
     }
 
+    /// Reads and checks the archive at `url`: its magic, its length and its checksum (container 2). Throws
+    /// ``ServerError/checkpoint(_:)`` naming the file and what is wrong with it.
     static func read(from url: URL) throws -> Contents {
-        let data = try Data(contentsOf: url)
-        guard data.count >= 16, Array(data.prefix(8)) == magic else {
-            throw ServerError.checkpoint("\(url.path) is not a melissa checkpoint")
+        let path = url.path
+        let data = try SystemFile.contents(of: path)
+        guard !data.isEmpty else { throw ServerError.checkpoint("\(path) is empty") }
+        let magic = Array(data.prefix(8))
+        if magic == Self.magicVersion1 { return try readVersion1(data, path: path) }
+        guard magic == Self.magic else {
+            throw ServerError.checkpoint(
+                "\(path) is not a melissa checkpoint: it does not start with \(String(decoding: Self.magic, as: UTF8.self))"
+            )
         }
+        guard data.count >= prefixLength else {
+            throw ServerError.checkpoint(
+                "\(path) is truncated: \(data.count) bytes, less than its \(prefixLength)-byte prefix")
+        }
+        let (headerLength, bodyLength, stored) = data.withUnsafeBytes { raw in
+            (
+                UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+                UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt32.self))
+            )
+        }
+        let (expected, overflow) = UInt64(prefixLength).addingReportingOverflow(headerLength)
+        let (total, overflow2) = expected.addingReportingOverflow(bodyLength)
+        guard !overflow, !overflow2, total == UInt64(data.count) else {
+            let announced = overflow || overflow2 ? "an impossible length" : "\(total) bytes"
+            if !overflow, !overflow2, total > UInt64(data.count) {
+                throw ServerError.checkpoint(
+                    "\(path) is truncated: \(data.count) bytes of the \(announced) its prefix announces")
+            }
+            throw ServerError.checkpoint(
+                "\(path) is corrupt: \(data.count) bytes, but its prefix announces \(announced)")
+        }
+        let computed = data.withUnsafeBytes { raw in
+            let lengths = UnsafeRawBufferPointer(rebasing: raw[8..<24])
+            let rest = UnsafeRawBufferPointer(rebasing: raw[prefixLength...])
+            return CRC32C.update(CRC32C.update(CRC32C.initial, with: lengths), with: rest)
+        }
+        guard computed == stored else {
+            throw ServerError.checkpoint(
+                "\(path) is corrupt: its CRC-32C is \(hex(computed)) but its prefix says \(hex(stored))")
+        }
+        let base = prefixLength + Int(headerLength)
+        let header: Header
+        do {
+            header = try JSONDecoder().decode(Header.self, from: data.subdata(in: prefixLength..<base))
+        } catch {
+            throw ServerError.checkpoint("\(path) has a header that does not decode: \(describe(error))")
+        }
+        for entry in header.entries where !entry.fits(in: Int(bodyLength)) {
+            throw ServerError.checkpoint("\(path) is corrupt: its array `\(entry.name)` lies outside the file")
+        }
+        return Contents(header: header, data: data, base: base, checksummed: true)
+    }
+
+    private static func readVersion1(_ data: Data, path: String) throws -> Contents {
+        guard data.count >= 16 else { throw ServerError.checkpoint("\(path) is truncated: \(data.count) bytes") }
         let length = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
-        guard length < UInt64(data.count - 16) else { throw ServerError.checkpoint("\(url.path) is truncated") }
-        let header = try JSONDecoder().decode(Header.self, from: data.subdata(in: 16..<(16 + Int(length))))
-        return Contents(header: header, data: data, base: 16 + Int(length))
+        guard length < UInt64(data.count - 16) else {
+            throw ServerError.checkpoint("\(path) is truncated: \(data.count) bytes, its header announces \(length)")
+        }
+        let header: Header
+        do {
+            header = try JSONDecoder().decode(Header.self, from: data.subdata(in: 16..<(16 + Int(length))))
+        } catch {
+            throw ServerError.checkpoint("\(path) has a header that does not decode: \(describe(error))")
+        }
+        return Contents(header: header, data: data, base: 16 + Int(length), checksummed: false)
+    }
+
+    private static func hex(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+    }
+
+    /// A decoding error in a line, not Foundation's dump of its coding path and context.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
+            return keys.isEmpty ? "the top level" : "`" + keys.joined(separator: ".") + "`"
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "no key `\(key.stringValue)` in \(path(context))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "\(path(context)) has the wrong type"
+        case .dataCorrupted(let context):
+            return "\(path(context)): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
     }
 }

@@ -49,6 +49,11 @@ public struct MetricsRecord: Sendable, Codable, Hashable {
     public var checkpointSeconds: Double? = nil
     /// In the last record: the batch whose weights the exported model holds (the best validated one, or the last).
     public var exportedBatch: Int? = nil
+    /// Checkpoints that could not be written since the server (this process) started; nil when none failed.
+    public var checkpointFailures: Int? = nil
+    /// The error of the latest checkpoint, when it failed (naming the file and the system's error; a record is
+    /// appended at each failed checkpoint); nil once one is written again.
+    public var lastCheckpointError: String? = nil
 }
 
 extension MetricsRecord {

@@ -29,6 +29,10 @@ struct MetricsRecorder {
     private(set) var totalCheckpointSeconds = 0.0
     /// The batch whose weights were exported, said in the last record.
     var exportedBatch: Int?
+    /// Checkpoints that could not be written by this process.
+    private(set) var checkpointFailures = 0
+    /// The error of the latest checkpoint, while it is one that failed.
+    private(set) var lastCheckpointError: String?
 
     /// Starts the clock at `elapsedBefore` seconds; appends records to `url` when there is one, and TensorBoard
     /// events to a new event file in `tensorboard/` beside it. TensorBoard events that cannot be written are said
@@ -103,9 +107,13 @@ struct MetricsRecorder {
             line.checkpointSeconds = checkpointSeconds
         }
         line.exportedBatch = exportedBatch
+        line.checkpointFailures = checkpointFailures > 0 ? checkpointFailures : nil
+        line.lastCheckpointError = lastCheckpointError
         try metrics?.append(line)
         writeEvents(line)
-        updateStatus { [lastValidation] in
+        updateStatus { [lastValidation, checkpointFailures, lastCheckpointError] in
+            $0.checkpointFailures = checkpointFailures
+            $0.lastCheckpointError = lastCheckpointError
             $0.population = populations
             $0.trainedPerSecond = line.samplesPerSecond
             $0.batches = batches
@@ -133,6 +141,13 @@ struct MetricsRecorder {
         checkpointSeconds += seconds
         totalCheckpointBytes += bytes
         totalCheckpointSeconds += seconds
+        lastCheckpointError = nil
+    }
+
+    /// Counts a checkpoint that could not be written, for `reason`: the records say it until one is written.
+    mutating func addCheckpointFailure(_ reason: String) {
+        checkpointFailures += 1
+        lastCheckpointError = reason
     }
 
     /// Writes the report's excerpt of the held-out samples `held`, with this rank's buffer `readCounts`, to `url`

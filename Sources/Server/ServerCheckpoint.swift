@@ -70,12 +70,27 @@ struct ServerCheckpoint {
         try archive.write(to: url)
     }
 
+    /// Reads and checks the checkpoint at `url`; throws ``ServerError/checkpoint(_:)`` naming the file and what is
+    /// wrong with it (truncated, corrupt, another format).
     static func read(from url: URL) throws -> ServerCheckpoint {
-        let contents = try BinaryArchive.read(from: url)
+        do {
+            return try decode(BinaryArchive.read(from: url), url: url)
+        } catch let error as ServerError {
+            guard case .checkpoint(let message) = error, !message.hasPrefix(url.path) else { throw error }
+            throw ServerError.checkpoint("\(url.path): \(message)")
+        } catch {
+            throw ServerError.checkpoint("\(url.path) does not decode: \(BinaryArchive.describe(error))")
+        }
+    }
+
+    private static func decode(_ contents: BinaryArchive.Contents, url: URL) throws -> ServerCheckpoint {
         let metadata = try contents.metadata(Metadata.self)
         let width = metadata.inputCount + metadata.outputCount
         func samples(_ values: [Float], count: Int) throws -> [TrainingSample] {
-            guard values.count == count * width else { throw ServerError.checkpoint("sample arrays of the wrong size") }
+            let (expected, overflow) = count.multipliedReportingOverflow(by: width)
+            guard count >= 0, !overflow, values.count == expected else {
+                throw ServerError.checkpoint("sample arrays of the wrong size")
+            }
             return (0..<count).map { index in
                 let row = values[(index * width)..<((index + 1) * width)]
                 return TrainingSample(
@@ -83,6 +98,9 @@ struct ServerCheckpoint {
             }
         }
         let buffered = try samples(contents.floats("buffer"), count: metadata.bufferSeen.count)
+        guard metadata.validationCounts.allSatisfy({ $0 >= 0 && $0 <= Int(UInt32.max) }) else {
+            throw ServerError.checkpoint("validation counts out of range")
+        }
         let heldOut = try samples(contents.floats("validation"), count: metadata.validationCounts.reduce(0, +))
         var validation: [UInt32: [TrainingSample]] = [:]
         var start = 0

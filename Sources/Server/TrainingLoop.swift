@@ -45,6 +45,10 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
     let progress: () -> Double
     /// Where rank 0 writes the report's excerpt of the held-out samples at each validation; nil on other ranks.
     var excerptURL: URL?
+    /// Where rank 0 says a failed checkpoint (the server's standard error).
+    var warn: (String) -> Void = { _ in }
+    /// The batch of the last checkpoint written, or restored from; nil while there is none.
+    var lastWrittenBatch: Int?
     /// Changes the status a launcher's ping reads.
     let updateStatus: ((inout TrainingStatus) -> Void) -> Void
     /// The metrics.
@@ -53,6 +57,7 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
     var batches: Int
     private var batch: [TrainingSample] = []
     private var validations = 0
+    private var recordedBatch: Int?
     private var lastCheckpoint: Double
     /// The weights of the best validation on the complete, fixed subsample, its relative L2 and batch.
     private(set) var best: (parameters: [Float], relativeL2: Double, batch: Int)?
@@ -154,26 +159,55 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
         try recorder.record(
             batches: batches, trainer: trainer, validation: validation, full: evaluatedAll,
             populations: steps.populations, received: steps.received, updateStatus: updateStatus)
+        recordedBatch = batches
         if validation != nil, let excerptURL {
             recorder.writeExcerpt(
                 of: sink.validationBySimulation, readCounts: sink.readCounts(), batches: batches, to: excerptURL)
         }
     }
 
-    /// Writes this rank's checkpoint (collective).
-    mutating func checkpoint() throws {
-        guard let checkpoints else { return }
+    /// Writes this rank's checkpoint (collective). One that some rank cannot write (a directory in its file's place,
+    /// a full disk) fails on every rank and does not stop training: rank 0 says it through `warn`, the metrics and
+    /// the status count it, every rank keeps the generations it had, and the next due checkpoint tries again.
+    /// Returns whether it was written.
+    @discardableResult
+    mutating func checkpoint() throws -> Bool {
+        guard let checkpoints else { return false }
         let started = recorder.now
         let snapshot = sink.snapshot()
         let contents = ServerCheckpoint(
             trainer: trainer.state, buffer: snapshot.buffer, received: snapshot.received,
             validation: snapshot.validation, batches: batches, elapsedSeconds: recorder.elapsed(),
             rank: communicator.rank, ranks: communicator.size)
-        try checkpoints.write(contents, communicator)
-        let url = checkpoints.url(rank: communicator.rank)
-        let bytes = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-        recorder.addCheckpoint(bytes: bytes, seconds: recorder.seconds(since: started))
+        let outcome = try checkpoints.write(contents, communicator)
         lastCheckpoint = recorder.elapsed()
+        switch outcome {
+        case .written(let bytes):
+            recorder.addCheckpoint(bytes: bytes, seconds: recorder.seconds(since: started))
+            lastWrittenBatch = batches
+            updateStatus { $0.lastCheckpointError = nil }
+            return true
+        case .failed(let reason):
+            recorder.addCheckpointFailure(reason)
+            let failures = recorder.checkpointFailures
+            // A record at the failure, unless this batch has one (the same on every rank: the outcome is agreed).
+            if recordedBatch == batches {
+                updateStatus {
+                    $0.checkpointFailures = failures
+                    $0.lastCheckpointError = reason
+                }
+            } else {
+                try record(validate: false)
+            }
+            if communicator.rank == 0 {
+                let last =
+                    lastWrittenBatch.map { "the last checkpoint written is of batch \($0)" } ?? "no checkpoint yet"
+                warn(
+                    "checkpoint at batch \(batches) failed: \(reason). Training goes on (\(last)); the next "
+                        + "checkpoint tries again (\(failures) failed so far)")
+            }
+            return false
+        }
     }
 
     /// At the end of training: the full validation of the last weights and, when a better validation was seen

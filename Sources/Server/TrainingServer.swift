@@ -26,6 +26,8 @@ public final class TrainingServer: Sendable {
     private let restart: Bool
     private let host: String
     let log: @Sendable (String) -> Void
+    /// What must not go unseen: a checkpoint that failed, one a restart could not use.
+    let warn: @Sendable (String) -> Void
     private let stopRequested = Atomic<Bool>(false)
     private let status = Mutex(TrainingStatus())
     let checkpoints: CheckpointStore
@@ -41,16 +43,20 @@ public final class TrainingServer: Sendable {
     /// `checkpoint-rank<r>.melissa` for each rank of a multi-rank one.
     public func checkpointURL(rank: Int) -> URL { checkpoints.url(rank: rank) }
 
-    /// The checkpoint a multi-rank server's rank `rank` wrote before its latest one (kept until the next).
+    /// The checkpoint rank `rank` wrote before its latest one (kept until the next): `checkpoint.previous.melissa`
+    /// for a one-rank server, `checkpoint-rank<r>.previous.melissa` for each rank of a multi-rank one.
     public func previousCheckpointURL(rank: Int) -> URL { checkpoints.previousURL(rank: rank) }
 
     /// A server for the plan in `studyDirectory`; `restart` resumes from the checkpoint when there is one. `host` is
     /// what simulations connect to: a loopback address is bound as it is; any other name or address is published
     /// while every interface is bound (ZeroMQ binds interfaces, not host names). By default a local study binds the
-    /// loopback, any other this host's name, so that simulations on other nodes reach it.
+    /// loopback, any other this host's name, so that simulations on other nodes reach it. `log` gets the server's
+    /// progress (standard output by default), `warn` what must not go unseen, such as a checkpoint that could not be
+    /// written (standard error by default).
     public init(
         studyDirectory: URL, restart: Bool, host: String? = nil,
-        log: @escaping @Sendable (String) -> Void = { print($0) }
+        log: @escaping @Sendable (String) -> Void = { print($0) },
+        warn: (@Sendable (String) -> Void)? = nil
     ) throws {
         self.studyDirectory = studyDirectory
         let planURL = studyDirectory.appendingPathComponent("plan.json")
@@ -62,6 +68,7 @@ public final class TrainingServer: Sendable {
         self.restart = restart
         self.host = host ?? (plan.scheduler == .local ? "127.0.0.1" : ProcessInfo.processInfo.hostName)
         self.log = log
+        self.warn = warn ?? { FileHandle.standardError.write(Data("melissa server: \($0)\n".utf8)) }
         guard plan.server.ranks >= 1 else { throw ServerError.plan("training.ranks is \(plan.server.ranks)") }
         // A stale address file would send simulations to a dead server: it goes before anything else happens.
         try? FileManager.default.removeItem(at: studyDirectory.appendingPathComponent("server.address"))
@@ -82,6 +89,9 @@ public final class TrainingServer: Sendable {
     /// `training.ranks` > 1 this thread initialises MPI and makes every MPI call; a rank that fails aborts the job
     /// (MPI_Abort), so that no other rank waits for it forever.
     public func run() throws -> Int32 {
+        // A file size limit (`ulimit -f`) reached by a checkpoint makes its write fail (EFBIG, said and survived)
+        // instead of killing the server with SIGXFSZ.
+        signal(SIGXFSZ, SIG_IGN)
         guard plan.server.ranks > 1 else { return try serve(LocalCommunicator()) }
         let mpi = try MPIRuntime(requesting: .funneled)
         let communicator = mpi.worldCommunicator()
@@ -97,7 +107,7 @@ public final class TrainingServer: Sendable {
             try mpi.finalize()
             return code
         } catch {
-            log("melissa server rank \(communicator.rank): \(error)")
+            warn("rank \(communicator.rank): \(error)")
             mpi.abort(code: 1)
         }
     }
@@ -110,6 +120,8 @@ public final class TrainingServer: Sendable {
         let baseLog = self.log
         let prefix = rank > 0 ? "rank \(rank): " : ""
         let log: @Sendable (String) -> Void = { baseLog(prefix + $0) }
+        let baseWarn = self.warn
+        let warn: @Sendable (String) -> Void = { baseWarn(prefix + $0) }
         let token = try String(contentsOfFile: plan.tokenFile, encoding: .utf8).trimmingCharacters(
             in: .whitespacesAndNewlines)
         let parameterSets = ParameterSets(plan: plan, directory: studyDirectory, log: log)
@@ -124,7 +136,7 @@ public final class TrainingServer: Sendable {
             warmup: plan.normalizationWarmup.map { StudySink.Warmup(samples: $0.samples, simulations: $0.simulations) })
         BLASThreads.set(server.training.threads)
         let (trainer, resumed) = try startTrainer(
-            communicator, sink: sink, parameterInputs: Array(parameterSets.planInputs.values), log: log)
+            communicator, sink: sink, parameterInputs: Array(parameterSets.planInputs.values), log: log, warn: warn)
         if trainer.normalizer.isFrozen { sink.skipWarmup() }
         trainer.warmupStatistics = { sink.outputStatistics }
 
@@ -171,19 +183,24 @@ public final class TrainingServer: Sendable {
                 url: rank == 0 ? metricsURL : nil, elapsedBefore: resumed?.elapsedSeconds ?? 0, log: log),
             batches: resumed?.batches ?? 0)
         if rank == 0 { loop.excerptURL = ReportExcerpt.url(inStudyDirectory: studyDirectory) }
+        loop.warn = warn
+        loop.lastWrittenBatch = resumed?.batches
         let stopped = try loop.run()
         return try finish(&loop, stopped: stopped, log: log)
     }
 
     /// The trainer of `communicator`'s rank, and the checkpoint it was restored from: on a restart with a
-    /// checkpoint, its trainer (and the sink gets its samples back); otherwise a fresh one with rank 0's weights.
+    /// checkpoint, its trainer (and the sink gets its samples back) from the newest generation valid on every rank
+    /// (an unusable newer one is said through `warn`; none usable throws); otherwise a fresh one with rank 0's
+    /// weights.
     private func startTrainer(
-        _ communicator: some ServerCommunicator, sink: StudySink, parameterInputs: [[Float]], log: (String) -> Void
+        _ communicator: some ServerCommunicator, sink: StudySink, parameterInputs: [[Float]], log: (String) -> Void,
+        warn: (String) -> Void
     ) throws -> (Trainer, ServerCheckpoint?) {
         let configuration = TrainerConfiguration(plan: plan, parameterInputs: parameterInputs)
         var trainer = try Trainer(configuration: configuration)
         if restart {
-            if let (url, checkpoint) = try checkpoints.restore(communicator, log: log) {
+            if let (url, checkpoint) = try checkpoints.restore(communicator, warn: warn) {
                 trainer = try Trainer(state: checkpoint.trainer)
                 sink.restore(
                     buffer: checkpoint.buffer, received: checkpoint.received, validation: checkpoint.validation)
@@ -208,8 +225,12 @@ public final class TrainingServer: Sendable {
         let batches = loop.batches
         if stopped {
             try loop.record(validate: false)
-            try loop.checkpoint()
-            log("stopped on request at batch \(batches): checkpoint written to \(checkpointURL(rank: rank).path)")
+            if try loop.checkpoint() {
+                log("stopped on request at batch \(batches): checkpoint written to \(checkpointURL(rank: rank).path)")
+            } else if rank == 0 {
+                let last = loop.lastWrittenBatch.map { "the last one written is of batch \($0)" } ?? "none was written"
+                loop.warn("stopped on request at batch \(batches) without a checkpoint: \(last)")
+            }
             return 143
         }
         // The checkpoint keeps the last weights (a restart goes on from them); the model gets the better validated.

@@ -28,6 +28,11 @@ public struct ServerStatus: Sendable, Hashable {
     public var silent: [Int: Double]
     /// Every simulation finished or was given up.
     public var receptionOver: Bool
+    /// Checkpoints the server could not write since it started (0 from a server older than
+    /// `checkpoint_failures`).
+    public var checkpointFailures = 0
+    /// The error of the server's latest checkpoint, naming the file, while it is one that failed; nil otherwise.
+    public var lastCheckpointError: String?
 
     /// Creates a status.
     public init(
@@ -69,6 +74,8 @@ public struct ServerStatus: Sendable, Hashable {
             running: integers(simulations["running"]), finished: integers(simulations["finished"]), silent: silent,
             receptionOver: (object["reception_over"] as? Bool) ?? false)
         validationRMSE = number(object["validation_rmse"])
+        checkpointFailures = Int(number(object["checkpoint_failures"]) ?? 0)
+        lastCheckpointError = object["last_checkpoint_error"] as? String
     }
 
     /// Samples held by every rank's buffer.
