@@ -30,7 +30,7 @@ final class ProgressPrinter: Sendable {
     /// cannot be opened is said once on standard error and the launch goes on.
     func log(to path: String) {
         if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
         }
         guard let handle = FileHandle(forWritingAtPath: path) else {
             FileHandle.standardError.write(Data("melissa launch: cannot write the launcher log \(path)\n".utf8))
