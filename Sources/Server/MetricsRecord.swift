@@ -49,6 +49,12 @@ public struct MetricsRecord: Sendable, Codable, Hashable {
     public var checkpointSeconds: Double? = nil
     /// In the last record: the batch whose weights the exported model holds (the best validated one, or the last).
     public var exportedBatch: Int? = nil
+    /// Data chunks dropped so far because their time step was already a sample (all ranks); nil offline and in files
+    /// of servers older than it.
+    public var duplicates: Int? = nil
+    /// Messages rejected so far, by reason (the `rejected` reasons of docs/protocol.md; those with a count only; all
+    /// ranks); nil offline and in files of servers older than it.
+    public var rejected: [String: Int]? = nil
 }
 
 extension MetricsRecord {

@@ -229,7 +229,7 @@ public final class TrainingServer: Sendable {
             metricsURL: metricsURL, directory: studyDirectory.appendingPathComponent("report"), study: plan.studyName,
             capacity: plan.server.buffer.capacity, watermark: plan.server.buffer.watermark)
         log(
-            "done: \(batches) batches on \(loop.steps.received) samples received (\(duplicates) duplicates "
+            "done: \(batches) batches on \(loop.steps.received) samples received (\(duplicates) duplicate chunks "
                 + "dropped); model (the weights of batch \(exported)) written to \(modelURL.path); report in "
                 + "\(report.directory.path)")
         return 0
