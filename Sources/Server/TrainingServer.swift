@@ -139,6 +139,7 @@ public final class TrainingServer: Sendable {
             log("listening: registration \(address.registration), data \(address.data.joined(separator: " "))")
         }
         defer {
+            parameterSets.flushLog()
             // A receiving thread waiting for room in a full buffer gives up (what it held was not accepted), so that
             // the ingest's threads end.
             buffer.interrupt()

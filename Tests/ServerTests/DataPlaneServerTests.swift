@@ -113,4 +113,27 @@ func statusList(_ status: [String: Any], _ key: String) -> [Int]? {
                     $0[$1.rawValue] = $1.rawValue == "ranks" ? 2 : 0
                 })
     }
+
+    /// Item 12: every newer attempt rereads redraws.json and says when it is missing; a token holder registering
+    /// newer attempt after newer attempt gets a few such lines and a summary, not one line each.
+    @Test func aFloodOfNewerAttemptsLogsAFewLinesAndASummary() throws {
+        let (plan, directory) = try plannedStudy(smallStudy())
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let lines = LogLines()
+        let server = try TrainingServer(studyDirectory: directory, restart: false, log: { lines.add($0) })
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            _ = try? server.run()
+            done.signal()
+        }.start()
+        let address = try ServerAddress.read(fromDirectory: directory, timeout: 30)
+        for attempt: UInt32 in 1...40 {
+            #expect(try refusalCode(plan, address: address, id: 0, attempt: attempt) == nil)
+        }
+        server.requestStop()
+        #expect(done.wait(timeout: .now() + 120) == .success)
+        let redraws = lines.all.filter { $0.contains("redraws.json") }
+        #expect(redraws.count <= 6, "\(redraws.count) lines: \(redraws.suffix(3))")
+        #expect(redraws.last?.contains("40 in all") == true, "\(redraws.last ?? "none")")
+    }
 }
