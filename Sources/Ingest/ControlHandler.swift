@@ -57,6 +57,7 @@ final class ControlHandler: @unchecked Sendable {
             "simulations": [
                 "running": progress.running.map(Int.init),
                 "finished": progress.finished.map(Int.init),
+                "incomplete": progress.incomplete.map(Int.init),
                 "silent": progress.silent.map { ["id": Int($0.0), "seconds": $0.1] as [String: Any] },
             ] as [String: Any],
             "rejected": rejected,

@@ -12,6 +12,10 @@ public struct IngestConfiguration: Sendable {
     public var fields: [FieldDeclaration]
     /// Time steps every simulation sends.
     public var timeSteps: UInt32
+    /// The MPI ranks every simulation runs on (the plan's `simulation.resources.tasks`): a `register` declaring other
+    /// ranks is refused, and a training rank that never sees registrations knows how many `finish` messages end an
+    /// attempt. nil: any number of ranks is accepted (the one a simulation's first `register` of an attempt declares).
+    public var simulationRanks: UInt32?
     /// Training ranks: one data endpoint (PULL socket and receiving thread) each.
     public var trainingRanks: Int
     /// This process's training rank when each training rank is its own process (an MPI rank of a multi-rank server);
@@ -49,6 +53,7 @@ public struct IngestConfiguration: Sendable {
         self.simulationIDs = simulationIDs
         self.fields = fields
         self.timeSteps = timeSteps
+        self.simulationRanks = nil
         self.trainingRanks = trainingRanks
         self.rank = nil
         self.parameterSet = { _, _ in 0 }

@@ -47,17 +47,13 @@ final class RegistrationService: @unchecked Sendable {
 
     /// Receives every waiting message of a ROUTER and answers each through the same envelope.
     ///
-    /// A ROUTER message is [peer id, envelope…, payload]: a DEALER sends [payload], a REQ [empty, payload].
+    /// A ROUTER message is [peer id, envelope…, message]: the message is the **last** frame, whatever the number of
+    /// envelope frames before it (a DEALER may send none, a REQ sends one empty delimiter); the answer echoes the
+    /// envelope, [peer id, envelope…, answer], so that every registration message gets exactly one answer
+    /// (docs/protocol.md).
     private func serve(_ socket: Socket, _ answer: (UnsafeRawBufferPointer) -> [UInt8]?) throws(ZMQError) {
-        while let message = try socket.receiveFrames(dontWait: true, maximumFrames: 4) {
-            let frames = message.frames
-            guard frames.count >= 2, message.total == frames.count, let payload = frames.last else {
-                // Not a well-formed request: too many frames to be one; count it and do not answer.
-                if frames.count > 1 {
-                    registrationHandler.registry.count(.oversized)
-                }
-                continue
-            }
+        while let frames = try socket.receiveAllFrames(dontWait: true) {
+            guard frames.count >= 2, let payload = frames.last else { continue }
             guard let reply = payload.withUnsafeBytes({ answer($0) }) else { continue }
             var out = Array(frames.dropLast())
             out.append(reply)

@@ -53,11 +53,12 @@ final class SampleAssembler {
 
     private func handleFinish(_ message: FinishMessage) {
         switch registry.check(
-            simulationID: message.simulationID, attempt: message.attempt, session: message.session, timeStep: nil)
+            simulationID: message.simulationID, attempt: message.attempt, session: message.session, timeStep: nil,
+            rank: message.rank, trainingRank: trainingRank)
         {
-        case .rejected: return
+        case .rejected, .over: return
         case .current(let ranks, _, _):
-            guard message.rank < ranks else {
+            guard message.rank < ranks, message.timeStepsSent <= timeSteps else {
                 registry.count(.range)
                 return
             }
@@ -68,7 +69,7 @@ final class SampleAssembler {
     private func handleData(_ header: DataHeader, payload: UnsafeRawBufferPointer) {
         let check = registry.check(
             simulationID: header.simulationID, attempt: header.attempt, session: header.session,
-            timeStep: header.timeStep)
+            timeStep: header.timeStep, rank: header.rank, trainingRank: trainingRank)
         guard case .current(let ranks, let stepDone, let parameterSet) = check else { return }
         let field = Int(header.fieldIndex)
         guard header.timeStep < timeSteps, header.rank < ranks, field < fieldSizes.count, header.elementCount > 0
@@ -134,7 +135,8 @@ final class SampleAssembler {
         [Float](unsafeUninitializedCapacity: sampleSize) { _, count in count = sampleSize }
     }
 
-    /// After a re-registration, partial samples of sessions that are no longer current can never complete.
+    /// After a re-registration, a finish that ended an attempt or a give-up, partial samples of sessions that are no
+    /// longer current (or whose attempt is over) can never complete.
     private func dropReplacedPartials() {
         let generation = registry.generation
         guard generation != seenGeneration else { return }

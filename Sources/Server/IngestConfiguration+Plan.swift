@@ -4,8 +4,8 @@ import PlanModel
 import WireProtocol
 
 extension IngestConfiguration {
-    /// The ingest of `plan`'s training server for rank `rank` of `ranks`: the study's simulations, fields, time steps
-    /// and silence timeout, the session token `token`, and the parameter set of each attempt from `parameterSets`.
+    /// The ingest of `plan`'s training server for rank `rank` of `ranks`: the study's simulations, fields, time steps,
+    /// simulation ranks (`simulation.resources.tasks`) and silence timeout, the session token `token`, and the parameter set of each attempt from `parameterSets`.
     ///
     /// A loopback `host` is bound as it is; any other name or address is published (`advertisedHost`) while every
     /// interface is bound. A multi-rank server's processes are rank processes (`rank` set); a one-rank server is one
@@ -21,6 +21,7 @@ extension IngestConfiguration {
             host: loopback ? host : "*", studyDirectory: studyDirectory,
             silenceTimeout: Double(plan.simulation.timeoutSeconds))
         if !loopback { advertisedHost = host }
+        simulationRanks = UInt32(clamping: plan.simulation.resources.tasks)
         if ranks > 1 { self.rank = rank }
         self.parameterSet = { [parameterSets] simulation, attempt in
             parameterSets.parameterSet(simulationID: simulation, attempt: attempt)

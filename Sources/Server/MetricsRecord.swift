@@ -54,6 +54,12 @@ public struct MetricsRecord: Sendable, Codable, Hashable {
     /// The error of the latest checkpoint, when it failed (naming the file and the system's error; a record is
     /// appended at each failed checkpoint); nil once one is written again.
     public var lastCheckpointError: String? = nil
+    /// Data chunks dropped so far because their time step was already a sample (all ranks); nil offline and in files
+    /// of servers older than it.
+    public var duplicates: Int? = nil
+    /// Messages rejected so far, by reason (the `rejected` reasons of docs/protocol.md; those with a count only; all
+    /// ranks); nil offline and in files of servers older than it.
+    public var rejected: [String: Int]? = nil
 }
 
 extension MetricsRecord {

@@ -77,10 +77,10 @@ struct MetricsRecorder {
     }
 
     /// Appends the record after `batches` batches (with `validation` when evaluated) and updates the status;
-    /// `populations` and `received` count every rank's.
+    /// `populations`, `received` and `ingest` (the ingest's counters, nil offline) count every rank's.
     mutating func record(
         batches: Int, trainer: Trainer, validation: ValidationMetrics?, full: Bool, populations: [Int],
-        received: Int, updateStatus: ((inout TrainingStatus) -> Void) -> Void
+        received: Int, ingest: IngestStatistics? = nil, updateStatus: ((inout TrainingStatus) -> Void) -> Void
     ) throws {
         if let validation { lastValidation = validation }
         let now = elapsed()
@@ -109,6 +109,12 @@ struct MetricsRecorder {
         line.exportedBatch = exportedBatch
         line.checkpointFailures = checkpointFailures > 0 ? checkpointFailures : nil
         line.lastCheckpointError = lastCheckpointError
+        if let ingest {
+            line.duplicates = ingest.duplicates
+            var rejected: [String: Int] = [:]
+            for (reason, count) in ingest.rejected where count > 0 { rejected[reason.rawValue] = count }
+            line.rejected = rejected
+        }
         try metrics?.append(line)
         writeEvents(line)
         updateStatus { [lastValidation, checkpointFailures, lastCheckpointError] in

@@ -58,6 +58,7 @@ final class MultiRankSteps<Communicator: ServerCommunicator>: StepCoordinator {
     var populations: [Int] { reports.map(\.population) }
     var received: Int { reports.reduce(0) { $0 + $1.received } }
     var duplicates: Int { reports.reduce(0) { $0 + $1.statistics.duplicates } }
+    var ingestStatistics: IngestStatistics? { reports.reduce(IngestStatistics()) { $0.adding($1.statistics) } }
 
     /// Every rank's report (one all-gather); agrees on completion when any rank's moved.
     private func exchange(staged: Int, drained: Bool) throws -> [RankReport] {

@@ -1,3 +1,4 @@
+import Ingest
 import Randomness
 import Training
 
@@ -56,6 +57,7 @@ final class OfflineSteps: StepCoordinator {
     var populations: [Int] { [samples.count] }
     var received: Int { samples.count }
     var duplicates: Int { 0 }
+    var ingestStatistics: IngestStatistics? { nil }
     /// Batches handed out so far.
     private(set) var batchesServed = 0
     /// Epochs completed.

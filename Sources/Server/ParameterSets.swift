@@ -9,7 +9,8 @@ import Synchronization
 /// The redraw table is read when the server starts and reread whenever the ingest meets an attempt of a simulation
 /// newer than any it knew of it (the launcher writes the file before it submits a redrawn attempt, so the new values
 /// are there when the attempt registers). A missing file is an empty table (logged when a reread finds none); an
-/// unreadable one is logged and the last table read stays in force.
+/// unreadable one is logged and the last table read stays in force. Those log lines are throttled (``LogThrottle``):
+/// anyone with the token can register newer attempts at will.
 ///
 /// Text values become numbers: the plan's distinct values of a parameter, sorted, are 0, 1, 2…; then the other values
 /// of its `choice` distribution (recorded in plan.json), sorted, so that a redraw (which draws among them) finds its
@@ -22,6 +23,12 @@ final class ParameterSets: Sendable {
         var knownAttempts: [UInt32: UInt32] = [:]
         /// Per text parameter, its values in number order.
         var textValues: [Int: [String]] = [:]
+        /// The log lines a reread may write, each with its throttle and latest text: a client registering newer
+        /// attempt after newer attempt must not flood the log.
+        var missingLog = LogThrottle()
+        var unreadableLog = LogThrottle()
+        var lastMissing = ""
+        var lastUnreadable = ""
     }
 
     private let directory: URL
@@ -67,13 +74,16 @@ final class ParameterSets: Sendable {
 
     private func reload(_ state: inout State, announceMissing: Bool = false) {
         let url = RedrawTable.url(in: directory)
+        let now = ProcessInfo.processInfo.systemUptime
         if announceMissing, !FileManager.default.fileExists(atPath: url.path) {
-            log("no \(url.path): every simulation runs with the plan's values")
+            state.lastMissing = "no \(url.path): every simulation runs with the plan's values"
+            if let line = state.missingLog.note(state.lastMissing, at: now) { log(line) }
         }
         do {
             state.table = try RedrawTable.read(from: directory, parameters: parameters)
         } catch {
-            log("cannot read \(RedrawTable.url(in: directory).path) (keeping the redraws known so far): \(error)")
+            state.lastUnreadable = "cannot read \(url.path) (keeping the redraws known so far): \(error)"
+            if let line = state.unreadableLog.note(state.lastUnreadable, at: now) { log(line) }
             return
         }
         var texts = planTextValues
@@ -85,6 +95,15 @@ final class ParameterSets: Sendable {
             }
         }
         state.textValues = texts
+    }
+
+    /// Logs what the throttled log lines held back (at the end of a run).
+    func flushLog() {
+        state.withLock { state in
+            let now = ProcessInfo.processInfo.systemUptime
+            if let line = state.missingLog.flush(state.lastMissing, at: now) { log(line) }
+            if let line = state.unreadableLog.flush(state.lastUnreadable, at: now) { log(line) }
+        }
     }
 
     /// The parameter set `attempt` of `simulationID` runs with, rereading the redraw table first when `attempt` is

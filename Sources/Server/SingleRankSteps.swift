@@ -55,4 +55,5 @@ final class SingleRankSteps: StepCoordinator {
     var populations: [Int] { [buffer.statistics.population] }
     var received: Int { sink.receivedCount }
     var duplicates: Int { ingest.statistics.duplicates }
+    var ingestStatistics: IngestStatistics? { ingest.statistics }
 }

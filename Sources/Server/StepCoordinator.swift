@@ -1,3 +1,4 @@
+import Ingest
 import Training
 
 /// How the training loop gets each step's batch and learns when to stop: the one thing a one-rank server
@@ -16,6 +17,8 @@ protocol StepCoordinator: AnyObject {
     var populations: [Int] { get }
     /// Samples received, all ranks together.
     var received: Int { get }
-    /// Duplicate time steps dropped, all ranks together.
+    /// Data chunks dropped as duplicates (their time step was already a sample), all ranks together.
     var duplicates: Int { get }
+    /// The ingest's counters, all ranks together (the other ranks' as of their last report); nil offline.
+    var ingestStatistics: IngestStatistics? { get }
 }

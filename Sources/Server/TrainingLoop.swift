@@ -158,7 +158,8 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
         }
         try recorder.record(
             batches: batches, trainer: trainer, validation: validation, full: evaluatedAll,
-            populations: steps.populations, received: steps.received, updateStatus: updateStatus)
+            populations: steps.populations, received: steps.received, ingest: steps.ingestStatistics,
+            updateStatus: updateStatus)
         recordedBatch = batches
         if validation != nil, let excerptURL {
             recorder.writeExcerpt(
@@ -228,7 +229,8 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
             recorder.exportedBatch = best.batch
             try recorder.record(
                 batches: batches, trainer: trainer, validation: bestMetrics, full: true,
-                populations: steps.populations, received: steps.received, updateStatus: updateStatus)
+                populations: steps.populations, received: steps.received, ingest: steps.ingestStatistics,
+                updateStatus: updateStatus)
             return best.batch
         }
         try trainer.setParameters(last)

@@ -151,6 +151,7 @@ public final class TrainingServer: Sendable {
             log("listening: registration \(address.registration), data \(address.data.joined(separator: " "))")
         }
         defer {
+            parameterSets.flushLog()
             // A receiving thread waiting for room in a full buffer gives up (what it held was not accepted), so that
             // the ingest's threads end.
             buffer.interrupt()
@@ -255,7 +256,7 @@ public final class TrainingServer: Sendable {
             capacity: plan.server.buffer.capacity, watermark: plan.server.buffer.watermark)
         try ServerEnding(batches: batches, modelWritten: written).write(toStudy: studyDirectory)
         log(
-            "done: \(batches) batches on \(loop.steps.received) samples received (\(duplicates) duplicates "
+            "done: \(batches) batches on \(loop.steps.received) samples received (\(duplicates) duplicate chunks "
                 + "dropped); "
                 + (written
                     ? "model (the weights of batch \(exported)) written to \(modelURL.path)"

@@ -187,5 +187,20 @@ public final class Socket: @unchecked Sendable {
         return (frames, total)
     }
 
+    /// Receives one whole multi-frame message, every frame of it, whatever their number (a ROUTER echoing an
+    /// envelope must keep them all); nil when `dontWait` is set and nothing is waiting, or when the receive timeout
+    /// expires.
+    public func receiveAllFrames(dontWait: Bool = false) throws(ZMQError) -> [[UInt8]]? {
+        let message = Message()
+        guard try receive(into: message, dontWait: dontWait) else { return nil }
+        var frames = [message.bytes]
+        while message.hasMore {
+            // The remaining frames of a message are already here: this never blocks.
+            try receive(into: message)
+            frames.append(message.bytes)
+        }
+        return frames
+    }
+
     var rawHandle: UnsafeMutableRawPointer? { handle }
 }

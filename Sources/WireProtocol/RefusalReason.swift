@@ -10,6 +10,9 @@ public enum RefusalReason: UInt32, Sendable, CaseIterable {
     case fieldMismatch = 4
     /// The register message is malformed.
     case malformed = 5
-    /// This simulation already completed.
+    /// This simulation already completed (or was given up).
     case finished = 6
+    /// The simulation's MPI ranks differ from the study's `simulation.resources.tasks`, or from those this attempt
+    /// registered with.
+    case ranksMismatch = 7
 }

@@ -18,11 +18,16 @@ public enum RejectionReason: String, Sendable, CaseIterable, Codable, Hashable {
     case simulation
     /// `register` whose fields or time steps differ from the study's.
     case fields
-    /// `register` for a simulation that already finished.
+    /// `register` whose ranks differ from the study's simulation tasks, or from those its attempt registered with.
+    case ranks
+    /// `register` for a simulation that already finished or was given up; `data` (or `finish`) for a simulation that
+    /// finished or was given up, or from a rank whose `finish` already reached that data endpoint.
     case finished
-    /// Data or finish whose (simulation, attempt, session) is not a current registration.
+    /// Data or finish whose (simulation, attempt, session) is not a current registration (on the rank serving
+    /// registration: of an attempt that never registered).
     case session
-    /// Data or finish of an older attempt of a simulation that registered again.
+    /// Data or finish of an older attempt of a simulation that registered again; a register of an older attempt, or
+    /// of an attempt that already ended incomplete.
     case stale
     /// A time step, rank, field index or element range beyond what was registered.
     case range

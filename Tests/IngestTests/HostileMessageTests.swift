@@ -272,13 +272,17 @@ struct Frames {
             deliver(valid[validIndex].frames, to: valid[validIndex].rank)
             validIndex += 1
         }
-        for (rank, frames) in finishes { deliver(frames, to: rank) }
         // A complete step resent: dropped as duplicates, not counted as rejected.
         for (rank, frames) in valid.prefix(4) { deliver(frames, to: rank) }
+        for (rank, frames) in finishes { deliver(frames, to: rank) }
+        // Once finished, the same chunks are rejected as `finished`; a repeated finish changes nothing.
+        for (rank, frames) in valid.prefix(4) { deliver(frames, to: rank) }
+        for (rank, frames) in finishes.prefix(2) { deliver(frames, to: rank) }
 
         expected[.overlap, default: 0] += overlaps
+        expected[.finished, default: 0] += 4
         let statistics = registry.statistics
-        #expect(statistics.totalRejected == total + overlaps)
+        #expect(statistics.totalRejected == total + overlaps + 4)
         for reason in RejectionReason.allCases
         where reason != .session && reason != .stale && reason != .magic
             && reason != .version && reason != .kind && reason != .malformed && reason != .oversized

@@ -42,16 +42,18 @@ import WireProtocol
         #expect(try register(attempt: 1) == key.session(simulationID: 2, attempt: 1))
     }
 
-    /// Rank 1 of 2, which never sees a registration.
-    func rankOne(timeSteps: UInt32 = 10, parameterSet: @escaping @Sendable (UInt32, UInt32) -> Int = { _, _ in 0 })
-        -> (SampleAssembler, IngestRegistry, CollectingSink)
-    {
+    /// Rank `rank` of 2 (rank 1 never sees a registration); `simulationRanks` as the plan would say.
+    func rankOne(
+        timeSteps: UInt32 = 10, rank: Int = 1, simulationRanks: UInt32? = nil,
+        parameterSet: @escaping @Sendable (UInt32, UInt32) -> Int = { _, _ in 0 }
+    ) -> (SampleAssembler, IngestRegistry, CollectingSink) {
         var config = configuration(simulations: 0..<2, timeSteps: timeSteps, ranks: 2)
-        config.rank = 1
+        config.rank = rank
+        config.simulationRanks = simulationRanks
         config.parameterSet = parameterSet
         let registry = IngestRegistry(configuration: config)
         let sink = CollectingSink()
-        return (SampleAssembler(registry: registry, sink: sink, trainingRank: 1), registry, sink)
+        return (SampleAssembler(registry: registry, sink: sink, trainingRank: rank), registry, sink)
     }
 
     func send(
@@ -80,12 +82,12 @@ import WireProtocol
         #expect(registry.statistics.rejected(.route) == 2)
         for step: UInt32 in [0, 2, 4, 6] { send(assembler, simulation: 1, attempt: 0, step: step) }
         #expect(sink.count == 4)
-        #expect(registry.localCompletion() == [0, 0, 1, 1])
+        #expect(registry.localCompletion() == [0, 0, 1, 1, 1, 1])
         send(assembler, simulation: 1, attempt: 0, step: 8)
-        #expect(registry.localCompletion() == [0, 0, 1, 0], "simulation 1 is done on this rank")
+        #expect(registry.localCompletion() == [0, 0, 1, 0, 1, 1], "simulation 1 is done on this rank")
         #expect(!registry.isReceptionOver, "done here is not done everywhere")
         // The server-wide view: rank 0 says simulation 0 was given up and simulation 1 is done there too.
-        registry.applyGlobalCompletion([1, 0, 1, 0])
+        registry.applyGlobalCompletion([1, 0, 1, 0, 1, 1])
         #expect(registry.isReceptionOver)
         #expect(sink.collected.map(\.values) == [0, 2, 4, 6, 8].map { expectedSample(1, $0, fields: twoFields) })
     }
@@ -116,5 +118,50 @@ import WireProtocol
         #expect(registry.localCompletion()[3] == 0)
         #expect(registry.statistics.duplicates == 0, "the new set's steps are no duplicates of the old set's")
         #expect(sink.collected.map(\.parameterSet) == [0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
+    }
+
+    func finish(_ assembler: SampleAssembler, simulation: UInt32, attempt: UInt32, steps: UInt32) {
+        let session = SessionKey(token: testToken).session(simulationID: simulation, attempt: attempt)
+        FinishMessage(simulationID: simulation, attempt: attempt, session: session, rank: 0, timeStepsSent: steps)
+            .encoded().withUnsafeBytes { assembler.handle(first: $0, second: nil, frameCount: 1) }
+    }
+
+    /// Issue 14, item 10: rank 0 serves registration, so data of an attempt it saw no registration of is rejected
+    /// (`session`), however right its session; the other ranks cannot know and accept it on its session.
+    @Test func rankZeroAcceptsNoDataOfAnUnregisteredAttempt() {
+        let (assembler, registry, sink) = rankOne(rank: 0)
+        send(assembler, simulation: 0, attempt: 0, step: 0)
+        #expect(registry.statistics.rejected(.session) == 2)
+        #expect(sink.count == 0)
+    }
+
+    /// Issue 14, items 8 and 9 on a rank process: once every rank's finish arrived here, the attempt ended here;
+    /// ended on every rank without every step, the simulation is incomplete; a newer attempt takes over.
+    @Test func anAttemptEndedEverywhereWithStepsMissingIsIncomplete() {
+        let (assembler, registry, sink) = rankOne(simulationRanks: 1)
+        for step: UInt32 in [0, 2, 4] { send(assembler, simulation: 1, attempt: 0, step: step) }
+        finish(assembler, simulation: 1, attempt: 0, steps: 10)
+        #expect(registry.localCompletion() == [0, 0, 1, 1, 1, 0], "ended here, not done here")
+        send(assembler, simulation: 1, attempt: 0, step: 6)
+        #expect(registry.statistics.rejected(.finished) == 2, "data after its rank's finish")
+        registry.applyGlobalCompletion([0, 0, 1, 1, 1, 0])
+        #expect(registry.progress().incomplete == [1])
+        #expect(!registry.isReceptionOver)
+        // The resubmission: its first data adopts attempt 1, which has not ended.
+        send(assembler, simulation: 1, attempt: 1, step: 6)
+        #expect(registry.localCompletion() == [0, 0, 1, 1, 1, 1])
+        registry.applyGlobalCompletion([0, 0, 1, 1, 1, 1])
+        #expect(registry.progress().incomplete == [])
+        send(assembler, simulation: 1, attempt: 1, step: 8)
+        #expect(sink.collected.map(\.timeStep) == [0, 2, 4, 6, 8])
+        #expect(registry.localCompletion() == [0, 0, 1, 0, 1, 1], "done here")
+        // Rank 0 says it is done there too: finished; a late finish of it changes nothing and is not counted.
+        registry.applyGlobalCompletion([0, 0, 1, 0, 1, 1])
+        #expect(registry.progress().finished == [1])
+        let before = registry.statistics.totalRejected
+        finish(assembler, simulation: 1, attempt: 1, steps: 10)
+        #expect(registry.statistics.totalRejected == before)
+        send(assembler, simulation: 1, attempt: 1, step: 0)
+        #expect(registry.statistics.rejected(.finished) == 4, "data of a finished simulation")
     }
 }

@@ -257,4 +257,53 @@ func restartAndExpectEverySampleOnce(_ plan: Plan, directory: URL) throws {
         #expect(try metrics(directory).last?["received"] as? Int == 160)
         expectEveryStepOnceOnItsRank(try rankCheckpoints(directory), simulations: 8, steps: 20)
     }
+
+    /// Issue 14, items 10 and 9 on 2 ranks: rank 0 serves registration, so it rejects (`session`) data for an attempt
+    /// that never registered even when its session is right, as the one-process server does; a simulation whose
+    /// finish came with a step missing is `incomplete` in the status until its resubmission completes it.
+    @Test(.requiresMPI, .requiresProduct("melissa"))
+    func rankZeroRejectsUnregisteredDataAndAnIncompleteSimulationIsReported() throws {
+        var study = smallStudy(policy: .fifo)
+        study.training.ranks = 2
+        let (plan, directory) = try plannedStudy(study)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try startMPIServer(directory)
+        let address = try ServerAddress.read(fromDirectory: directory, timeout: 60)
+        try #require(address.data.count == 2)
+
+        // Step 0 of simulation 0 is rank 0's; the session is the right one, but simulation 0 never registered.
+        let token = try studyToken(plan)
+        let context = try ZMQContext()
+        let push = try Socket(context: context, type: .push)
+        try push.setOption(.linger, 5_000)
+        try push.connect(address.data[0])
+        let header = DataHeader(
+            simulationID: 0, attempt: 0, session: SessionKey(token: token).session(simulationID: 0, attempt: 0),
+            timeStep: 0, rank: 0, fieldIndex: 0, elementType: .float32, elementCount: 50, offset: 0)
+        try push.send(header.encoded(), more: true)
+        try push.send([Float](repeating: 1, count: 50).withUnsafeBytes { Array($0) })
+        push.close()
+        context.shutdown()
+        _ = try waitForServerStatus(address) {
+            ($0["rejected"] as? [String: Int])?["session"] ?? 0 > 0 || $0["samples"] as? Int ?? 0 > 0
+        }
+        let status = try serverStatus(address)
+        #expect((status["rejected"] as? [String: Int])?["session"] == 1)
+        #expect(status["samples"] as? Int == 0, "nothing of the unregistered attempt was accepted")
+
+        // Simulation 5 finishes with step 19 (rank 0's) missing.
+        try stream(plan, directory: directory, ids: [5], steps: 0..<19)
+        let incomplete = try waitForServerStatus(address) { statusList($0, "incomplete") == [5] }
+        #expect(incomplete, "simulation 5 is incomplete in the status")
+        #expect(statusList(try serverStatus(address), "finished")?.contains(5) == false)
+
+        try stream(plan, directory: directory, ids: [0, 1, 2, 3, 4, 6, 7])
+        try stream(plan, directory: directory, ids: [5], attempt: 1)
+        let exit = try finish(server, directory: directory)
+        try #require(exit == 0, "mpirun ended with \(exit):\n\(serverLogs(directory))")
+        let last = try metrics(directory).last
+        #expect(last?["received"] as? Int == 160)
+        #expect(last?["trained"] as? Int == 120)
+        expectEveryStepOnceOnItsRank(try rankCheckpoints(directory), simulations: 8, steps: 20)
+    }
 }

@@ -143,6 +143,7 @@ static const char *refuse_reason_text(uint32_t reason)
     case MELISSA_REFUSE_FIELD_MISMATCH: return "field mismatch";
     case MELISSA_REFUSE_MALFORMED: return "malformed registration";
     case MELISSA_REFUSE_FINISHED: return "simulation already finished";
+    case MELISSA_REFUSE_RANKS_MISMATCH: return "MPI ranks differ from the study's simulation.resources.tasks";
     default: return "unknown reason";
     }
 }

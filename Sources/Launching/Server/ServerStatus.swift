@@ -24,6 +24,10 @@ public struct ServerStatus: Sendable, Hashable {
     public var running: [Int]
     /// Simulations that finished.
     public var finished: [Int]
+    /// Simulations whose attempt ended (every rank sent `finish`) with time steps missing: neither running nor
+    /// finished; reception waits for a newer attempt (which sends the missing steps) or a `give_up`. Empty from a
+    /// server older than `incomplete`.
+    public var incomplete: [Int] = []
     /// Running simulations silent for longer than the server's timeout, with the seconds of silence.
     public var silent: [Int: Double]
     /// Every simulation finished or was given up.
@@ -39,7 +43,7 @@ public struct ServerStatus: Sendable, Hashable {
         population: [Int] = [], receivedPerSecond: Double = 0, trainedPerSecond: Double = 0, batches: Int = 0,
         validationLoss: Double? = nil, validationRelativeL2: Double? = nil, samples: Int = 0, running: [Int] = [],
         finished: [Int] = [],
-        silent: [Int: Double] = [:], receptionOver: Bool = false
+        silent: [Int: Double] = [:], receptionOver: Bool = false, incomplete: [Int] = []
     ) {
         self.population = population
         self.receivedPerSecond = receivedPerSecond
@@ -51,6 +55,7 @@ public struct ServerStatus: Sendable, Hashable {
         self.samples = samples
         self.running = running
         self.finished = finished
+        self.incomplete = incomplete
         self.silent = silent
         self.receptionOver = receptionOver
     }
@@ -72,7 +77,8 @@ public struct ServerStatus: Sendable, Hashable {
             validationRelativeL2: number(object["validation_relative_l2"]),
             samples: Int(number(object["samples"]) ?? 0),
             running: integers(simulations["running"]), finished: integers(simulations["finished"]), silent: silent,
-            receptionOver: (object["reception_over"] as? Bool) ?? false)
+            receptionOver: (object["reception_over"] as? Bool) ?? false,
+            incomplete: integers(simulations["incomplete"]))
         validationRMSE = number(object["validation_rmse"])
         checkpointFailures = Int(number(object["checkpoint_failures"]) ?? 0)
         lastCheckpointError = object["last_checkpoint_error"] as? String
