@@ -11,7 +11,8 @@ struct SimulationTable {
         var role: String
         /// The parameter values it runs with (its redrawn ones once redrawn), in the study's order.
         var parameters: [String: String]
-        /// `done`, `running`, `pending`, `failed`, `given up`, `not submitted`.
+        /// `done`, `running`, `pending`, `failed`, `incomplete` (its last attempt ended with steps missing), `given
+        /// up`, `not submitted`.
         var state: String
         /// Its latest job's attempt, nil before its first submission.
         var attempt: Int?
@@ -61,7 +62,7 @@ struct SimulationTable {
                     switch job.state {
                     case .running, .suspended: "running"
                     case .pending, .requeued, .vanished, .unknown: "pending"
-                    default: "failed"
+                    default: job.word?.hasPrefix("incomplete") == true ? "incomplete" : "failed"
                     }
             }
             if completed.contains(id) { row.state = "done" }

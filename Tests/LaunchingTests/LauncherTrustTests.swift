@@ -132,6 +132,22 @@ struct LauncherTrustTests {
         #expect(Support.finishedRuns(directory).sorted() == ["0 1", "1 0"])
     }
 
+    @Test("a simulation that finishes with a step missing is incomplete: failed, retried, and then complete")
+    func anIncompleteSimulationRunsAgain() async throws {
+        // Simulation 1's first attempt leaves out its middle step, sends `finish` and exits 0.
+        let directory = try Support.study(count: 2, arguments: "--skip 1:1")
+        defer { Support.killLeftovers(directory) }
+        let launcher = try Launcher(studyDirectory: directory, options: Support.options())
+        // Before, reception ended with the data incomplete (1 rank) or waited for ever (the server now says it).
+        let outcome = try await Support.bounded(60) { try await launcher.run() }
+        #expect(outcome == .completed(done: 2, givenUp: 0))
+        let jobs = try launcher.journal.jobs(simulationID: 1)
+        #expect(jobs.map(\.state) == [.failed(exitCode: 0, signal: nil), .completed])
+        #expect(jobs.first?.word?.hasPrefix("incomplete") == true, "\(jobs)")
+        #expect(try launcher.journal.events(limit: 100).contains { $0.message.hasPrefix("incomplete:") })
+        #expect(try launcher.journal.retriesSpent()[1] == 1)
+    }
+
     @Test("a simulation that never connects is cancelled at simulation.timeout from its start, and retried")
     func aSimulationThatNeverConnectsIsCaught() async throws {
         let command = try Self.wrapper(firstAttemptOfSimulation0: "exec sleep 600")

@@ -18,10 +18,10 @@ import WireProtocol
 ///   for them again. With `<study dir>/standin-backlog` (K) its status reports a population of K per simulation
 ///   streaming now (what elasticity reacts to); otherwise the population is every sample received.
 /// - `MelissaLaunchStandIn simulation [--fail ID:ATTEMPTS]… [--hang ID:ATTEMPTS]… [--hog ID:MIB]…
-///   [--step-delay SECONDS] [--value TEXT]`: streams the plan's time steps for `MELISSA_SIMULATION_ID` (attempt
+///   [--skip ID:ATTEMPTS]… [--step-delay SECONDS] [--value TEXT]`: streams the plan's time steps for `MELISSA_SIMULATION_ID` (attempt
 ///   `MELISSA_ATTEMPT`) and finishes; `--fail` makes attempts below ATTEMPTS of simulation ID exit 1 half-way,
 ///   `--hang` makes them stop sending and sleep (both only on a job's first run: not once Slurm requeued it,
-///   `SLURM_RESTART_COUNT` > 0), `--hog` makes every attempt of simulation ID fill MIB MiB of memory before it
+///   `SLURM_RESTART_COUNT` > 0), `--skip` makes them leave out the middle step yet finish and exit 0, `--hog` makes every attempt of simulation ID fill MIB MiB of memory before it
 ///   starts. Each finished run appends `ID ATTEMPT` (then ` TEXT` when `--value` is given, e.g. a parameter's
 ///   `{{x}}`) to `<study dir>/standin-runs`.
 @main
@@ -134,6 +134,7 @@ enum StandIn {
         let firstRun = Int(environment["SLURM_RESTART_COUNT"] ?? "0") ?? 0 == 0
         let fails = firstRun && (rule(arguments, "--fail")[Int(id)].map { Int(attempt) < $0 } ?? false)
         let hangs = firstRun && (rule(arguments, "--hang")[Int(id)].map { Int(attempt) < $0 } ?? false)
+        let skips = rule(arguments, "--skip")[Int(id)].map { Int(attempt) < $0 } ?? false
         if let mebibytes = rule(arguments, "--hog")[Int(id)] { hog(mebibytes) }
         let plan = try loadPlan(directory)
         let address = try ServerAddress.read(fromDirectory: URL(fileURLWithPath: directory), timeout: 60)
@@ -142,7 +143,7 @@ enum StandIn {
         let identity = SimulationIdentity(
             simulationID: id, attempt: attempt, ranks: 1, timeSteps: steps, fields: fields)
         try stream(
-            plan: plan, address: address, identity: identity, fails: fails, hangs: hangs, delay: delay)
+            plan: plan, address: address, identity: identity, fails: fails, hangs: hangs, skips: skips, delay: delay)
         // One write to a file opened for appending: concurrent simulations never lose each other's lines.
         let value =
             arguments.firstIndex(of: "--value").flatMap { index in
@@ -170,7 +171,8 @@ enum StandIn {
 
     /// Streams every time step and finishes; returns once the context delivered everything (its deinit waits).
     static func stream(
-        plan: Plan, address: ServerAddress, identity: SimulationIdentity, fails: Bool, hangs: Bool, delay: Double
+        plan: Plan, address: ServerAddress, identity: SimulationIdentity, fails: Bool, hangs: Bool, skips: Bool,
+        delay: Double
     ) throws {
         let fields = identity.fields
         let steps = identity.timeSteps
@@ -185,6 +187,8 @@ enum StandIn {
                 client.close()
                 exit(1)
             }
+            // `--skip`: this step is never sent, yet the attempt finishes and exits 0 (its data is incomplete).
+            if skips && step == steps / 2 { continue }
             for (index, field) in fields.enumerated() {
                 let values = (0..<Int(field.size)).map { Float(id) * 1000 + Float(step) + Float($0) / 100 }
                 try client.send(timeStep: step, field: index, values: values)

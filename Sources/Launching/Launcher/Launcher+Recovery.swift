@@ -51,13 +51,15 @@ extension Launcher {
         }
     }
 
-    /// Simulations whose job exited 0 are completed once the server has them finished; one the server never heard
-    /// of after a grace period (3 heartbeats, at least 2 s: it never connected), or still lacks after 12 heartbeats
+    /// Simulations whose job exited 0 are completed once the server has them finished; one the server lists
+    /// incomplete (its attempt ended with steps missing) failed at once; one the server never heard of after a grace
+    /// period (3 heartbeats, at least 2 s: it never connected), or still lacks after 12 heartbeats
     /// (at least 60 s: it ended without sending every step), failed: its job is recorded as failed in the journal
     /// and it is retried like a crash.
     func settleExited(with status: ServerStatus) async throws {
         let finished = Set(status.finished)
-        let known = finished.union(status.running)
+        let incomplete = Set(status.incomplete)
+        let known = finished.union(status.running).union(incomplete)
         let now = Date()
         for (simulation, record) in simulations.sorted(by: { $0.key < $1.key }) {
             guard let exitedAt = record.exitedAt, let jobID = record.exitedJob else { continue }
@@ -68,7 +70,10 @@ extension Launcher {
             }
             let waited = now.timeIntervalSince(exitedAt)
             let reason: String
-            if !known.contains(simulation), waited >= max(2, 3 * options.heartbeatInterval) {
+            if incomplete.contains(simulation) {
+                // docs/protocol.md: its attempt ended (every rank sent `finish`) with steps missing.
+                reason = "incomplete: it exited 0, but its attempt ended with steps missing on the server"
+            } else if !known.contains(simulation), waited >= max(2, 3 * options.heartbeatInterval) {
                 reason = "exited 0 without ever connecting to the server"
             } else if waited >= max(60, 12 * options.heartbeatInterval) {
                 reason = "exited 0, but the server still lacks some of its steps after \(Int(waited)) s"
@@ -82,7 +87,8 @@ extension Launcher {
             tracked[jobID] = job
             try journal.record([JobStatus(id: jobID, state: job.state, word: reason)])
             try journal.recordDecision(
-                kind: "no-data", message: "simulation \(simulation) \(reason)", simulationID: simulation)
+                kind: incomplete.contains(simulation) ? "incomplete" : "no-data",
+                message: "simulation \(simulation) \(reason)", simulationID: simulation)
             event("simulation \(simulation) \(reason): it counts as failed")
             try await simulationChanged(job, lost: false)
         }

@@ -77,7 +77,7 @@ extension Launcher {
     /// command that hangs before it connects, or that never links the client).
     private func cancelNeverConnected(given status: ServerStatus) async throws {
         let timeout = Double(plan.simulation.timeoutSeconds)
-        let known = Set(status.running).union(status.finished).union(status.silent.keys)
+        let known = Set(status.running).union(status.finished).union(status.silent.keys).union(status.incomplete)
         let now = Date()
         for (id, job) in tracked.sorted(by: { $0.key < $1.key }) {
             guard let simulation = job.simulationID, job.isActive, job.state == .running, job.cancelReason == nil,
