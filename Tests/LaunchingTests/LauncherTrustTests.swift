@@ -88,6 +88,31 @@ struct LauncherTrustTests {
         #expect(try second.journal.summary().done == 4)
     }
 
+    @Test("the server and the simulations killed with the launcher: the resumed one restarts the server and ends")
+    func aResumeAfterTheServerDiedToo() async throws {
+        let directory = try Support.study(count: 4, arguments: "--step-delay 0.3", concurrency: 2)
+        defer { Support.killLeftovers(directory) }
+        let first = try Launcher(studyDirectory: directory, options: Support.options())
+        let task = Task { try await first.run() }
+        let running = try await LaunchingTestSupport.wait(timeout: 40) {
+            try first.journal.liveJobs().filter { $0.simulationID != nil && $0.processGroup != nil }.count == 2
+        }
+        #expect(running)
+        task.cancel()
+        #expect(try await task.value == .detached)
+        // Everything dies at once: the server's process, then every job's process group.
+        let address = try #require(ServerControl.address(inStudyDirectory: directory))
+        kill(pid_t(address.pid), SIGKILL)
+        for job in try first.journal.liveJobs() {
+            if let group = job.processGroup { ProcessGroup(id: group).signal(SIGKILL) }
+        }
+        let second = try Launcher(studyDirectory: directory, options: Support.options(resume: true))
+        let outcome = try await Support.bounded(90) { try await second.run() }
+        #expect(outcome == .completed(done: 4, givenUp: 0))
+        #expect(try second.journal.jobs(simulationID: nil).count == 2, "the dead server was restarted once")
+        #expect(Support.finishedRuns(directory).map { $0.split(separator: " ")[0] }.sorted() == ["0", "1", "2", "3"])
+    }
+
     @Test("a server that finished while the launcher was down is recognised: no restart, every simulation done")
     func aServerThatFinishedWhileTheLauncherWasDown() async throws {
         let directory = try Support.study(count: 2, arguments: "--step-delay 0.2", concurrency: 2)

@@ -104,6 +104,11 @@ struct LaunchCommandTests {
         #expect(status.standardOutput.contains("launcher    pid \(first.processIdentifier)"))
         #expect(status.standardOutput.contains("latest events:"))
 
+        // A second launcher of the running study, even with --resume, is refused and names the first.
+        let second = try await MelissaRun.run(["launch", directory.path, "--resume"])
+        #expect(second.status == 1)
+        #expect(second.standardError.contains("is running (pid \(first.processIdentifier)"), "\(second.standardError)")
+
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
 
@@ -112,8 +117,8 @@ struct LaunchCommandTests {
         #expect(refused.standardError.contains("--resume"))
 
         let log = file.deletingLastPathComponent().appendingPathComponent("resume.log")
-        let second = try Self.start(["launch", directory.path, "--resume"] + fast, log: log)
-        let exit = await Self.finish(second, within: 90)
+        let resumed = try Self.start(["launch", directory.path, "--resume"] + fast, log: log)
+        let exit = await Self.finish(resumed, within: 90)
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         #expect(exit == 0, "\(output)")
         #expect(output.contains("resuming: adopted"))

@@ -80,6 +80,35 @@ struct TrustCommandTests {
         #expect(launcherLog.contains("study complete: 3 done"), "\(launcherLog)")
     }
 
+    @Test("more training simulations given up than simulation.given_up_tolerance allows: exit 1, saying so")
+    func tooManyGivenUpFailsTheStudy() async throws {
+        let file = try Launches.studyFile(count: 4, delay: 0)
+        let root = file.deletingLastPathComponent()
+        let directory = root.appendingPathComponent("study")
+        defer {
+            Launches.killLeftovers(directory)
+            try? FileManager.default.removeItem(at: root)
+        }
+        // Simulation 1 always crashes and has no retry: 1 of 4 given up, over the default 10 %.
+        let text = try String(contentsOf: file, encoding: .utf8)
+            .replacingOccurrences(of: "simulation --step-delay", with: "simulation --fail 1:99 --step-delay")
+            .replacingOccurrences(of: "  time_steps: 6", with: "  time_steps: 6\n  retries: 0")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let launched = try await MelissaRun.run(["launch", file.path, "--fresh"], in: root)
+        #expect(launched.status == 1, "\(launched.standardOutput)\n\(launched.standardError)")
+        #expect(
+            launched.standardOutput.contains(
+                "1 of 4 training simulations were given up, more than simulation.given_up_tolerance allows (10 %)"),
+            "\(launched.standardOutput)")
+        #expect(launched.standardOutput.contains("last lines of "), "the crashed simulation's log")
+        // Tolerating a quarter, the same study delivers.
+        try (text.replacingOccurrences(of: "  retries: 0", with: "  retries: 0\n  given_up_tolerance: 0.25"))
+            .write(to: file, atomically: true, encoding: .utf8)
+        let tolerated = try await MelissaRun.run(["launch", file.path, "--fresh"], in: root)
+        #expect(tolerated.status == 0, "\(tolerated.standardOutput)\n\(tolerated.standardError)")
+        #expect(tolerated.standardOutput.contains("✓ study complete: 3 simulations done, 1 given up"))
+    }
+
     @Test("as root, mpirun's refusal is recognised and the fix printed", .enabled(if: getuid() == 0))
     func mpirunAsRootIsExplained() async throws {
         let root = try HostTools.temporaryDirectory("melissa-root")
