@@ -93,6 +93,7 @@ let package = Package(
                 "PlanModel",
                 "StudySpec",
                 "Sampling",
+                "Randomness",
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             resources: [.copy("Templates")]

@@ -18,7 +18,14 @@ extension Melissa {
         )
 
         @Argument(help: "The study file (YAML).", completion: .file(extensions: ["yaml", "yml"]))
-        var studyFile: String
+        var studyFile: String?
+
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "An adaptive study's directory: print every parameter set it ran (CSV), each batch proposed again "
+                    + "from the journal and checked bit for bit.", valueName: "study-dir"))
+        var replay: String?
 
         @Option(name: .long, help: "The study directory (default: study.output, relative to the study file).")
         var out: String?
@@ -37,6 +44,11 @@ extension Melissa {
         var fresh = false
 
         func run() throws {
+            if let replay {
+                try Self.replay(replay)
+                return
+            }
+            guard let studyFile else { throw ValidationError("give a study file, or --replay STUDY_DIR") }
             let loaded = try StudyFileInput.load(studyFile)
             let input = PlanInput(
                 loaded: loaded,
@@ -76,6 +88,44 @@ extension Melissa {
             } catch let error as PlanningError {
                 FileHandle.standardError.write(Data("melissa plan: \(error.description)\n".utf8))
                 throw ExitCode(1)
+            }
+        }
+
+        /// `--replay DIR`: the parameter sets of an adaptive study, replayed from its journal.
+        static func replay(_ directory: String) throws {
+            func fail(_ message: String) -> ExitCode {
+                FileHandle.standardError.write(Data("melissa plan --replay: \(message)\n".utf8))
+                return ExitCode(1)
+            }
+            let planPath = directory + "/plan.json"
+            guard let data = FileManager.default.contents(atPath: planPath) else {
+                throw fail("no plan in \(directory) (\(planPath) is missing)")
+            }
+            let plan: PlanModel.Plan
+            do {
+                plan = try PlanWriter.decode(data)
+            } catch {
+                throw fail("cannot read \(planPath): \(error)")
+            }
+            guard plan.adaptive != nil else {
+                throw fail("\(directory) is not an adaptive study: its parameter sets are all in plan.json")
+            }
+            guard LaunchedStudy.isLaunched(directory) else { throw fail("\(directory) was never launched") }
+            let records: [String]
+            do {
+                records = try Journal(studyDirectory: directory).decisions(kind: Launcher.proposeKind)
+            } catch {
+                throw fail("cannot read the journal of \(directory): \(error)")
+            }
+            do {
+                let replayed = try AdaptiveReplay(plan: plan, records: records)
+                print(replayed.csv(parameters: plan.parameters.map(\.name)), terminator: "")
+                FileHandle.standardError.write(
+                    Data(
+                        ("replayed \(replayed.batches) of \(plan.adaptiveBatchCount) batches bit for bit; "
+                            + "\(replayed.rows.count) parameter sets\n").utf8))
+            } catch let mismatch as AdaptiveReplay.Mismatch {
+                throw fail(mismatch.description)
             }
         }
 

@@ -178,6 +178,16 @@ struct StudySummary {
             return "points from \(sampler.file ?? "?")"
         case .monteCarlo:
             return "monte-carlo, \(sampler.count) simulations"
+        case .adaptive:
+            guard let rules = sampler.adaptive else { return "adaptive, \(sampler.count) simulations" }
+            func percent(_ value: Double) -> String { "\(Int((value * 100).rounded())) %" }
+            let chosen = sampler.count - rules.initialCount
+            return
+                "adaptive, \(sampler.count) simulations: \(rules.initialCount) from \(rules.initialKind.rawValue), then "
+                + "\(chosen) chosen \(rules.batch) at a time by \(rules.strategy.rawValue) as simulations finish (parents "
+                + "by their training \(rules.signal.rawValue); \(percent(rules.exploration[0])) → "
+                + "\(percent(rules.exploration[1])) space-filling; steps of \(percent(rules.mutation[0])) → "
+                + "\(percent(rules.mutation[1])) of each range)"
         }
     }
 

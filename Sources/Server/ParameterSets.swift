@@ -35,6 +35,8 @@ final class ParameterSets: Sendable {
     private let parameters: [PlanParameter]
     private let planValues: [UInt32: [ParameterValue]]
     private let planTextValues: [Int: [String]]
+    /// The training simulations of an adaptive study chosen after its initial design (docs/active-sampling.md).
+    private let adaptiveSlots: Set<UInt32>
     private let log: @Sendable (String) -> Void
     private let state = Mutex(State())
 
@@ -65,6 +67,10 @@ final class ParameterSets: Sendable {
             if !ordered.isEmpty { texts[index] = ordered }
         }
         planTextValues = texts
+        adaptiveSlots =
+            plan.adaptive.map { rules in
+                Set((rules.initialCount..<plan.trainingCount).map { UInt32($0) })
+            } ?? []
         self.log = log
         state.withLock { state in
             state.textValues = texts
@@ -110,7 +116,9 @@ final class ParameterSets: Sendable {
     /// newer than any attempt of it met so far.
     func parameterSet(simulationID: UInt32, attempt: UInt32) -> Int {
         state.withLock { state in
-            if attempt > state.knownAttempts[simulationID, default: 0] {
+            // An adaptive slot's values are chosen while the study runs: its first attempt rereads the table too.
+            let chosenLater = adaptiveSlots.contains(simulationID) && state.knownAttempts[simulationID] == nil
+            if chosenLater || attempt > state.knownAttempts[simulationID, default: 0] {
                 state.knownAttempts[simulationID] = attempt
                 reload(&state, announceMissing: true)
             }

@@ -262,6 +262,13 @@ public final class Journal: Sendable {
         }
     }
 
+    /// The messages of every decision of `kind`, oldest first.
+    public func decisions(kind: String) throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT message FROM decisions WHERE kind = ? ORDER BY id", arguments: [kind])
+        }
+    }
+
     /// Every job of the study, oldest first (the server's and the simulations').
     public func allJobs() throws -> [JournalJob] {
         try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM jobs ORDER BY id").compactMap(Self.job) }

@@ -18,6 +18,7 @@ extension Launcher {
         since = study.startedAt
         try restoreRedraws(fresh: existing == nil)
         try restoreSimulations()
+        try restoreProposals()
         var adopted: Set<Int> = []
         if existing != nil {
             adopted = try adoptLiveJobs(launch: study.launches)

@@ -26,20 +26,25 @@ extension Launcher {
     }
 
     func fillWindow() async throws {
-        if !arraysSubmitted, adapter.submitsArrays(plan) {
+        // An adaptive study's arrays go one batch at a time, once chosen.
+        if adapter.submitsArrays(plan), !arraysSubmitted || plan.adaptive != nil {
             arraysSubmitted = true
             try await submitArrays()
         }
-        while inFlightCount() < window, !queue.isEmpty {
-            let simulation = queue.removeFirst()
+        while inFlightCount() < window, let index = queue.firstIndex(where: isChosen) {
+            let simulation = queue.remove(at: index)
             try await submitSimulation(simulation)
         }
     }
 
     /// Every array chunk none of whose simulations ran yet, throttled to the window.
     private func submitArrays() async throws {
-        let fresh = Set(queue)
-        for chunk in plan.scripts.arrays where (chunk.first..<(chunk.first + chunk.count)).allSatisfy(fresh.contains) {
+        let fresh = Set(queue.filter(isChosen))
+        for chunk in plan.scripts.arrays
+        where !submittedChunks.contains(chunk.first)
+            && (chunk.first..<(chunk.first + chunk.count)).allSatisfy(fresh.contains)
+        {
+            submittedChunks.insert(chunk.first)
             let request = SubmissionRequest.simulations(chunk, of: plan, throttle: window)
             let id = try await adapter.submit(request)
             for job in try journal.recordSubmission(request, as: id) {

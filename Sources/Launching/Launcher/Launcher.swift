@@ -57,6 +57,10 @@ public actor Launcher {
     var cancelRequested = false
     /// This launch resumes an earlier one.
     var resumed = false
+    /// Adaptive batches proposed so far (docs/active-sampling.md).
+    var proposedBatches = 0
+    /// The job arrays already submitted, by their first simulation (an adaptive study submits one per batch).
+    var submittedChunks: Set<Int> = []
 
     /// Executes `plan` with `adapter`, recording in `journal` and asking `server` how the training server does.
     ///
@@ -194,6 +198,7 @@ public actor Launcher {
                 report(.progress(progress()))
                 return .completed(done: done, givenUp: givenUp)
             }
+            try proposeIfDue()
             if serverLife.address != nil { try await fillWindow() }
             report(.progress(progress()))
             // A finished local job ends the wait at once: the next simulation starts without waiting for a poll.

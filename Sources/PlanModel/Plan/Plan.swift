@@ -56,6 +56,8 @@ public struct Plan: Sendable, Hashable, Codable {
     public var scripts: PlanScripts
     /// What the plan requests in all.
     public var totals: PlanTotals
+    /// The rules of an adaptive study; nil for a study whose parameter sets are all drawn before it starts.
+    public var adaptive: AdaptivePlan?
 
     /// Creates a plan (normally done by Planning's `Planner`).
     public init(
@@ -74,8 +76,10 @@ public struct Plan: Sendable, Hashable, Codable {
         simulations: [SimulationJob],
         samplers: PlanSamplers,
         scripts: PlanScripts,
-        mode: ExecutionSpec.Mode = .online
+        mode: ExecutionSpec.Mode = .online,
+        adaptive: AdaptivePlan? = nil
     ) {
+        self.adaptive = adaptive
         self.mode = mode
         self.schemaVersion = Self.currentSchemaVersion
         self.studyName = studyName
@@ -171,5 +175,6 @@ public struct Plan: Sendable, Hashable, Codable {
         samplers = try container.decode(PlanSamplers.self, forKey: .samplers)
         scripts = try container.decode(PlanScripts.self, forKey: .scripts)
         totals = try container.decode(PlanTotals.self, forKey: .totals)
+        adaptive = try container.decodeIfPresent(AdaptivePlan.self, forKey: .adaptive)
     }
 }

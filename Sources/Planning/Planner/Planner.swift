@@ -87,10 +87,15 @@ public enum Planner {
             server: server.script,
             simulations: slurm == nil ? "scripts/simulation.sh" : (jobsPacking ? nil : "scripts/simulations.sbatch"),
             commands: "scripts/simulations.commands",
-            arrays: slurm.map {
-                $0.packing == .array ? PlanScripts.chunks(count: simulations.count, size: $0.maxArraySize) : []
-            }
-                ?? []
+            arrays: slurm.map { options in
+                guard options.packing == .array else { return [] }
+                guard let rules = study.sampler.adaptive else {
+                    return PlanScripts.chunks(count: simulations.count, size: options.maxArraySize)
+                }
+                return adaptiveChunks(
+                    initial: rules.initialCount, batch: rules.batch, training: training.rows.count,
+                    total: simulations.count, size: options.maxArraySize)
+            } ?? []
         )
         let templatesDirectory = study.info.templates.map {
             PlanInput.resolve($0, against: studyFileDirectory).path
@@ -111,8 +116,32 @@ public enum Planner {
             simulations: simulations,
             samplers: PlanSamplers(training: training.state, validation: validation.state),
             scripts: scripts,
-            mode: study.execution.mode
+            mode: study.execution.mode,
+            adaptive: study.sampler.adaptive.map { rules in
+                AdaptivePlan(
+                    initialCount: rules.initialCount, batch: rules.batch, strategy: rules.strategy,
+                    exploration: rules.exploration, mutation: rules.mutation, signal: rules.signal,
+                    seed: (study.sampler.seed ?? study.info.seed) &+ 0x5eed)
+            }
         )
+    }
+
+    /// The job arrays of an adaptive study: the initial design (split at `size`), then one small array per batch,
+    /// then the validation simulations; each is submitted once its simulations are chosen.
+    static func adaptiveChunks(initial: Int, batch: Int, training: Int, total: Int, size: Int) -> [ArrayChunk] {
+        var chunks = PlanScripts.chunks(count: initial, size: size)
+        var first = initial
+        while first < training {
+            let count = min(batch, training - first)
+            chunks.append(ArrayChunk(first: first, count: count))
+            first += count
+        }
+        if total > training {
+            chunks += PlanScripts.chunks(count: total - training, size: size).map {
+                ArrayChunk(first: $0.first + training, count: $0.count)
+            }
+        }
+        return chunks
     }
 
     /// Parameter sets and the state of the sampler that drew them (nil when read from a file).
@@ -131,18 +160,22 @@ public enum Planner {
         }
         var count = sampler.count
         let kind: SamplerKind
-        switch sampler.kind {
+        // An adaptive study draws its initial design and, for its slots, the same sequence's next points (the
+        // sets an exploration slot runs with).
+        let samplerKind = sampler.adaptive.map { $0.initialKind } ?? sampler.kind
+        let scramble = sampler.adaptive.map { $0.initialScramble } ?? sampler.scramble
+        switch samplerKind {
         case .monteCarlo: kind = .monteCarlo
         case .latinHypercube:
             kind = .latinHypercube(optimization: sampler.optimization == .maximin ? .maximin : .none)
-        case .halton: kind = .halton(scrambled: sampler.scramble != .none)
+        case .halton: kind = .halton(scrambled: scramble != .none)
         case .sobol:
-            switch sampler.scramble {
+            switch scramble {
             case .none: kind = .sobol(scramble: .none)
             case .linearMatrix: kind = .sobol(scramble: .linearMatrix)
             case .owen: kind = .sobol(scramble: .owen)
             }
-        case .grid, .file:
+        case .grid, .file, .adaptive:
             let levels = try gridLevels(study)
             count = levels.reduce(1, *)
             kind = .grid(levels: levels)

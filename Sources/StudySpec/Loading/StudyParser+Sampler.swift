@@ -5,7 +5,10 @@ extension StudyParser {
     // MARK: - sampler
 
     mutating func sampler(_ node: Node, parameters: [Parameter]) -> SamplerSpec? {
-        let allowed = ["kind", "count", "scramble", "optimization", "levels", "file", "seed"]
+        let allowed = [
+            "kind", "count", "scramble", "optimization", "levels", "file", "seed", "initial", "batch", "strategy",
+            "exploration", "mutation", "signal",
+        ]
         guard let fields = fields(node, "sampler", allowed: allowed) else { return nil }
         guard let kindNode = fields["kind"] else {
             missing(fields, "kind", "one of \(Self.list(SamplerSpec.Kind.allCases.map(\.rawValue)))")
@@ -19,6 +22,7 @@ extension StudyParser {
         }
         var spec = SamplerSpec(kind: kind, count: 0)
         var ok = samplerCount(fields, into: &spec)
+        ok = samplerAdaptive(fields, into: &spec) && ok
         ok = samplerScrambling(fields, into: &spec) && ok
         ok = samplerLevels(fields, parameters: parameters, into: &spec) && ok
         ok = samplerFile(fields, into: &spec) && ok
@@ -81,6 +85,123 @@ extension StudyParser {
             }
         }
         return ok
+    }
+
+    /// The keys of `kind: adaptive`: `initial` (required), `batch`, `strategy`, `exploration`, `mutation`, `signal`;
+    /// reported when another sampler is given them.
+    private mutating func samplerAdaptive(_ fields: Fields, into spec: inout SamplerSpec) -> Bool {
+        let keys = ["initial", "batch", "strategy", "exploration", "mutation", "signal"]
+        guard spec.kind == .adaptive else {
+            var ok = true
+            for key in keys {
+                ok =
+                    unused(fields, key, by: spec.kind, "it belongs to `kind: adaptive` (docs/active-sampling.md)") && ok
+            }
+            return ok
+        }
+        guard let initialNode = fields["initial"] else {
+            missing(fields, "initial", "the initial design, e.g. `initial: {kind: sobol, count: 64}`")
+            return false
+        }
+        var ok = true
+        var adaptive = AdaptiveSamplerSpec(initialCount: 0)
+        let initialKinds: [SamplerSpec.Kind] = [.sobol, .halton, .latinHypercube, .monteCarlo]
+        if let initial = self.fields(initialNode, "sampler.initial", allowed: ["kind", "count", "scramble"]) {
+            if let value = initial["kind"] {
+                if let kind = choice(value, "sampler.initial.kind", SamplerSpec.Kind.self) {
+                    if initialKinds.contains(kind) {
+                        adaptive.initialKind = kind
+                    } else {
+                        report(
+                            value, "sampler.initial.kind",
+                            "expected a space-filling design, one of \(Self.list(initialKinds.map(\.rawValue)))")
+                        ok = false
+                    }
+                } else {
+                    ok = false
+                }
+            }
+            if let value = initial["count"] {
+                if let count = integer(
+                    value, "sampler.initial.count", minimum: 1, what: "a positive number of simulations")
+                {
+                    adaptive.initialCount = count
+                } else {
+                    ok = false
+                }
+            } else {
+                missing(initial, "count", "the simulations of the initial design, e.g. `count: 64`")
+                ok = false
+            }
+            if let value = initial["scramble"] {
+                if let scramble = self.scramble(value, kind: adaptive.initialKind) {
+                    adaptive.initialScramble = scramble
+                } else {
+                    ok = false
+                }
+            }
+        } else {
+            ok = false
+        }
+        if let value = fields["batch"] {
+            if let batch = integer(value, "sampler.batch", minimum: 1, what: "a positive number of parameter sets") {
+                adaptive.batch = batch
+            } else {
+                ok = false
+            }
+        }
+        if let value = fields["strategy"] {
+            if let strategy = choice(value, "sampler.strategy", AdaptiveSamplerSpec.Strategy.self) {
+                adaptive.strategy = strategy
+            } else {
+                ok = false
+            }
+        }
+        if let value = fields["signal"] {
+            if let signal = choice(value, "sampler.signal", AdaptiveSamplerSpec.Signal.self) {
+                adaptive.signal = signal
+            } else {
+                ok = false
+            }
+        }
+        for (key, path) in [("exploration", "sampler.exploration"), ("mutation", "sampler.mutation")] {
+            guard let value = fields[key] else { continue }
+            guard let pair = fractionPair(value, path) else {
+                ok = false
+                continue
+            }
+            if key == "exploration" { adaptive.exploration = pair } else { adaptive.mutation = pair }
+        }
+        if ok, adaptive.initialCount >= spec.count, let value = fields["initial"] {
+            report(
+                value, "sampler.initial.count",
+                "\(adaptive.initialCount) initial simulations leave none of the \(spec.count) to choose; expected fewer "
+                    + "than `count`")
+            ok = false
+        }
+        spec.adaptive = adaptive
+        return ok
+    }
+
+    /// `[start, end]` (or one number for both), each in [0, 1].
+    private mutating func fractionPair(_ node: Node, _ path: String) -> [Double]? {
+        let what = "a fraction in [0, 1], or `[start, end]`"
+        let items: [Node]
+        if case .sequence(let sequence) = node { items = Array(sequence) } else { items = [node] }
+        guard items.count == 1 || items.count == 2 else {
+            report(node, path, "expected \(what), found \(items.count) values")
+            return nil
+        }
+        var values: [Double] = []
+        for item in items {
+            guard let value = number(item, path, what: what) else { return nil }
+            guard (0...1).contains(value) else {
+                report(item, path, "expected \(what), found \(value)")
+                return nil
+            }
+            values.append(value)
+        }
+        return values.count == 1 ? [values[0], values[0]] : values
     }
 
     /// `levels`, for `grid` only; a grid's count is the product of its levels.

@@ -54,6 +54,12 @@ struct StudyParser {
         let sampler = top["sampler"].flatMap { self.sampler($0, parameters: parameters ?? []) }
         let execution = top["execution"].map { self.execution($0, top: top) } ?? ExecutionSpec()
         crossCheck(buffer: buffer, training: training, execution: execution, simulation: simulation, top: top)
+        if sampler?.kind == .adaptive, execution.mode == .offline, let node = top["sampler"] {
+            // Its choices need the server's training losses while the simulations run.
+            report(
+                node, "sampler.kind",
+                "`adaptive` chooses simulations from the server's training losses; it needs `execution.mode: online`")
+        }
         guard let info, let parameters, let sampler, let simulation else { return nil }
         let study = Study(
             info: info, parameters: parameters, sampler: sampler, simulation: simulation, buffer: buffer,
