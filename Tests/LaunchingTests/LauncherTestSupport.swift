@@ -21,7 +21,8 @@ enum LauncherTestSupport {
         count: Int, arguments: String = "", retries: Int = 2, timeoutSeconds: Int = 60, concurrency: Int = 2,
         timeSteps: Int = 6, slurm: SlurmOptions? = nil, walltimeSeconds: Int = 600, redrawAfter: Int = 1,
         minimumConcurrency: Int = 1, capacity: Int = 10_000, watermark: Int = 1, memoryMiB: Int? = nil,
-        validation: Int = 0, mode: ExecutionSpec.Mode = .online, command: String? = nil
+        validation: Int = 0, mode: ExecutionSpec.Mode = .online, command: String? = nil,
+        adaptive: AdaptiveSamplerSpec? = nil
     ) throws -> String {
         let root = try LaunchingTestSupport.temporaryDirectory("melissa-launcher")
         // Locally, jobs start through `mpirun -np N`: a stub that drops those words keeps the tests free of MPI.
@@ -29,7 +30,11 @@ enum LauncherTestSupport {
         let study = Study(
             info: StudyInfo(name: "lt", output: "study", seed: 5),
             parameters: [Parameter(name: "x", distribution: .uniform(lower: 0, upper: 1))],
-            sampler: SamplerSpec(kind: .monteCarlo, count: count),
+            sampler: adaptive.map { rules in
+                var sampler = SamplerSpec(kind: .adaptive, count: count)
+                sampler.adaptive = rules
+                return sampler
+            } ?? SamplerSpec(kind: .monteCarlo, count: count),
             simulation: SimulationSpec(
                 command: command ?? "\(standIn) simulation \(arguments)",
                 fields: [FieldSpec(name: "f", size: 16)],

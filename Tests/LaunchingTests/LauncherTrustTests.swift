@@ -2,6 +2,8 @@ import Foundation
 import Launching
 import PlanModel
 import Planning
+import Sampling
+import StudySpec
 import Testing
 
 #if canImport(Glibc)
@@ -187,6 +189,41 @@ struct LauncherTrustTests {
         let silent = try launcher.journal.events(limit: 100).filter { $0.message.hasPrefix("silent:") }
         #expect(silent.contains { $0.message.contains("without connecting") }, "\(silent)")
         #expect(try launcher.journal.retriesSpent()[0] == 1, "a hang before connecting is the simulation's fault")
+    }
+
+    @Test("an adaptive study chooses its batches as simulations finish, records them, and replays bit for bit")
+    func anAdaptiveStudyRunsAndReplays() async throws {
+        // 4 initial simulations, then 2 batches of 4; simulation 1 always crashes and is given up (no retry).
+        let rules = AdaptiveSamplerSpec(initialKind: .sobol, initialCount: 4, batch: 4, exploration: [0.5, 0.5])
+        let directory = try Support.study(
+            count: 12, arguments: "--fail 1:99 --value {{x}}", retries: 0, concurrency: 2, redrawAfter: 0,
+            adaptive: rules)
+        defer { Support.killLeftovers(directory) }
+        let launcher = try Launcher(studyDirectory: directory, options: Support.options())
+        let outcome = try await Support.bounded(90) { try await launcher.run() }
+        #expect(outcome == .completed(done: 11, givenUp: 1))
+        let records = try launcher.journal.decisions(kind: Launcher.proposeKind)
+        #expect(records.count == 2)
+        let plan = launcher.plan
+        let replay = try AdaptiveReplay(plan: plan, records: records)
+        #expect(replay.batches == 2)
+        #expect(replay.rows.filter { $0.origin == "initial" }.map(\.simulation) == [0, 1, 2, 3])
+        #expect(replay.rows.filter { $0.batch == 1 }.map(\.simulation) == [4, 5, 6, 7])
+        // The crashed set is in the proposer's state, as failed.
+        let second = try JSONDecoder().decode(AdaptiveProposer.Record.self, from: Data(records[1].utf8))
+        #expect(second.candidates.contains { $0.simulation == 1 && $0.failed })
+        // Each simulation ran with the values its proposal chose (`--value {{x}}` echoes them).
+        let ran = Dictionary(
+            Support.finishedRuns(directory).map { line -> (Int, String) in
+                let words = line.split(separator: " ")
+                return (Int(words[0]) ?? -1, String(words[2]))
+            }, uniquingKeysWith: { first, _ in first })
+        for row in replay.rows where row.simulation != 1 {
+            #expect(ran[row.simulation] == row.values[0].description, "simulation \(row.simulation)")
+        }
+        // A tampered record no longer replays.
+        let tampered = records[0].replacingOccurrences(of: "\"seed\":", with: "\"seed\":1")
+        #expect(throws: AdaptiveReplay.Mismatch.self) { _ = try AdaptiveReplay(plan: plan, records: [tampered]) }
     }
 
     @Test("a simulation that keeps hitting its walltime spends its budget and is given up, saying why")

@@ -35,11 +35,6 @@ public struct AdaptivePlan: Sendable, Hashable, Codable {
         self.signal = signal
         self.seed = seed
     }
-
-    enum CodingKeys: String, CodingKey {
-        case initialCount = "initial_count"
-        case batch, strategy, exploration, mutation, signal, seed
-    }
 }
 
 extension Plan {
