@@ -2,7 +2,6 @@ import Foundation
 import Launching
 import PlanModel
 import Planning
-import Sampling
 import StudySpec
 import Testing
 
