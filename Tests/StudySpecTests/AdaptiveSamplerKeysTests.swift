@@ -62,6 +62,6 @@ struct AdaptiveSamplerKeysTests {
         #expect(
             diagnostics(
                 of: Self.study("sampler: {kind: adaptive, initial: {count: 4}, count: 40, exploration: [0.5, 1.5]}")
-            ) == ["study.yaml:7:76: sampler.exploration: expected a fraction in [0, 1], or `[start, end]`, found 1.5"])
+            ) == ["study.yaml:7:78: sampler.exploration: expected a fraction in [0, 1], or `[start, end]`, found 1.5"])
     }
 }
