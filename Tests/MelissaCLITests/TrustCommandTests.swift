@@ -109,6 +109,35 @@ struct TrustCommandTests {
         #expect(tolerated.standardOutput.contains("✓ study complete: 3 simulations done, 1 given up"))
     }
 
+    @Test("melissa plan --replay lists every parameter set an adaptive study ran, replayed bit for bit")
+    func replayAnAdaptiveStudy() async throws {
+        let file = try Launches.studyFile(count: 8, delay: 0)
+        let root = file.deletingLastPathComponent()
+        let directory = root.appendingPathComponent("study")
+        defer {
+            Launches.killLeftovers(directory)
+            try? FileManager.default.removeItem(at: root)
+        }
+        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(
+            of: "sampler: {kind: monte-carlo, count: 8}",
+            with: "sampler: {kind: adaptive, initial: {kind: sobol, count: 4}, count: 8, batch: 2}")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let validated = try await MelissaRun.run(["validate", file.path], in: root)
+        #expect(validated.standardOutput.contains("adaptive, 8 simulations: 4 from sobol, then 4 chosen 2 at a time"))
+        let launched = try await MelissaRun.run(["launch", file.path, "--fresh"], in: root)
+        #expect(launched.status == 0, "\(launched.standardOutput)\n\(launched.standardError)")
+        #expect(launched.standardOutput.contains("batch 2 of 2: 2 parameter sets chosen"), "\(launched.standardOutput)")
+        let replay = try await MelissaRun.run(["plan", "--replay", directory.path], in: root)
+        #expect(replay.status == 0, "\(replay.standardError)")
+        #expect(replay.standardError.contains("replayed 2 of 2 batches bit for bit; 8 parameter sets"))
+        let lines = replay.standardOutput.split(separator: "\n")
+        #expect(lines.first == "simulation,role,origin,batch,parent,x")
+        #expect(lines.count == 9 && lines.filter { $0.contains(",initial,0,") }.count == 4)
+        // A uniform study has nothing to replay.
+        let uniform = try await MelissaRun.run(["plan", "--replay", root.path + "/nosuch"], in: root)
+        #expect(uniform.status == 1 && uniform.standardError.contains("no plan in"))
+    }
+
     @Test("as root, mpirun's refusal is recognised and the fix printed", .enabled(if: getuid() == 0))
     func mpirunAsRootIsExplained() async throws {
         let root = try HostTools.temporaryDirectory("melissa-root")
