@@ -1,6 +1,7 @@
 import Foundation
 import Launching
 import PlanModel
+import Sampling
 import Server
 import Training
 
@@ -28,6 +29,10 @@ public struct StudyRecord {
     public let excerpt: ReportExcerpt?
     /// Bytes of each file the study wrote beside its scripts (checkpoints, model, metrics), by name.
     public let writtenBytes: [String: Int64]
+    /// Each simulation's values at its latest parameter set (a redraw's, or an adaptive slot's chosen ones), by id.
+    public let values: [Int: [ParameterValue]]
+    /// An adaptive study's chosen slots: `explore` or `breed`, by id (docs/active-sampling.md).
+    public let origins: [Int: String]
 
     /// Reads the study in `directory`; throws only when it has no readable plan.
     public init(directory: URL) throws {
@@ -48,10 +53,19 @@ public struct StudyRecord {
             }
             self.jobs = jobs
             givenUp = try journal.givenUpSimulations()
+            origins = Self.origins(try journal.decisions(kind: "propose"))
         } else {
             jobs = [:]
             givenUp = []
+            origins = [:]
         }
+        let redraws =
+            (try? RedrawTable.read(from: directory, parameters: plan.parameters)) ?? RedrawTable()
+        var values: [Int: [ParameterValue]] = [:]
+        for simulation in plan.simulations {
+            values[simulation.id] = redraws.entries[simulation.id]?.last?.values ?? simulation.values
+        }
+        self.values = values
         let names = plan.parameters.map(\.name)
         if let exported = try? Surrogate(contentsOf: directory.appendingPathComponent("model.melissa")) {
             (model, modelSource) = (exported, "model.melissa")
@@ -64,6 +78,23 @@ public struct StudyRecord {
         }
         excerpt = try? ReportExcerpt.read(from: ReportExcerpt.url(inStudyDirectory: directory))
         writtenBytes = Self.sizes(in: directory)
+    }
+
+    /// The origin of every slot the journal's `propose` records chose.
+    private static func origins(_ records: [String]) -> [Int: String] {
+        var origins: [Int: String] = [:]
+        for record in records {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(record.utf8)) as? [String: Any],
+                let proposals = object["proposals"] as? [[String: Any]]
+            else { continue }
+            for proposal in proposals {
+                if let id = (proposal["simulation"] as? NSNumber)?.intValue, let origin = proposal["origin"] as? String
+                {
+                    origins[id] = origin
+                }
+            }
+        }
+        return origins
     }
 
     private static func sizes(in directory: URL) -> [String: Int64] {

@@ -140,20 +140,47 @@ public struct StudyReportPage {
         let names = plan.parameters.map(\.name)
         var rows: [[String]] = []
         var points: [ScatterPlot.Point] = []
+        var origins: [ScatterPlot.Point] = []
         for simulation in plan.simulations {
             let jobs = record.jobs[simulation.id] ?? []
             let state = record.state(of: simulation.id)
             let runtime = jobs.last.map { String(format: "%.1f s", $0.updatedAt.timeIntervalSince($0.submittedAt)) }
+            // What it ran with: a redraw's or an adaptive slot's chosen values, else the plan's.
+            let values = record.values[simulation.id] ?? simulation.values
             rows.append(
-                ["\(simulation.id)", simulation.role.rawValue] + simulation.values.map(Self.shown)
+                ["\(simulation.id)", simulation.role.rawValue] + values.map(Self.shown)
                     + [state, "\(jobs.count)", runtime ?? "—"])
-            let numbers = simulation.values.compactMap(Self.number)
+            let numbers = values.compactMap(Self.number)
             if numbers.count >= 2 {
                 points.append(
                     .init(
                         x: numbers[0], y: numbers[1], category: state,
                         label: "#\(simulation.id) \(simulation.role.rawValue): \(state)"))
             }
+            // One parameter: against the simulation's id (the order the sets were chosen in).
+            if plan.adaptive != nil, let x = numbers.first {
+                let origin = Self.origin(of: simulation, in: record)
+                if origin != "not chosen" {
+                    origins.append(
+                        .init(
+                            x: x, y: numbers.count >= 2 ? numbers[1] : Double(simulation.id), category: origin,
+                            label: "#\(simulation.id): \(origin)"))
+                }
+            }
+        }
+        if plan.adaptive != nil, let first = names.first {
+            let scatter = ScatterPlot(
+                title: "adaptive sampling: where each set came from", xLabel: first,
+                yLabel: names.count >= 2 ? names[1] : "simulation", points: origins,
+                categoryColors: [
+                    ("initial design", "#0072B2"), ("space-filling", "#56B4E9"), ("bred", "#E69F00"),
+                    ("given up", "#C0392B"), ("validation", "#999999"),
+                ])
+            page.figures(
+                [scatter.svg()],
+                caption: "Bred sets were chosen around those the surrogate found hardest (the highest training loss); "
+                    + "given-up sets stay in the proposer's state, bred around, never repeated (docs/active-sampling.md)."
+            )
         }
         if names.count >= 2 {
             let scatter = ScatterPlot(
@@ -162,10 +189,22 @@ public struct StudyReportPage {
                     ("done", "#009E73"), ("running", "#0072B2"), ("pending", "#56B4E9"), ("failed", "#D55E00"),
                     ("given up", "#C0392B"), ("not submitted", "#999999"),
                 ])
-            page.figures([scatter.svg()], caption: "Each simulation's first two parameters.")
+            page.figures([scatter.svg()], caption: "Each simulation's first two parameters, as it ran them.")
         }
         let header = ["id", "role"] + names + ["state", "attempts", "last attempt's runtime"]
         page.table(header, rows, numeric: Set([0]).union((0..<names.count).map { $0 + 2 }))
+    }
+
+    /// Where an adaptive study's simulation came from, for the report.
+    static func origin(of simulation: SimulationJob, in record: StudyRecord) -> String {
+        if simulation.role == .validation { return "validation" }
+        if record.givenUp.contains(simulation.id) { return "given up" }
+        if record.plan.adaptiveBatch(of: simulation.id) == 0 { return "initial design" }
+        switch record.origins[simulation.id] {
+        case "breed": return "bred"
+        case "explore": return "space-filling"
+        default: return "not chosen"
+        }
     }
 
     /// A parameter value as the table shows it: reals to 6 significant digits.

@@ -127,6 +127,9 @@ struct TrustCommandTests {
         let launched = try await MelissaRun.run(["launch", file.path, "--fresh"], in: root)
         #expect(launched.status == 0, "\(launched.standardOutput)\n\(launched.standardError)")
         #expect(launched.standardOutput.contains("batch 2 of 2: 2 parameter sets chosen"), "\(launched.standardOutput)")
+        // The report shows where each set came from.
+        let page = try String(contentsOf: directory.appendingPathComponent("report/index.html"), encoding: .utf8)
+        #expect(page.contains("adaptive sampling: where each set came from"))
         let replay = try await MelissaRun.run(["plan", "--replay", directory.path], in: root)
         #expect(replay.status == 0, "\(replay.standardError)")
         #expect(replay.standardError.contains("replayed 2 of 2 batches bit for bit; 8 parameter sets"))
