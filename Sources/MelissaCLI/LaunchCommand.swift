@@ -55,6 +55,13 @@ extension Melissa {
             let launcher: Launcher
             do {
                 launcher = try Launcher(studyDirectory: directory, options: options) { printer.handle($0) }
+            } catch LauncherError.studyComplete(_, let ended) {
+                // Nothing is restarted and no model rewritten: the study's verdict is said again, from what it left.
+                print("\(directory) is already complete (\(ended)): nothing to resume")
+                let summary = try Journal(studyDirectory: directory).summary(lastEvents: 0)
+                let givenUp = try Journal(studyDirectory: directory).givenUpSimulations().count
+                try Self.conclude(directory: directory, done: summary.done, givenUp: givenUp)
+                return
             } catch let error as LauncherError {
                 throw Self.failure(error.description)
             }

@@ -74,7 +74,8 @@ import Testing
         #expect(kill(-pgid, 0) == 0)
         let started = ContinuousClock.now
         try await adapter.cancel([id])
-        let states = try await Self.finalStates(adapter, [id])
+        // A bound for hangs only: the teardown's tasks share the 2 threads of the pool with every other test.
+        let states = try await Self.finalStates(adapter, [id], timeout: 120)
         #expect(states == [.cancelled(by: nil)])
         #expect(ContinuousClock.now - started >= .seconds(0.9), "SIGTERM was ignored: SIGKILL came after the grace")
         #expect(await LaunchingTestSupport.wait(timeout: 15) { !ProcessGroup(id: pgid).isAlive }, "no orphan left")

@@ -23,6 +23,12 @@ struct TrustCommandTests {
         let first = try await MelissaRun.run(["launch", file.path], in: root)
         #expect(first.status == 0, "\(first.standardOutput)\n\(first.standardError)")
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("launcher.log").path))
+        // A resume of the complete study restarts nothing and says its verdict again.
+        let resumed = try await MelissaRun.run(["launch", directory.path, "--resume"], in: root)
+        #expect(resumed.status == 0, "\(resumed.standardOutput)\n\(resumed.standardError)")
+        #expect(resumed.standardOutput.contains("is already complete"))
+        #expect(resumed.standardOutput.contains("✓ study complete: 2 simulations done"))
+        #expect(try Journal(studyDirectory: directory.path).jobs(simulationID: nil).count == 1, "no server restarted")
         // The same study again: refused, pointing at --resume and --fresh.
         let again = try await MelissaRun.run(["launch", file.path], in: root)
         #expect(again.status == 1)
