@@ -37,6 +37,9 @@ public struct ServerStatus: Sendable, Hashable {
     public var checkpointFailures = 0
     /// The error of the server's latest checkpoint, naming the file, while it is one that failed; nil otherwise.
     public var lastCheckpointError: String?
+    /// Every simulation with a sample read for training, by id: its training-loss score (empty from a server older
+    /// than `scores`, and before the first batch).
+    public var scores: [Int: SimulationScore] = [:]
 
     /// Creates a status.
     public init(
@@ -82,6 +85,7 @@ public struct ServerStatus: Sendable, Hashable {
         validationRMSE = number(object["validation_rmse"])
         checkpointFailures = Int(number(object["checkpoint_failures"]) ?? 0)
         lastCheckpointError = object["last_checkpoint_error"] as? String
+        scores = SimulationScore.scores(fromJSON: object["scores"])
     }
 
     /// Samples held by every rank's buffer.
