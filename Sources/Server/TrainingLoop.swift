@@ -153,13 +153,13 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
     /// then one sum of the sums and counts of the samples of that set, never of means: a simulation's samples are
     /// split across ranks) into ``agreedScores``, which rank 0 puts in the status.
     mutating func publishScores() throws {
-        let ids = scoredSimulations.isEmpty ? scores.entries.keys.sorted() : scoredSimulations
+        let ids = scoredSimulations.isEmpty ? scores.simulationIDs.sorted() : scoredSimulations
         let width = 4
-        var sets = ids.map { id in scores.entries[id].map { Int32(clamping: $0.parameterSet) } ?? -1 }
+        var sets = ids.map { id in scores.entry(for: id).map { Int32(clamping: $0.parameterSet) } ?? -1 }
         var sums = [Double](repeating: 0, count: ids.count * width)
         if communicator.size > 1 { try communicator.maximumInPlace(&sets) }
         for (slot, id) in ids.enumerated() {
-            guard let entry = scores.entries[id], Int32(clamping: entry.parameterSet) == sets[slot] else { continue }
+            guard let entry = scores.entry(for: id), Int32(clamping: entry.parameterSet) == sets[slot] else { continue }
             sums[slot * width] = entry.latestSum
             sums[slot * width + 1] = entry.firstSum
             sums[slot * width + 2] = Double(entry.reads)

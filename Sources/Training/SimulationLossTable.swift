@@ -9,7 +9,7 @@
 ///
 /// One rank's table holds what that rank read; the server adds the ranks' ``Entry/sums`` (sums and counts, never
 /// means: a simulation's samples are split across ranks).
-public struct SimulationLossTable: Sendable, Equatable {
+public struct SimulationLossTable: Sendable {
     /// A loss slot of a sample not read yet (losses are never negative).
     public static let unread: Float = -1
 
@@ -106,43 +106,66 @@ public struct SimulationLossTable: Sendable, Equatable {
         public var firstLoss: Double? { samples > 0 ? first / Double(samples) : nil }
     }
 
-    /// The simulations with a sample read, by id.
-    public private(set) var entries: [UInt32: Entry]
+    /// The simulations with a sample read, in the order they were first read, and where each is.
+    private var slots: [Entry] = []
+    private var slotIDs: [UInt32] = []
+    private var slotOfSimulation: [UInt32: Int] = [:]
     /// The time steps of a simulation (the slots an entry starts with; a later step grows it).
     public let timeSteps: Int
 
     /// An empty table for simulations of `timeSteps` steps.
     public init(timeSteps: Int) {
         self.timeSteps = max(timeSteps, 0)
-        entries = [:]
     }
 
     /// A table with `entries` (a checkpoint's).
     public init(timeSteps: Int, entries: [UInt32: Entry]) {
         self.timeSteps = max(timeSteps, 0)
-        self.entries = entries
+        for (id, entry) in entries.sorted(by: { $0.key < $1.key }) {
+            slotOfSimulation[id] = slots.count
+            slots.append(entry)
+            slotIDs.append(id)
+        }
     }
+
+    /// The simulations with a sample read, by id (a copy: for checkpoints and tests).
+    public var entries: [UInt32: Entry] {
+        Dictionary(uniqueKeysWithValues: zip(slotIDs, slots))
+    }
+
+    /// The entry of simulation `id`, if one of its samples was read.
+    public func entry(for id: UInt32) -> Entry? {
+        slotOfSimulation[id].map { slots[$0] }
+    }
+
+    /// The simulations with a sample read.
+    public var simulationIDs: [UInt32] { slotIDs }
 
     /// Counts one read of the sample of `origin`, whose loss was `loss`.
     public mutating func record(_ origin: SampleOrigin, loss: Float) {
         let set = origin.parameterSet
         let id = origin.simulationID
-        switch entries[id]?.parameterSet {
-        case let current? where current > set: return
-        case let current? where current == set: break
-        default: entries[id] = Entry(parameterSet: set, timeSteps: timeSteps)
+        guard let slot = slotOfSimulation[id] else {
+            slotOfSimulation[id] = slots.count
+            slotIDs.append(id)
+            slots.append(Entry(parameterSet: set, timeSteps: timeSteps))
+            slots[slots.count - 1].record(step: Int(origin.timeStep), loss: loss)
+            return
         }
-        entries[id]?.record(step: Int(origin.timeStep), loss: loss)
+        let current = slots[slot].parameterSet
+        if current > set { return }
+        if current < set { slots[slot] = Entry(parameterSet: set, timeSteps: timeSteps) }
+        slots[slot].record(step: Int(origin.timeStep), loss: loss)
     }
 
     /// Counts one read of each of `samples` with its loss (the trainer's ``Trainer/sampleLosses``, in the same
     /// order); samples without an origin are skipped.
-    public mutating func record(_ samples: some Collection<TrainingSample>, losses: UnsafeBufferPointer<Float>) {
-        for (sample, loss) in zip(samples, losses) {
-            if let origin = sample.origin { record(origin, loss: loss) }
+    public mutating func record(_ samples: [TrainingSample], losses: UnsafeBufferPointer<Float>) {
+        for index in 0..<min(samples.count, losses.count) {
+            if let origin = samples[index].origin { record(origin, loss: losses[index]) }
         }
     }
 
     /// Samples read at least once, all simulations together.
-    public var samples: Int { entries.values.reduce(0) { $0 + $1.samples } }
+    public var samples: Int { slots.reduce(0) { $0 + $1.samples } }
 }

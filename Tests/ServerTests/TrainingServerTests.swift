@@ -91,8 +91,8 @@ func stream(
                 }
                 let client = try StreamingClient(context: context, identity: identity, registration: registration)
                 for step in steps {
-                    let values = fields?(id, step) ?? field(values, step: step)
-                    try client.send(timeStep: step, field: 0, values: values)
+                    let sent = fields?(id, step) ?? field(values, step: step)
+                    try client.send(timeStep: step, field: 0, values: sent)
                 }
                 if finish { try client.finish() }
                 client.close()
