@@ -230,7 +230,14 @@ public final class TrainingServer: Sendable {
         let batches = loop.batches
         // Every rank's scores together, in `scores.json` (and the status) whether the server finished or stops.
         try loop.publishScores()
-        if rank == 0 { try ScoreFile(batches: batches, scores: loop.agreedScores).write(toStudy: studyDirectory) }
+        if rank == 0 {
+            // A file that cannot be written is said, and the checkpoint, the model and the report come all the same.
+            do {
+                try ScoreFile(batches: batches, scores: loop.agreedScores).write(toStudy: studyDirectory)
+            } catch {
+                loop.warn("cannot write \(studyDirectory.appendingPathComponent(ScoreFile.name).path): \(error)")
+            }
+        }
         if stopped {
             try loop.record(validate: false)
             if try loop.checkpoint() {
