@@ -37,6 +37,9 @@ final class ControlHandler: @unchecked Sendable {
         }
     }
 
+    /// Significant digits of the losses in the status's `scores`.
+    static let scoreDigits = 4
+
     func statusJSON() -> [UInt8] {
         let training = trainingStatus()
         let statistics = registry.statistics.adding(training.peers)
@@ -65,8 +68,18 @@ final class ControlHandler: @unchecked Sendable {
             "checkpoint_failures": training.checkpointFailures,
             "last_checkpoint_error": training.lastCheckpointError.map { $0 as Any } ?? NSNull(),
         ]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Array(data)
+        var data = Array(
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8))
+        // The scores, written by hand (a large study has one per simulation), go last: `,"scores":[…]` before the
+        // object's closing brace.
+        if data.last == UInt8(ascii: "}") {
+            data.removeLast()
+            if data.count > 1 { data.append(UInt8(ascii: ",")) }
+            data += Array("\"scores\":".utf8)
+            data += Array(TrainingScore.jsonArray(training.scores, significantDigits: Self.scoreDigits).utf8)
+            data.append(UInt8(ascii: "}"))
+        }
+        return data
     }
 }
 

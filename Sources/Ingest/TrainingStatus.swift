@@ -19,6 +19,9 @@ public struct TrainingStatus: Sendable, Equatable {
     public var checkpointFailures = 0
     /// The error of the latest checkpoint (the file and the system's error), while it is one that failed.
     public var lastCheckpointError: String?
+    /// Every simulation with a sample read for training, by id: its training-loss score (all ranks, as of the
+    /// ranks' latest agreement on them, at most about a second old).
+    public var scores: [TrainingScore] = []
 
     /// A training status.
     public init(

@@ -30,7 +30,15 @@ struct TrainingBenchmark: ParsableCommand {
     @Flag(help: "Skip the PyTorch comparison even when torch is installed.")
     var noTorch = false
 
+    @Flag(
+        help: """
+            Instead, the cost of the per-simulation scores: full steps that keep each sample's loss and attribute it \
+            to its simulation (as the server's loop does) against steps that keep only the batch loss, alternated.
+            """)
+    var scores = false
+
     func run() throws {
+        if scores { return try runScores() }
         let coretype = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"
         let architecture = MLPArchitecture(inputCount: 6, hidden: [256, 256], outputCount: outputs, activation: .relu)
         print(
@@ -68,6 +76,51 @@ struct TrainingBenchmark: ParsableCommand {
         BLASThreads.set(1)
     }
 
+    /// `--scores`: steps with the per-sample losses and the score table against steps without, and their ratio.
+    private func runScores() throws {
+        let architecture = MLPArchitecture(inputCount: 6, hidden: [256, 256], outputCount: outputs, activation: .relu)
+        print(
+            "per-simulation scores, 6 → 256 → 256 → \(outputs): time per step with the per-sample losses and the "
+                + "score table against without; median of \(repetitions)")
+        print(row(["threads", "batch", "plain", "scored", "ratio"]))
+        for threads in [1, 2] {
+            BLASThreads.set(threads)
+            for batch in [10, 100] {
+                let steps = max(5, samples / batch)
+                var plainTimes: [Double] = []
+                var scoredTimes: [Double] = []
+                for _ in 0..<repetitions {
+                    plainTimes.append(try trainerTime(architecture, batch: batch, steps: steps))
+                    scoredTimes.append(try trainerTime(architecture, batch: batch, steps: steps, scored: true))
+                }
+                let plain = median(plainTimes) / Double(steps)
+                let scored = median(scoredTimes) / Double(steps)
+                print(
+                    row([
+                        "\(threads)", "\(batch)", String(format: "%.3f ms", plain * 1e3),
+                        String(format: "%.3f ms", scored * 1e3), String(format: "%.4f", scored / plain),
+                    ]))
+            }
+        }
+        BLASThreads.set(1)
+        // The table's part alone, which the step comparison cannot resolve under noise: one record per sample read.
+        let reads = 1_000_000
+        let origins = (0..<reads).map { index in
+            let slot = UInt32(index * 7919 % 100_000)
+            return TrainingSample(
+                input: [], output: [], origin: SampleOrigin(simulationID: slot / 100, timeStep: slot % 100))
+        }
+        let losses = (0..<reads).map { Float($0 % 97) * 0.01 }
+        var table = SimulationLossTable(timeSteps: 100)
+        let recording = losses.withUnsafeBufferPointer { losses in
+            time { table.record(origins, losses: losses) }
+        }
+        print(
+            String(
+                format: "score table: %.0f ns a sample read (%d reads of 100,000 samples of 1,000 simulations)",
+                recording / Double(reads) * 1e9, reads))
+    }
+
     private func row(_ columns: [String]) -> String {
         columns.map { $0.padding(toLength: 10, withPad: " ", startingAt: 0) }.joined(separator: " ")
     }
@@ -83,8 +136,12 @@ struct TrainingBenchmark: ParsableCommand {
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
-    /// Seconds for `steps` full training steps on a staged random batch.
-    private func trainerTime(_ architecture: MLPArchitecture, batch: Int, steps: Int) throws -> Double {
+    /// Seconds for `steps` full training steps on a staged random batch; `scored`: keeping each sample's loss and
+    /// recording it in a score table (samples of 1,000 simulations of 100 steps), as the server's loop does after each
+    /// step; otherwise the batch loss alone.
+    private func trainerTime(
+        _ architecture: MLPArchitecture, batch: Int, steps: Int, scored: Bool = false
+    ) throws -> Double {
         let trainer = try Trainer(
             configuration: TrainerConfiguration(
                 architecture: architecture, optimizer: OptimizerConfiguration(weightDecay: 1e-4), maxBatchSize: batch,
@@ -94,10 +151,30 @@ struct TrainingBenchmark: ParsableCommand {
             for i in outputs.indices { outputs[i] = Float(i % 13) * 0.05 }
         }
         let communicator = LocalCommunicator()
+        trainer.recordsSampleLosses = scored
         try trainer.step(staged: batch, communicator: communicator)
-        return try time {
-            for _ in 0..<steps { try trainer.step(staged: batch, communicator: communicator) }
+        guard scored else {
+            return try time {
+                for _ in 0..<steps { try trainer.step(staged: batch, communicator: communicator) }
+            }
         }
+        // Only the origins matter to the table: the values trained on are those staged.
+        let batches = (0..<steps).map { step in
+            (0..<batch).map { row in
+                let index = UInt32((step * batch + row) * 7919 % 100_000)
+                return TrainingSample(
+                    input: [], output: [], origin: SampleOrigin(simulationID: index / 100, timeStep: index % 100))
+            }
+        }
+        var table = SimulationLossTable(timeSteps: 100)
+        let seconds = try time {
+            for step in 0..<steps {
+                try trainer.step(staged: batch, communicator: communicator)
+                trainer.withSampleLosses { table.record(batches[step], losses: $0) }
+            }
+        }
+        precondition(!table.entries.isEmpty)
+        return seconds
     }
 
     /// Seconds for the same sgemm calls as `steps` training steps, plus one read-4/write-3 pass over the optimiser's

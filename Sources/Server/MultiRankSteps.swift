@@ -19,6 +19,8 @@ final class MultiRankSteps<Communicator: ServerCommunicator>: StepCoordinator {
     private var receptionAnnounced = false
     private var othersTraining = false
     private var stopAgreed = false
+    private var scoreClock = ScoreClock()
+    private var scoresAgreed = false
 
     /// The steps of `communicator`'s rank; `updateStatus` changes the status a launcher's ping reads.
     init(
@@ -60,6 +62,11 @@ final class MultiRankSteps<Communicator: ServerCommunicator>: StepCoordinator {
     var duplicates: Int { reports.reduce(0) { $0 + $1.statistics.duplicates } }
     var ingestStatistics: IngestStatistics? { reports.reduce(IngestStatistics()) { $0.adding($1.statistics) } }
 
+    func scoresAreDue() -> Bool {
+        defer { scoresAgreed = false }
+        return scoresAgreed
+    }
+
     /// Every rank's report (one all-gather); agrees on completion when any rank's moved.
     private func exchange(staged: Int, drained: Bool) throws -> [RankReport] {
         var mine = RankReport()
@@ -71,7 +78,11 @@ final class MultiRankSteps<Communicator: ServerCommunicator>: StepCoordinator {
         mine.population = buffer.statistics.population
         mine.received = sink.receivedCount
         mine.statistics = ingest.statistics
+        // Rank 0's clock says when the ranks bring their scores together: the flag rides in this exchange, so the
+        // scores add no collective to a turn but their own reduction, once a second.
+        mine.scoresDue = communicator.rank == 0 && scoreClock.due()
         let all = try communicator.allGather(mine.encoded).map(RankReport.init)
+        scoresAgreed = all[0].scoresDue
         if all.contains(where: \.completionChanged) {
             var completion = ingest.localCompletion()
             try communicator.maximumInPlace(&completion)

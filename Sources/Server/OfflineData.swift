@@ -89,10 +89,11 @@ struct OfflineData {
                     let size = field.size ?? 0
                     output.append(contentsOf: arrays[index][(step * size)..<((step + 1) * size)])
                 }
-                let sample = TrainingSample(parameters: parameters, timeStep: Float(step), field: output)
+                var sample = TrainingSample(parameters: parameters, timeStep: Float(step), field: output)
                 if job.role == .validation {
                     validation[id, default: []].append(sample)
                 } else {
+                    sample.origin = SampleOrigin(simulationID: id, timeStep: UInt32(step), parameterSet: UInt32(set))
                     sample.output.withUnsafeBufferPointer { outputStatistics.add($0) }
                     training.append(sample)
                 }

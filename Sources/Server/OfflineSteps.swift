@@ -58,6 +58,8 @@ final class OfflineSteps: StepCoordinator {
     var received: Int { samples.count }
     var duplicates: Int { 0 }
     var ingestStatistics: IngestStatistics? { nil }
+    /// Offline training has no status to report them in: the scores are brought together at the end only.
+    func scoresAreDue() -> Bool { false }
     /// Batches handed out so far.
     private(set) var batchesServed = 0
     /// Epochs completed.

@@ -10,6 +10,8 @@ struct RankReport {
     var drained = false
     var stop = false
     var completionChanged = false
+    /// Rank 0's: the ranks bring their per-simulation scores together after this exchange.
+    var scoresDue = false
     var population = 0
     var received = 0
     var statistics = IngestStatistics()
@@ -18,7 +20,7 @@ struct RankReport {
         [
             Int64(staged), drained ? 1 : 0, stop ? 1 : 0, completionChanged ? 1 : 0, Int64(population),
             Int64(received), Int64(statistics.samples), Int64(statistics.duplicates),
-            Int64(statistics.registrations), 0,
+            Int64(statistics.registrations), scoresDue ? 1 : 0,
         ] + RejectionReason.allCases.map { Int64(statistics.rejected($0)) }
     }
 
@@ -34,6 +36,7 @@ struct RankReport {
         statistics.samples = Int(values[6])
         statistics.duplicates = Int(values[7])
         statistics.registrations = Int(values[8])
+        scoresDue = values[9] != 0
         for (index, reason) in RejectionReason.allCases.enumerated() {
             let count = Int(values[Self.fixedCount + index])
             if count > 0 { statistics.rejected[reason] = count }

@@ -6,11 +6,19 @@ import Training
 /// step, random state, normalisation), the buffer's samples with their read counts, the held-out samples, and the
 /// (simulation, time step, parameter set) triples received.
 ///
-/// Format version 2 (`"version": 2` in the metadata) stores `received` as u32 triples (simulation, time step,
-/// parameter set) and the rank; version 1 (no `version`) stored pairs (simulation, time step), read as parameter set 0.
+/// Format version 3 (`"version": 3` in the metadata) adds each buffered sample's origin and the rank's
+/// per-simulation scores (arrays `buffer_origins`, `score_simulations`, `score_losses`); version 2 stores `received`
+/// as u32 triples (simulation, time step, parameter set) and the rank; version 1 (no `version`) stored pairs
+/// (simulation, time step), read as parameter set 0. Versions 1 and 2 are read with no scores and buffered samples of
+/// unknown origin (their reads are not scored).
 struct ServerCheckpoint {
     /// The format written.
-    static let formatVersion = 2
+    static let formatVersion = 3
+    /// The u32 values of one simulation in `score_simulations`: id, parameter set, reads (low, high word), Σ of the
+    /// first losses (a double's low and high word), and the count of its loss slots in `score_losses`.
+    static let scoreRecordWidth = 7
+    /// The simulation id of a buffered sample of unknown origin in `buffer_origins`.
+    static let unknownOrigin = UInt32.max
 
     struct Metadata: Codable {
         var version: Int?
@@ -39,6 +47,8 @@ struct ServerCheckpoint {
     /// This checkpoint's training rank and the number of ranks (0 and 1 for a one-rank server).
     var rank = 0
     var ranks = 1
+    /// This rank's per-simulation scores (``SimulationLossTable``'s entries).
+    var scores: [UInt32: SimulationLossTable.Entry] = [:]
 
     func write(to url: URL) throws {
         let architecture = trainer.configuration.architecture
@@ -67,7 +77,61 @@ struct ServerCheckpoint {
             }
         }
         archive.add("received", integers: triples)
+        archive.add(
+            "buffer_origins",
+            integers: buffer.flatMap { held -> [UInt32] in
+                guard let origin = held.sample.origin else { return [Self.unknownOrigin, 0, 0] }
+                return [origin.simulationID, origin.timeStep, origin.parameterSet]
+            })
+        var records: [UInt32] = []
+        var losses: [Float] = []
+        for (id, entry) in scores.sorted(by: { $0.key < $1.key }) {
+            let reads = UInt64(clamping: entry.reads)
+            let first = entry.firstSum.bitPattern
+            records += [
+                id, entry.parameterSet, UInt32(truncatingIfNeeded: reads), UInt32(truncatingIfNeeded: reads >> 32),
+                UInt32(truncatingIfNeeded: first), UInt32(truncatingIfNeeded: first >> 32), UInt32(entry.latest.count),
+            ]
+            losses += entry.latest
+        }
+        archive.add("score_simulations", integers: records)
+        archive.add("score_losses", floats: losses)
         try archive.write(to: url)
+    }
+
+    /// The origins and the scores of a version-3 checkpoint: each buffered sample's origin (nil for one of unknown
+    /// origin) and the score entries.
+    private static func decodeScores(
+        _ contents: BinaryArchive.Contents, bufferCount: Int
+    ) throws -> (origins: [SampleOrigin?], scores: [UInt32: SimulationLossTable.Entry]) {
+        let triples = try contents.integers("buffer_origins")
+        guard triples.count == bufferCount * 3 else {
+            throw ServerError.checkpoint("a buffer_origins array of the wrong size")
+        }
+        let origins = (0..<bufferCount).map { index -> SampleOrigin? in
+            let id = triples[index * 3]
+            guard id != unknownOrigin else { return nil }
+            return SampleOrigin(
+                simulationID: id, timeStep: triples[index * 3 + 1], parameterSet: triples[index * 3 + 2])
+        }
+        let records = try contents.integers("score_simulations")
+        let losses = try contents.floats("score_losses")
+        let width = scoreRecordWidth
+        guard records.count % width == 0 else { throw ServerError.checkpoint("a score array of the wrong size") }
+        var scores: [UInt32: SimulationLossTable.Entry] = [:]
+        var start = 0
+        for offset in stride(from: 0, to: records.count, by: width) {
+            let count = Int(records[offset + 6])
+            guard count <= losses.count - start else { throw ServerError.checkpoint("score arrays of the wrong size") }
+            let reads = UInt64(records[offset + 2]) | UInt64(records[offset + 3]) << 32
+            let first = Double(bitPattern: UInt64(records[offset + 4]) | UInt64(records[offset + 5]) << 32)
+            scores[records[offset]] = SimulationLossTable.Entry(
+                parameterSet: records[offset + 1], latest: Array(losses[start..<(start + count)]), firstSum: first,
+                reads: Int(clamping: reads))
+            start += count
+        }
+        guard start == losses.count else { throw ServerError.checkpoint("score arrays of the wrong size") }
+        return (origins, scores)
     }
 
     /// Reads and checks the checkpoint at `url`; throws ``ServerError/checkpoint(_:)`` naming the file and what is
@@ -121,14 +185,21 @@ struct ServerCheckpoint {
             let set = tuple == 3 ? Int(integers[index + 2]) : 0
             received[integers[index], default: [:]][set, default: []].insert(integers[index + 1])
         }
+        var buffer = zip(buffered, metadata.bufferSeen).map { HeldSample(sample: $0, seen: $1) }
+        var scores: [UInt32: SimulationLossTable.Entry] = [:]
+        if version >= 3 {
+            let decoded = try decodeScores(contents, bufferCount: buffer.count)
+            for index in buffer.indices { buffer[index].sample.origin = decoded.origins[index] }
+            scores = decoded.scores
+        }
         let trainer = TrainerState(
             configuration: metadata.configuration, parameters: try contents.floats("parameters"),
             firstMoment: try contents.floats("first_moment"), secondMoment: try contents.floats("second_moment"),
             step: metadata.step, samplesSeen: metadata.samplesSeen, generator: metadata.generator,
             normalizer: metadata.normalizer)
         return ServerCheckpoint(
-            trainer: trainer, buffer: zip(buffered, metadata.bufferSeen).map { HeldSample(sample: $0, seen: $1) },
-            received: received, validation: validation, batches: metadata.batches,
-            elapsedSeconds: metadata.elapsedSeconds, rank: metadata.rank ?? 0, ranks: metadata.ranks ?? 1)
+            trainer: trainer, buffer: buffer, received: received, validation: validation, batches: metadata.batches,
+            elapsedSeconds: metadata.elapsedSeconds, rank: metadata.rank ?? 0, ranks: metadata.ranks ?? 1,
+            scores: scores)
     }
 }

@@ -13,6 +13,7 @@ final class SingleRankSteps: StepCoordinator {
     private let batchSize: Int
     private let isStopRequested: @Sendable () -> Bool
     private let monitor: Thread
+    private var scoreClock = ScoreClock()
 
     /// Starts the monitor thread.
     init(
@@ -56,4 +57,5 @@ final class SingleRankSteps: StepCoordinator {
     var received: Int { sink.receivedCount }
     var duplicates: Int { ingest.statistics.duplicates }
     var ingestStatistics: IngestStatistics? { ingest.statistics }
+    func scoresAreDue() -> Bool { scoreClock.due() }
 }

@@ -21,4 +21,24 @@ protocol StepCoordinator: AnyObject {
     var duplicates: Int { get }
     /// The ingest's counters, all ranks together (the other ranks' as of their last report); nil offline.
     var ingestStatistics: IngestStatistics? { get }
+    /// Whether the ranks agreed, at the turn ``next(into:)`` just read, to bring their per-simulation scores together
+    /// (rank 0's clock: every ``scoreInterval`` seconds; the same answer on every rank). True once per agreement.
+    func scoresAreDue() -> Bool
+}
+
+/// Seconds between two agreements of the ranks on the per-simulation scores the status reports.
+let scoreInterval = 1.0
+
+/// Rank 0's clock for the per-simulation scores: due every ``scoreInterval`` seconds.
+struct ScoreClock {
+    private let clock = ContinuousClock()
+    private var last: ContinuousClock.Instant?
+
+    /// Whether the interval has passed since the last time this said so (true the first time); restarts it then.
+    mutating func due() -> Bool {
+        let now = clock.now
+        if let last, now - last < .milliseconds(Int(scoreInterval * 1000)) { return false }
+        last = now
+        return true
+    }
 }

@@ -99,7 +99,7 @@ final class StudySink: SampleSink {
     func accept(_ sample: Sample) {
         guard let parameters = parameterSets.input(simulationID: sample.simulationID, parameterSet: sample.parameterSet)
         else { return }
-        let training = TrainingSample(parameters: parameters, timeStep: Float(sample.timeStep), field: sample.values)
+        var training = TrainingSample(parameters: parameters, timeStep: Float(sample.timeStep), field: sample.values)
         if validationIDs.contains(sample.simulationID) {
             state.withLock { state in
                 state.validation[sample.simulationID, default: []].append(training)
@@ -107,6 +107,9 @@ final class StudySink: SampleSink {
             }
             return
         }
+        // Its training loss is attributed to where it came from (the per-simulation scores).
+        training.origin = SampleOrigin(
+            simulationID: sample.simulationID, timeStep: sample.timeStep, parameterSet: UInt32(sample.parameterSet))
         // The sample is recorded under the buffer's lock, right after it is placed, so a checkpoint (which snapshots
         // under that lock too) never sees one without the other. A full buffer is waited out on this receiving
         // thread (back-pressure); once the server stops, the sample is dropped unrecorded: not accepted, so the

@@ -55,6 +55,13 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
     var recorder: MetricsRecorder
     /// Batches trained so far (across restarts).
     var batches: Int
+    /// What this rank's training read: the latest loss of each sample, by simulation (restored from a checkpoint).
+    var scores: SimulationLossTable
+    /// The study's training simulations, in id order: the slots in which the ranks add up their scores (the same on
+    /// every rank). Empty: the simulations of this rank's table (one rank only).
+    var scoredSimulations: [UInt32] = []
+    /// The per-simulation scores of every rank as they last brought them together (``publishScores()``).
+    private(set) var agreedScores: [TrainingScore] = []
     private var batch: [TrainingSample] = []
     private var validations = 0
     private var recordedBatch: Int?
@@ -79,14 +86,19 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
         self.updateStatus = updateStatus
         self.recorder = recorder
         self.batches = batches
+        scores = SimulationLossTable(timeSteps: schedule.timeSteps)
         lastCheckpoint = recorder.elapsed()
     }
 
     /// Trains until the buffers are drained (false) or a stop was requested (true).
     mutating func run() throws -> Bool {
         var stopped = false
+        // A restored table is in the status before the first batch.
+        try publishScores()
         training: while true {
-            switch try steps.next(into: &batch) {
+            let outcome = try steps.next(into: &batch)
+            if steps.scoresAreDue() { try publishScores() }
+            switch outcome {
             case .train: break
             case .idle: continue
             case .drained: break training
@@ -99,6 +111,11 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
             trainer.learningRateScale = learningRateScale()
             guard let result = try trainer.step(staged: staged, communicator: communicator) else { break }
             batches += 1
+            if staged > 0 {
+                // Each sample's loss, from the step's own output error, goes to its simulation.
+                let read = batch
+                trainer.withSampleLosses { scores.record(read, losses: $0) }
+            }
             recorder.add(result, seconds: recorder.seconds(since: started))
             let validating = batches % schedule.validationEvery == 0
             if validating || batches % 10 == 0 { try record(validate: validating) }
@@ -130,6 +147,35 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
         ]
         try communicator.maximumInPlace(&due)
         return due[0] == 1
+    }
+
+    /// Brings every rank's per-simulation scores together (collective: a maximum of each simulation's parameter set,
+    /// then one sum of the sums and counts of the samples of that set, never of means: a simulation's samples are
+    /// split across ranks) into ``agreedScores``, which rank 0 puts in the status.
+    mutating func publishScores() throws {
+        let ids = scoredSimulations.isEmpty ? scores.simulationIDs.sorted() : scoredSimulations
+        let width = 4
+        var sets = ids.map { id in scores.entry(for: id).map { Int32(clamping: $0.parameterSet) } ?? -1 }
+        var sums = [Double](repeating: 0, count: ids.count * width)
+        if communicator.size > 1 { try communicator.maximumInPlace(&sets) }
+        for (slot, id) in ids.enumerated() {
+            guard let entry = scores.entry(for: id), Int32(clamping: entry.parameterSet) == sets[slot] else { continue }
+            sums[slot * width] = entry.latestSum
+            sums[slot * width + 1] = entry.firstSum
+            sums[slot * width + 2] = Double(entry.reads)
+            sums[slot * width + 3] = Double(entry.samples)
+        }
+        if communicator.size > 1 { try communicator.sumInPlace(&sums) }
+        var agreed: [TrainingScore] = []
+        for (slot, id) in ids.enumerated() where sums[slot * width + 3] > 0 {
+            let samples = sums[slot * width + 3]
+            agreed.append(
+                TrainingScore(
+                    id: Int(id), loss: sums[slot * width] / samples, firstLoss: sums[slot * width + 1] / samples,
+                    reads: Int(sums[slot * width + 2]), samples: Int(samples)))
+        }
+        agreedScores = agreed
+        if communicator.rank == 0 { updateStatus { $0.scores = agreed } }
     }
 
     /// Appends a metrics record, validating first when `validate` (collective): on a fixed subsample of the held-out
@@ -179,7 +225,7 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
         let contents = ServerCheckpoint(
             trainer: trainer.state, buffer: snapshot.buffer, received: snapshot.received,
             validation: snapshot.validation, batches: batches, elapsedSeconds: recorder.elapsed(),
-            rank: communicator.rank, ranks: communicator.size)
+            rank: communicator.rank, ranks: communicator.size, scores: scores.entries)
         let outcome = try checkpoints.write(contents, communicator)
         lastCheckpoint = recorder.elapsed()
         switch outcome {

@@ -68,6 +68,7 @@ extension TrainingServer {
             progress: { [steps] in Double(steps.batchesServed) / total }, updateStatus: { _ in },
             recorder: try MetricsRecorder(url: metricsURL, elapsedBefore: 0, log: log), batches: 0)
         loop.excerptURL = ReportExcerpt.url(inStudyDirectory: studyDirectory)
+        loop.scoredSimulations = trainingSimulationIDs
         let stopped = try loop.run()
         _ = try finish(&loop, stopped: stopped, log: log)
         let end = clock.now

@@ -184,6 +184,10 @@ public final class TrainingServer: Sendable {
                 url: rank == 0 ? metricsURL : nil, elapsedBefore: resumed?.elapsedSeconds ?? 0, log: log),
             batches: resumed?.batches ?? 0)
         if rank == 0 { loop.excerptURL = ReportExcerpt.url(inStudyDirectory: studyDirectory) }
+        loop.scoredSimulations = trainingSimulationIDs
+        if let resumed {
+            loop.scores = SimulationLossTable(timeSteps: plan.simulation.timeSteps, entries: resumed.scores)
+        }
         loop.warn = warn
         loop.lastWrittenBatch = resumed?.batches
         let stopped = try loop.run()
@@ -224,6 +228,16 @@ public final class TrainingServer: Sendable {
     ) throws -> Int32 {
         let rank = loop.communicator.rank
         let batches = loop.batches
+        // Every rank's scores together, in `scores.json` (and the status) whether the server finished or stops.
+        try loop.publishScores()
+        if rank == 0 {
+            // A file that cannot be written is said, and the checkpoint, the model and the report come all the same.
+            do {
+                try ScoreFile(batches: batches, scores: loop.agreedScores).write(toStudy: studyDirectory)
+            } catch {
+                loop.warn("cannot write \(studyDirectory.appendingPathComponent(ScoreFile.name).path): \(error)")
+            }
+        }
         if stopped {
             try loop.record(validate: false)
             if try loop.checkpoint() {
@@ -263,6 +277,11 @@ public final class TrainingServer: Sendable {
                     : "no batch trained: no model written")
                 + "; report in \(report.directory.path)")
         return 0
+    }
+
+    /// The plan's training simulations (not the held-out ones), in id order: the slots of the ranks' scores.
+    var trainingSimulationIDs: [UInt32] {
+        plan.simulations.filter { $0.role != .validation }.map { UInt32($0.id) }.sorted()
     }
 
     /// What the model file says about the study, for `melissa predict`'s warnings: the time steps trained on and

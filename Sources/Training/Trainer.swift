@@ -32,6 +32,11 @@ public final class Trainer {
     public var warmupStatistics: (() -> FeatureStatistics)?
     /// A factor on the optimiser's learning rate, set by whoever drives training (the study's schedule by progress).
     public var learningRateScale: Float = 1
+    /// Whether a step keeps each sample's loss (``sampleLosses``), from the output error it computes anyway: on by
+    /// default; off only to measure what it costs (`melissa-bench training`), the batch loss then summed as before.
+    public var recordsSampleLosses = true
+    /// Rows whose loss ``sampleLosses`` holds.
+    private var sampleLossCount = 0
     private var generator: Xoshiro256StarStar
 
     /// A trainer with fresh weights drawn from the configuration's seed (He-uniform before ReLU and GELU,
@@ -246,6 +251,20 @@ public final class Trainer {
         return result
     }
 
+    /// The loss of each of this rank's samples at the latest ``step(staged:communicator:)`` (or
+    /// ``lossAndGradient(_:)``), in staging order, before that step's update: the sample's mean squared error over its
+    /// outputs, normalised (the step's ``StepResult/loss`` is their mean over every rank's samples). Computed from the
+    /// forward pass's output error, at no extra pass; empty when this rank staged nothing or ``recordsSampleLosses``
+    /// is off. Kept until the next step or ``lossAndGradient(_:)`` (validations and predictions leave it).
+    public var sampleLosses: [Float] {
+        Array(UnsafeBufferPointer(rebasing: workspace.sampleLosses[0..<sampleLossCount]))
+    }
+
+    /// ``sampleLosses`` without a copy: `body` gets them for the duration of the call.
+    public func withSampleLosses<Result>(_ body: (UnsafeBufferPointer<Float>) throws -> Result) rethrows -> Result {
+        try body(UnsafeBufferPointer(rebasing: workspace.sampleLosses[0..<sampleLossCount]))
+    }
+
     /// The loss and the gradient of the loss on `samples`, with the current normalisation, changing nothing.
     public func lossAndGradient(_ samples: some Collection<TrainingSample>) throws -> (loss: Float, gradient: [Float]) {
         let count = try stage(samples)
@@ -262,7 +281,7 @@ public final class Trainer {
             let count = try stage(samples[start..<end])
             normalizeStagedRows(count)
             forward(count)
-            sum += Double(outputError(count: count, total: samples.count, writeDelta: false))
+            sum += Double(outputError(count: count, total: samples.count, writeDelta: false, perSample: false))
             start = end
         }
         return Float(sum)
@@ -360,11 +379,14 @@ public final class Trainer {
     private func computeGradient(count: Int, total: Int) {
         guard count > 0 else {
             workspace.gradient.update(repeating: 0)
+            sampleLossCount = 0
             return
         }
         normalizeStagedRows(count)
         forward(count)
-        workspace.gradient[parameterCount] = outputError(count: count, total: total, writeDelta: true)
+        workspace.gradient[parameterCount] = outputError(
+            count: count, total: total, writeDelta: true, perSample: recordsSampleLosses)
+        sampleLossCount = recordsSampleLosses ? count : 0
         backward(count)
     }
 
@@ -389,15 +411,37 @@ public final class Trainer {
     }
 
     /// The batch's share of the global mean squared error, and (if asked) its gradient with respect to the output
-    /// into the delta buffer: `2 (ŷ − y) / (total · outputs)`.
-    private func outputError(count: Int, total: Int, writeDelta: Bool) -> Float {
-        typealias Lane = SIMD16<Float>
+    /// into the delta buffer: `2 (ŷ − y) / (total · outputs)`. With `perSample`, row by row, each row's mean squared
+    /// error going to the sample losses on the way (the same pass over the same values).
+    private func outputError(count: Int, total: Int, writeDelta: Bool, perSample: Bool) -> Float {
         let width = configuration.architecture.outputCount
-        let n = count * width
         let output = workspace.preActivations[layers.count - 1].baseAddress.unsafelyUnwrapped
         let target = workspace.targets.baseAddress.unsafelyUnwrapped
         let delta = workspace.delta.baseAddress.unsafelyUnwrapped
         let scale = 2 / (Float(total) * Float(width))
+        guard perSample else {
+            let sum = squaredError(output, target, delta, count: count * width, scale: scale, writeDelta: writeDelta)
+            return sum / (Float(total) * Float(width))
+        }
+        let losses = workspace.sampleLosses.baseAddress.unsafelyUnwrapped
+        var sum: Float = 0
+        for row in 0..<count {
+            let offset = row * width
+            let rowSum = squaredError(
+                output + offset, target + offset, delta + offset, count: width, scale: scale, writeDelta: writeDelta)
+            losses[row] = rowSum / Float(width)
+            sum += rowSum
+        }
+        return sum / (Float(total) * Float(width))
+    }
+
+    /// Σ (ŷ − y)² over `n` values, writing `(ŷ − y) · scale` to `delta` when asked.
+    @inline(__always)
+    private func squaredError(
+        _ output: UnsafeMutablePointer<Float>, _ target: UnsafeMutablePointer<Float>,
+        _ delta: UnsafeMutablePointer<Float>, count n: Int, scale: Float, writeDelta: Bool
+    ) -> Float {
+        typealias Lane = SIMD16<Float>
         var sums = Lane()
         var i = 0
         while i + Lane.scalarCount <= n {
@@ -415,7 +459,7 @@ public final class Trainer {
             if writeDelta { delta[i] = d * scale }
             i += 1
         }
-        return sum / (Float(total) * Float(width))
+        return sum
     }
 
     private func backward(_ count: Int) {

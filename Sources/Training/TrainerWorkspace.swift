@@ -18,6 +18,9 @@ final class TrainerWorkspace {
     let upstream: UnsafeMutableBufferPointer<Float>
     /// A column of ones (`maxBatch`), for the bias gradients as one matrix-vector product.
     let ones: UnsafeMutableBufferPointer<Float>
+    /// Each staged row's loss at the latest forward pass: its mean squared (normalised) error over the outputs
+    /// (`maxBatch`).
+    let sampleLosses: UnsafeMutableBufferPointer<Float>
     /// The parameters' gradient, plus one slot for the batch loss so both are reduced across ranks in one call.
     let gradient: UnsafeMutableBufferPointer<Float>
     /// Input shift and scale (`−mean`, `1/std`), and output mean and `1/std`.
@@ -43,6 +46,7 @@ final class TrainerWorkspace {
         delta = buffer(maxBatch * architecture.maximumWidth)
         upstream = buffer(maxBatch * architecture.maximumWidth)
         ones = buffer(maxBatch, 1)
+        sampleLosses = buffer(maxBatch)
         gradient = buffer(architecture.parameterCount + 1)
         inputMean = buffer(inputCount)
         inputScale = buffer(inputCount, 1)
@@ -52,8 +56,8 @@ final class TrainerWorkspace {
 
     deinit {
         let all =
-            [rawInputs, rawOutputs, inputs, targets, delta, upstream, ones, gradient, inputMean, inputScale]
-            + [outputMean, outputScale] + preActivations + activations
+            [rawInputs, rawOutputs, inputs, targets, delta, upstream, ones, sampleLosses, gradient, inputMean]
+            + [inputScale, outputMean, outputScale] + preActivations + activations
         for buffer in all { buffer.deallocate() }
     }
 }

@@ -1,19 +1,40 @@
 /// One training example: the network's input (the study parameters, then the time step) and the field it should
-/// produce.
+/// produce, and, when known, where it came from.
 public struct TrainingSample: Sendable, Hashable, Codable {
     /// Parameters then time step.
     public var input: [Float]
     /// The field values.
     public var output: [Float]
+    /// The simulation, time step and parameter set the sample came from (nil when unknown: a synthetic sample, or one
+    /// restored from a checkpoint older than the per-simulation scores).
+    public var origin: SampleOrigin?
 
     /// Creates a sample.
-    public init(input: [Float], output: [Float]) {
+    public init(input: [Float], output: [Float], origin: SampleOrigin? = nil) {
         self.input = input
         self.output = output
+        self.origin = origin
     }
 
     /// A sample from a simulation's parameters, a time step and its field.
-    public init(parameters: [Float], timeStep: Float, field: [Float]) {
-        self.init(input: parameters + [timeStep], output: field)
+    public init(parameters: [Float], timeStep: Float, field: [Float], origin: SampleOrigin? = nil) {
+        self.init(input: parameters + [timeStep], output: field, origin: origin)
+    }
+}
+
+/// Where a training sample came from: what its per-sample training loss is attributed to (``SimulationLossTable``).
+public struct SampleOrigin: Sendable, Hashable, Codable {
+    /// The simulation id.
+    public var simulationID: UInt32
+    /// The time step (0-based).
+    public var timeStep: UInt32
+    /// The parameter set the simulation's attempt ran with (0: the plan's values; k: its k-th redraw).
+    public var parameterSet: UInt32
+
+    /// An origin.
+    public init(simulationID: UInt32, timeStep: UInt32, parameterSet: UInt32 = 0) {
+        self.simulationID = simulationID
+        self.timeStep = timeStep
+        self.parameterSet = parameterSet
     }
 }

@@ -52,10 +52,11 @@ func plannedStudy(_ study: Study) throws -> (Plan, URL) {
 
 /// Streams simulations (each on its own thread) and waits for them; a refusal because a simulation already finished
 /// is not an error (a restarted server had all its steps). `override` gives some simulations other values than the
-/// plan's (a redraw).
+/// plan's (a redraw); `fields` gives some simulations' time steps another field than ``field(_:step:)`` (nil: that
+/// one).
 func stream(
     _ plan: Plan, directory: URL, ids: [Int], attempt: UInt32 = 0, steps: Range<UInt32> = 0..<20, finish: Bool = true,
-    values override: [Int: [Double]] = [:]
+    values override: [Int: [Double]] = [:], fields: (@Sendable (Int, UInt32) -> [Float]?)? = nil
 ) throws {
     let context = try ZMQContext()
     defer { context.shutdown() }
@@ -89,7 +90,10 @@ func stream(
                     throw error
                 }
                 let client = try StreamingClient(context: context, identity: identity, registration: registration)
-                for step in steps { try client.send(timeStep: step, field: 0, values: field(values, step: step)) }
+                for step in steps {
+                    let sent = fields?(id, step) ?? field(values, step: step)
+                    try client.send(timeStep: step, field: 0, values: sent)
+                }
                 if finish { try client.finish() }
                 client.close()
             } catch {

@@ -35,11 +35,11 @@ public struct ServerStatus: Sendable, Hashable {
     /// Checkpoints the server could not write since it started (0 from a server older than
     /// `checkpoint_failures`).
     public var checkpointFailures = 0
-    /// Each simulation's training-loss score, by id, for those with samples read (empty from a server older than
-    /// `scores`; docs/server.md, "Per-simulation scores").
-    public var scores: [Int: SimulationScore] = [:]
     /// The error of the server's latest checkpoint, naming the file, while it is one that failed; nil otherwise.
     public var lastCheckpointError: String?
+    /// Every simulation with a sample read for training, by id: its training-loss score (empty from a server older
+    /// than `scores`, and before the first batch).
+    public var scores: [Int: SimulationScore] = [:]
 
     /// Creates a status.
     public init(
@@ -85,37 +85,9 @@ public struct ServerStatus: Sendable, Hashable {
         validationRMSE = number(object["validation_rmse"])
         checkpointFailures = Int(number(object["checkpoint_failures"]) ?? 0)
         lastCheckpointError = object["last_checkpoint_error"] as? String
-        for entry in object["scores"] as? [[String: Any]] ?? [] {
-            guard let id = number(entry["id"]), let loss = number(entry["loss"]) else { continue }
-            scores[Int(id)] = SimulationScore(
-                loss: loss, firstLoss: number(entry["first_loss"]) ?? loss, reads: Int(number(entry["reads"]) ?? 0),
-                samples: Int(number(entry["samples"]) ?? 0))
-        }
+        scores = SimulationScore.scores(fromJSON: object["scores"])
     }
 
     /// Samples held by every rank's buffer.
     public var totalPopulation: Int { population.reduce(0, +) }
-}
-
-/// A simulation's score for active sampling, as the server reports it: the training loss of its samples.
-public struct SimulationScore: Sendable, Hashable {
-    /// The mean over its samples of each one's latest training loss.
-    public var loss: Double
-    /// The mean over its samples of each one's loss at its first read.
-    public var firstLoss: Double
-    /// Reads of its samples for training (a reservoir reads a sample several times).
-    public var reads: Int
-    /// Its samples that were read at least once.
-    public var samples: Int
-
-    /// Creates a score.
-    public init(loss: Double, firstLoss: Double, reads: Int, samples: Int) {
-        self.loss = loss
-        self.firstLoss = firstLoss
-        self.reads = reads
-        self.samples = samples
-    }
-
-    /// How much the loss fell since the samples were first read (INRIA Melissa's `delta_loss`).
-    public var delta: Double { firstLoss - loss }
 }
