@@ -82,9 +82,9 @@ struct LaunchCommandTests {
 
     @Test("status from another shell while it runs; a launcher killed with SIGKILL is resumed without rerunning")
     func killedAndResumed() async throws {
-        // One simulation at a time (4.8 s each), so that the launcher is killed while some are still to run, however
-        // slow the machine (a resume of a study that completed meanwhile is refused: nothing to resume).
-        let file = try Self.studyFile(count: 4, delay: 0.8, window: 1)
+        // One simulation at a time (12 s each), so that the launcher is killed while some are still to run, however
+        // slow the machine (the status and launch commands below take seconds each under the suite's load).
+        let file = try Self.studyFile(count: 4, delay: 2, window: 1)
         let directory = file.deletingLastPathComponent().appendingPathComponent("study")
         defer { Self.killLeftovers(directory) }
         let fast = ["--poll", "0.1", "--heartbeat", "0.5"]
@@ -92,7 +92,7 @@ struct LaunchCommandTests {
             ["launch", directory.path] + fast, log: file.deletingLastPathComponent().appendingPathComponent("first.log")
         )
         let journalPath = directory.appendingPathComponent(Journal.fileName).path
-        let oneDone = await Self.wait(30) {
+        let oneDone = await Self.wait(90) {
             try FileManager.default.fileExists(atPath: journalPath)
                 && (Journal(studyDirectory: directory.path).completedSimulations().count >= 1)
         }
@@ -118,7 +118,7 @@ struct LaunchCommandTests {
 
         let log = file.deletingLastPathComponent().appendingPathComponent("resume.log")
         let resumed = try Self.start(["launch", directory.path, "--resume"] + fast, log: log)
-        let exit = await Self.finish(resumed, within: 90)
+        let exit = await Self.finish(resumed, within: 180)
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         #expect(exit == 0, "\(output)")
         #expect(output.contains("resuming: adopted"))
