@@ -115,7 +115,9 @@ let package = Package(
         // A study's report page (report/index.html): plan, journal, metrics and model, read without changing them.
         .target(
             name: "StudyReport",
-            dependencies: ["Reporting", "PlanModel", "Launching", "Server", "Training", "Sampling", "StudySpec"]
+            dependencies: [
+                "Reporting", "PlanModel", "Planning", "Launching", "Server", "Training", "Sampling", "StudySpec",
+            ]
         ),
         // Data-parallel training on synthetic data under `mpirun`, for the 2-rank test (`MelissaTrainCheck`).
         .executableTarget(

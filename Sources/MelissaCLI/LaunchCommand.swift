@@ -58,9 +58,10 @@ extension Melissa {
             } catch LauncherError.studyComplete(_, let ended) {
                 // Nothing is restarted and no model rewritten: the study's verdict is said again, from what it left.
                 print("\(directory) is already complete (\(ended)): nothing to resume")
-                let summary = try Journal(studyDirectory: directory).summary(lastEvents: 0)
-                let givenUp = try Journal(studyDirectory: directory).givenUpSimulations().count
-                try Self.conclude(directory: directory, done: summary.done, givenUp: givenUp)
+                let journal = try Journal(studyDirectory: directory)
+                try Self.conclude(
+                    directory: directory, done: try journal.summary(lastEvents: 0).done,
+                    givenUp: try journal.givenUpSimulations().count)
                 return
             } catch let error as LauncherError {
                 throw Self.failure(error.description)

@@ -58,12 +58,8 @@ struct SimulationTable {
                 let end = job.state.isFinished ? job.updatedAt : now
                 row.seconds = max(0, end.timeIntervalSince(job.submittedAt))
                 row.log = Self.log(of: job, plan: plan)
-                row.state =
-                    switch job.state {
-                    case .running, .suspended: "running"
-                    case .pending, .requeued, .vanished, .unknown: "pending"
-                    default: job.word?.hasPrefix("incomplete") == true ? "incomplete" : "failed"
-                    }
+                row.state = job.state.standing
+                if row.state == "failed", job.word?.hasPrefix("incomplete") == true { row.state = "incomplete" }
             }
             if completed.contains(id) { row.state = "done" }
             if givenUp.contains(id) { row.state = "given up" }

@@ -36,7 +36,7 @@ final class ParameterSets: Sendable {
     private let planValues: [UInt32: [ParameterValue]]
     private let planTextValues: [Int: [String]]
     /// The training simulations of an adaptive study chosen after its initial design (docs/active-sampling.md).
-    private let adaptiveSlots: Set<UInt32>
+    private let adaptiveSlots: Range<UInt32>
     private let log: @Sendable (String) -> Void
     private let state = Mutex(State())
 
@@ -67,10 +67,7 @@ final class ParameterSets: Sendable {
             if !ordered.isEmpty { texts[index] = ordered }
         }
         planTextValues = texts
-        adaptiveSlots =
-            plan.adaptive.map { rules in
-                Set((rules.initialCount..<plan.trainingCount).map { UInt32($0) })
-            } ?? []
+        adaptiveSlots = plan.adaptive.map { UInt32($0.initialCount)..<UInt32($0.count) } ?? 0..<0
         self.log = log
         state.withLock { state in
             state.textValues = texts

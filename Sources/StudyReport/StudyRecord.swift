@@ -1,6 +1,7 @@
 import Foundation
 import Launching
 import PlanModel
+import Planning
 import Sampling
 import Server
 import Training
@@ -53,7 +54,7 @@ public struct StudyRecord {
             }
             self.jobs = jobs
             givenUp = try journal.givenUpSimulations()
-            origins = Self.origins(try journal.decisions(kind: "propose"))
+            origins = Self.origins(try journal.decisions(kind: Launcher.proposeKind))
         } else {
             jobs = [:]
             givenUp = []
@@ -80,19 +81,15 @@ public struct StudyRecord {
         writtenBytes = Self.sizes(in: directory)
     }
 
-    /// The origin of every slot the journal's `propose` records chose.
+    /// The origin of every slot the journal's `propose` records chose (a record that cannot be read is left out:
+    /// `melissa plan --replay` says what is wrong with it).
     private static func origins(_ records: [String]) -> [Int: String] {
         var origins: [Int: String] = [:]
-        for record in records {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(record.utf8)) as? [String: Any],
-                let proposals = object["proposals"] as? [[String: Any]]
-            else { continue }
-            for proposal in proposals {
-                if let id = (proposal["simulation"] as? NSNumber)?.intValue, let origin = proposal["origin"] as? String
-                {
-                    origins[id] = origin
-                }
+        for text in records {
+            guard let record = try? JSONDecoder().decode(AdaptiveProposer.Record.self, from: Data(text.utf8)) else {
+                continue
             }
+            for proposal in record.proposals { origins[proposal.simulation] = proposal.origin.rawValue }
         }
         return origins
     }

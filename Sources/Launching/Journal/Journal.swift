@@ -215,11 +215,7 @@ public final class Journal: Sendable {
     /// The message of the decision that ended the study (the server exited 0, or every offline simulation ended),
     /// nil while it is not over.
     public func ending() throws -> String? {
-        try pool.read { db in
-            try String.fetchOne(
-                db, sql: "SELECT message FROM decisions WHERE kind = ? ORDER BY id DESC LIMIT 1",
-                arguments: [Self.doneKind])
-        }
+        try decisions(kind: Self.doneKind).last
     }
 
     /// The simulations the launcher gave up (a `give-up` decision): never to be submitted again.
@@ -340,7 +336,7 @@ public final class Journal: Sendable {
             let latest = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT j.simulation_id, j.state FROM jobs j
+                    SELECT j.simulation_id, j.state_code FROM jobs j
                     JOIN (SELECT simulation_id, MAX(id) AS id FROM jobs WHERE simulation_id NOT NULL GROUP BY 1) l
                     ON j.id = l.id
                     """)
@@ -349,10 +345,10 @@ public final class Journal: Sendable {
                 submitted += 1
                 let simulation: Int = row["simulation_id"]
                 guard !done.contains(simulation) else { continue }
-                let state: String = row["state"]
-                switch state {
-                case "running", "suspended": summary.running += 1
-                case "pending", "requeued", "vanished", "unknown": summary.pending += 1
+                let code: String = row["state_code"]
+                switch JobState(code: code)?.standing ?? "pending" {
+                case "running": summary.running += 1
+                case "pending": summary.pending += 1
                 default: summary.failed += 1
                 }
             }

@@ -47,3 +47,16 @@ public struct JournalSummary: Sendable, Hashable {
         self.lastEvents = lastEvents
     }
 }
+
+extension JobState {
+    /// Where a simulation whose latest job is in this state stands, as `melissa status` counts it: `running`
+    /// (running or suspended), `pending` (queued, requeued, or not known to be over), or `failed` (over without
+    /// completing; the launcher may still retry it).
+    public var standing: String {
+        switch self {
+        case .running, .suspended: "running"
+        case .pending, .requeued, .vanished, .unknown: "pending"
+        default: "failed"
+        }
+    }
+}

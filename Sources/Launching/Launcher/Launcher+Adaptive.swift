@@ -15,6 +15,9 @@ extension Launcher {
         plan.adaptiveBatch(of: id) <= proposedBatches
     }
 
+    /// The training simulations, by id.
+    private var trainingIDs: Range<Int> { 0..<(plan.adaptive?.count ?? plan.trainingCount) }
+
     /// The batches proposed by earlier launches (on a resume), from the journal.
     func restoreProposals() throws {
         guard plan.adaptive != nil else { return }
@@ -27,8 +30,7 @@ extension Launcher {
         guard let rules = plan.adaptive else { return }
         while proposedBatches < plan.adaptiveBatchCount {
             let chosen = rules.initialCount + proposedBatches * rules.batch
-            let training = plan.simulations.prefix(plan.trainingCount).map(\.id)
-            let finished = training.count { id in
+            let finished = trainingIDs.count { id in
                 let record = simulations[id, default: SimulationRecord()]
                 return record.isCompleted || record.isGivenUp
             }
@@ -64,7 +66,7 @@ extension Launcher {
         let scores = serverLife.lastStatus?.scores ?? [:]
         let signal = plan.adaptive?.signal ?? .loss
         var result: [AdaptiveProposer.Candidate] = []
-        for job in plan.simulations.prefix(plan.trainingCount) where isChosen(job.id) {
+        for job in plan.simulations[trainingIDs] where isChosen(job.id) {
             let record = simulations[job.id, default: SimulationRecord()]
             let entries = redraws.entries[job.id] ?? []
             // The sets a crash redrew it away from: every set before its latest one.

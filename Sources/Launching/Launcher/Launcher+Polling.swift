@@ -9,8 +9,11 @@ extension Launcher {
         guard var statuses = try await queryAdapter(for: watched) else { return }
         var server: ServerStatus?
         var asked = false
-        for job in watched where job.isWatchedByGroup {
-            statuses.append(await adoptedStatus(job, server: &server, asked: &asked))
+        let adopted = watched.filter(\.isWatchedByGroup)
+        // Read once a poll, and only when jobs are watched by their groups (a resumed local study).
+        let ending = adopted.isEmpty ? nil : ServerEnding.read(fromStudy: plan.studyDirectory)
+        for job in adopted {
+            statuses.append(await adoptedStatus(job, ending: ending, server: &server, asked: &asked))
         }
         // Only the jobs still watched: a job over is over (a later report, e.g. accounting catching up on its steps,
         // must not make it fail a second time).
@@ -76,7 +79,9 @@ extension Launcher {
     }
 
     /// The state of a local job a previous launcher started, from its process group and the server's view.
-    private func adoptedStatus(_ job: TrackedJob, server: inout ServerStatus?, asked: inout Bool) async -> JobStatus {
+    private func adoptedStatus(
+        _ job: TrackedJob, ending: ServerEnding?, server: inout ServerStatus?, asked: inout Bool
+    ) async -> JobStatus {
         let group = job.adoptedGroup
         if let group, group.isAlive {
             return JobStatus(id: job.id, state: .running, word: "running (adopted)")
@@ -95,7 +100,6 @@ extension Launcher {
         }
         // A server that ended well while no launcher watched left `server.done`: reception was over, every
         // simulation it was not told to give up had finished.
-        let ending = ServerEnding.read(fromStudy: plan.studyDirectory)
         var known = server ?? serverLife.lastStatus
         if server == nil, ending != nil {
             let givenUp = simulationIDs(where: \.isGivenUp)

@@ -61,7 +61,9 @@ extension Launcher {
         let incomplete = Set(status.incomplete)
         let known = finished.union(status.running).union(incomplete)
         let now = Date()
-        for (simulation, record) in simulations.sorted(by: { $0.key < $1.key }) {
+        // Only those waiting (few), not every simulation, at each status.
+        let waiting = simulations.filter { $0.value.isAwaitingData }.sorted { $0.key < $1.key }
+        for (simulation, record) in waiting {
             guard let exitedAt = record.exitedAt, let jobID = record.exitedJob else { continue }
             if finished.contains(simulation) {
                 simulations[simulation]?.exitedAt = nil

@@ -79,8 +79,9 @@ extension Launcher {
         let timeout = Double(plan.simulation.timeoutSeconds)
         let known = Set(status.running).union(status.finished).union(status.silent.keys).union(status.incomplete)
         let now = Date()
-        for (id, job) in tracked.sorted(by: { $0.key < $1.key }) {
-            guard let simulation = job.simulationID, job.isActive, job.state == .running, job.cancelReason == nil,
+        let running = tracked.filter { $0.value.isActive && $0.value.state == .running }.sorted { $0.key < $1.key }
+        for (id, job) in running {
+            guard let simulation = job.simulationID, job.cancelReason == nil,
                 let since = job.runningSince, now.timeIntervalSince(since) > timeout, !known.contains(simulation)
             else { continue }
             tracked[id]?.cancelReason = .silent

@@ -7,6 +7,9 @@ import StudySpec
 /// space-filling sequence's next point, the set it runs with when it is drawn for exploration; a bred slot runs with
 /// the values its proposal records (`redraws.json`, from attempt 0, and the journal; docs/active-sampling.md).
 public struct AdaptivePlan: Sendable, Hashable, Codable {
+    /// Training simulations in all (the sampler's `count`): ids `0 ..< count` are training, the initial design
+    /// included.
+    public var count: Int
     /// Simulations of the initial design.
     public var initialCount: Int
     /// Slots chosen at a time.
@@ -24,9 +27,10 @@ public struct AdaptivePlan: Sendable, Hashable, Codable {
 
     /// Creates the rules.
     public init(
-        initialCount: Int, batch: Int, strategy: AdaptiveSamplerSpec.Strategy, exploration: [Double],
+        count: Int, initialCount: Int, batch: Int, strategy: AdaptiveSamplerSpec.Strategy, exploration: [Double],
         mutation: [Double], signal: AdaptiveSamplerSpec.Signal, seed: UInt64
     ) {
+        self.count = count
         self.initialCount = initialCount
         self.batch = batch
         self.strategy = strategy
@@ -39,8 +43,9 @@ public struct AdaptivePlan: Sendable, Hashable, Codable {
 
 extension Plan {
     /// The batch (1, 2, …) that chooses training simulation `id`; 0 for the initial design and for validation.
+    /// Constant time (the launcher asks it of every queued simulation).
     public func adaptiveBatch(of id: Int) -> Int {
-        guard let adaptive, id >= adaptive.initialCount, id < trainingCount else { return 0 }
+        guard let adaptive, id >= adaptive.initialCount, id < adaptive.count else { return 0 }
         return (id - adaptive.initialCount) / adaptive.batch + 1
     }
 
@@ -48,13 +53,13 @@ extension Plan {
     public func adaptiveSlots(ofBatch batch: Int) -> Range<Int> {
         guard let adaptive, batch >= 1 else { return 0..<0 }
         let start = adaptive.initialCount + (batch - 1) * adaptive.batch
-        return min(start, trainingCount)..<min(start + adaptive.batch, trainingCount)
+        return min(start, adaptive.count)..<min(start + adaptive.batch, adaptive.count)
     }
 
     /// How many batches an adaptive study chooses after its initial design (0 for another study).
     public var adaptiveBatchCount: Int {
         guard let adaptive else { return 0 }
-        let slots = max(0, trainingCount - adaptive.initialCount)
+        let slots = max(0, adaptive.count - adaptive.initialCount)
         return (slots + adaptive.batch - 1) / adaptive.batch
     }
 }

@@ -119,7 +119,8 @@ public enum Planner {
             mode: study.execution.mode,
             adaptive: study.sampler.adaptive.map { rules in
                 AdaptivePlan(
-                    initialCount: rules.initialCount, batch: rules.batch, strategy: rules.strategy,
+                    count: training.rows.count, initialCount: rules.initialCount, batch: rules.batch,
+                    strategy: rules.strategy,
                     exploration: rules.exploration, mutation: rules.mutation, signal: rules.signal,
                     seed: (study.sampler.seed ?? study.info.seed) &+ 0x5eed)
             }
