@@ -41,7 +41,9 @@ extension Melissa {
         @Option(name: .long, help: "Seconds between two polls of the scheduler.")
         var poll: Double = 2
 
-        @Option(name: .long, help: "Seconds between two pings of the server (it is dead after twice this).")
+        @Option(
+            name: .long, help: "Seconds between two pings of the server (dead after twice this and 3 pings unanswered)."
+        )
         var heartbeat: Double?
 
         func run() async throws {

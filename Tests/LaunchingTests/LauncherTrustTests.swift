@@ -110,7 +110,10 @@ struct LauncherTrustTests {
         let second = try Launcher(studyDirectory: directory, options: Support.options(resume: true))
         let outcome = try await Support.bounded(90) { try await second.run() }
         #expect(outcome == .completed(done: 4, givenUp: 0))
-        #expect(try second.journal.jobs(simulationID: nil).count == 2, "the dead server was restarted once")
+        let servers = try second.journal.jobs(simulationID: nil)
+        let deaths = try second.journal.decisions(kind: "server-dead")
+        let events = try second.journal.events(limit: 40)
+        #expect(servers.count == 2, "the dead server was restarted once: \(servers); \(deaths); \(events)")
         #expect(Support.finishedRuns(directory).map { $0.split(separator: " ")[0] }.sorted() == ["0", "1", "2", "3"])
     }
 

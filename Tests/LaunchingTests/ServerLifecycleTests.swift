@@ -32,6 +32,26 @@ struct ServerLifecycleTests {
         #expect(server.isDone && server.address == nil && server.job == JobID(job: 7))
     }
 
+    @Test("a silent server is dead only after 2 heartbeats and 3 unanswered pings in a row; an answer resets them")
+    func silenceNeedsThreeMissedPings() {
+        var server = ServerLifecycle()
+        let start = Date()
+        server.submitted(JobID(job: 3), at: start, restart: false)
+        server.listened(at: Self.address, time: start)
+        // One ping that timed out on a loaded node, long after the last status: not yet a death.
+        server.missedPing()
+        #expect(!server.isSilentTooLong(at: start.addingTimeInterval(10), every: 1))
+        server.missedPing()
+        server.heard(ServerStatus(samples: 1), at: start.addingTimeInterval(10))
+        #expect(server.missedPings == 0, "an answer resets the count")
+        for _ in 0..<3 { server.missedPing() }
+        #expect(!server.isSilentTooLong(at: start.addingTimeInterval(11), every: 1), "3 missed, but silent 1 s only")
+        #expect(server.isSilentTooLong(at: start.addingTimeInterval(12), every: 1))
+        server.submitted(JobID(job: 4), at: start.addingTimeInterval(12), restart: true)
+        server.listened(at: Self.address, time: start.addingTimeInterval(13))
+        #expect(server.missedPings == 0, "a restarted server starts with none missed")
+    }
+
     @Test("a restart is a new attempt, to be reconciled once, and the last status is kept")
     func restart() {
         var server = ServerLifecycle()

@@ -27,9 +27,10 @@ extension Launcher {
             serverLife.heard(status, at: Date())
             try await react(to: status)
         } catch {
-            let quiet = serverLife.silence(at: Date())
-            if quiet >= 2 * options.heartbeatInterval {
-                try await serverDied("no status for \(Int(quiet)) s")
+            serverLife.missedPing()
+            if serverLife.isSilentTooLong(at: Date(), every: options.heartbeatInterval) {
+                let quiet = serverLife.silence(at: Date())
+                try await serverDied("no status for \(Int(quiet)) s, \(serverLife.missedPings) pings unanswered")
             }
         }
     }

@@ -22,6 +22,8 @@ struct ServerLifecycle: Sendable {
     private(set) var lastStatus: ServerStatus?
     /// The server was (re)started from its checkpoint and its first status has not been compared with the journal.
     private var reconcilePending = false
+    /// Pings in a row that got no status (since it last answered or listened).
+    private(set) var missedPings = 0
 
     /// The server's job, once submitted (or adopted).
     var job: JobID? {
@@ -71,6 +73,7 @@ struct ServerLifecycle: Sendable {
     mutating func listened(at address: ServerAddress, time: Date) {
         guard case .starting(let job, _) = state else { return }
         state = .listening(job: job, address: address, lastPing: .distantPast, lastStatusAt: time)
+        missedPings = 0
     }
 
     /// The address to ping when a heartbeat is due at `time` (the ping is recorded as sent); nil otherwise.
@@ -85,10 +88,26 @@ struct ServerLifecycle: Sendable {
     /// The server answered with `status` at `time`.
     mutating func heard(_ status: ServerStatus, at time: Date) {
         lastStatus = status
+        missedPings = 0
         if case .listening(let job, let address, let lastPing, _) = state {
             state = .listening(job: job, address: address, lastPing: lastPing, lastStatusAt: time)
         }
     }
+
+    /// A ping got no status in time.
+    mutating func missedPing() {
+        missedPings += 1
+    }
+
+    /// Whether a listening server that does not answer is dead: silent for at least `2 × interval` and
+    /// ``missedPingsForDeath`` pings in a row unanswered (one slow answer on a loaded node is not a death; a dead
+    /// process is seen sooner, by its job's end).
+    func isSilentTooLong(at time: Date, every interval: Double) -> Bool {
+        missedPings >= Self.missedPingsForDeath && silence(at: time) >= 2 * interval
+    }
+
+    /// Unanswered pings in a row after which a silent server is dead.
+    static let missedPingsForDeath = 3
 
     /// Seconds since the listening server's last status (since it listened, before its first).
     func silence(at time: Date) -> Double {
