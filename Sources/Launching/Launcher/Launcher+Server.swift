@@ -28,9 +28,10 @@ extension Launcher {
             try await react(to: status)
         } catch {
             serverLife.missedPing()
-            if serverLife.isSilentTooLong(at: Date(), every: options.heartbeatInterval) {
-                let quiet = serverLife.silence(at: Date())
-                try await serverDied("no status for \(Int(quiet)) s, \(serverLife.missedPings) pings unanswered")
+            let now = Date()
+            if serverLife.isSilentTooLong(at: now, every: options.heartbeatInterval) {
+                let quiet = Int(serverLife.silence(at: now))
+                try await serverDied("no status for \(quiet) s, \(serverLife.missedPings) pings unanswered")
             }
         }
     }
