@@ -97,7 +97,8 @@ extension Launcher {
         arraysSubmitted = true
         resumed = true
         // A server that is not live any more is started again from its checkpoint, as a new attempt.
-        serverLife.resume(serverJobsSoFar: try journal.jobs(simulationID: nil).count)
+        serverLife.resume(
+            serverJobsSoFar: try journal.jobs(simulationID: nil).count, restartsSoFar: try journal.serverRestarts())
         let (done, givenUp) = (completedCount, givenUpCount)
         try journal.recordDecision(
             kind: "resume",

@@ -48,10 +48,11 @@ struct ServerLifecycle: Sendable {
         if case .starting(_, let submittedAt) = state { submittedAt } else { nil }
     }
 
-    /// On a resume: `count` server jobs were submitted before; without a live one to adopt, the next is a new
-    /// attempt.
-    mutating func resume(serverJobsSoFar count: Int) {
-        restarts = count - 1
+    /// On a resume: `count` server jobs were submitted before, `restartsSoFar` of them after a death (nil: every
+    /// job after the first); without a live one to adopt, the next is a new attempt. A server stopped by a pause or
+    /// a launcher that stopped is started again without counting a restart.
+    mutating func resume(serverJobsSoFar count: Int, restartsSoFar: Int? = nil) {
+        restarts = restartsSoFar ?? (count - 1)
         if job == nil { attempt = count }
     }
 
