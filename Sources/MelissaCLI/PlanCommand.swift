@@ -147,7 +147,8 @@ extension Melissa {
             if let allocation = plan.allocation {
                 simulations += ", at most \(plan.concurrency.max) at once, as steps of one allocation"
                 lines.append(
-                    "  jobs        1 server (\(plan.server.ranks) rank\(plan.server.ranks == 1 ? "" : "s")), \(simulations)")
+                    "  jobs        1 server (\(plan.server.ranks) rank\(plan.server.ranks == 1 ? "" : "s")), \(simulations)"
+                )
                 lines.append("  allocation  \(Self.describe(allocation))")
             } else if plan.scheduler == .slurm {
                 let arrays = plan.scripts.arrays.count
@@ -190,7 +191,8 @@ extension Melissa {
                 let nodes =
                     component.minimumNodes == component.maximumNodes
                     ? "\(component.minimumNodes)" : "\(component.minimumNodes)-\(component.maximumNodes)"
-                var text = "\(component.holds.map(\.rawValue).joined(separator: " + ")): \(nodes) node(s), "
+                var text =
+                    "\(component.holds.map(\.rawValue).joined(separator: " + ")): \(nodes) node(s), "
                     + "\(component.tasks) task(s) × \(component.cpusPerTask) CPU"
                 if let memory = component.memoryPerCpuMib { text += ", \(memory) MiB per CPU" }
                 if component.gpus > 0 { text += ", \(component.gpus) GPU(s) per node" }

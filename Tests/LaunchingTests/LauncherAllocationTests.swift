@@ -51,8 +51,10 @@ struct LauncherAllocationTests {
     static func submit(_ plan: Plan, sbatch options: [String] = []) async throws -> JobID {
         let script = try #require(plan.allocation).script
         let result = try await CommandRunner(timeout: 60).check(
-            ["sbatch", "--parsable"] + options + [plan.studyDirectory + "/" + script, "--poll", "0.3", "--heartbeat",
-            "0.5"])
+            ["sbatch", "--parsable"] + options + [
+                plan.studyDirectory + "/" + script, "--poll", "0.3", "--heartbeat",
+                "0.5",
+            ])
         return try #require(JobID(result.output.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
@@ -133,7 +135,8 @@ struct LauncherAllocationTests {
             #expect(failing.map(\.attempt) == [0, 1])
             #expect(failing.first?.state == .failed(exitCode: 1, signal: nil), "\(failing)")
             #expect(failing.last?.state == .completed)
-            #expect(Support.finishedRuns(directory).map { $0.split(separator: " ")[0] }.sorted() == ["0", "1", "2", "3"])
+            #expect(
+                Support.finishedRuns(directory).map { $0.split(separator: " ")[0] }.sorted() == ["0", "1", "2", "3"])
             // Every job ran as a step of the allocation, named after it.
             let jobs = try journal.allJobs()
             var names: [String] = []

@@ -25,9 +25,10 @@ public enum StudyCancellation {
         try journal.recordDecision(kind: "cancel-request", message: "melissa cancel asked the study to stop")
         // A study in one allocation: its launcher runs on the allocation's node, perhaps not this one; the study's
         // lock says whether it runs (across nodes where the file system supports flock).
-        let allocated = (FileManager.default.contents(atPath: studyDirectory + "/plan.json")).flatMap {
-            try? PlanWriter.decode($0)
-        }?.allocation != nil
+        let allocated =
+            (FileManager.default.contents(atPath: studyDirectory + "/plan.json")).flatMap {
+                try? PlanWriter.decode($0)
+            }?.allocation != nil
         let running = {
             allocated ? StudyLock.holder(ofStudy: studyDirectory) != nil : study.map(isRunning) ?? false
         }
