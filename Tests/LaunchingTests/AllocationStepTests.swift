@@ -118,6 +118,9 @@ struct AllocationStepTests {
                 rowID: 1, schedulerID: JobID(job: number), simulationID: 0, attempt: 0, state: .running, word: nil,
                 nodeList: nil, submittedAt: Date(), updatedAt: Date(), processGroup: group.id)
         }
+        // Once the script runs (its environment readable):
+        let started = await LaunchingTestSupport.wait(timeout: 10) { group.leaderEnvironment("SLURM_JOB_ID") != nil }
+        #expect(started)
         #expect(adapter.adoption(of: job(7)) == .processGroup(group))
         #expect(adapter.adoption(of: job(8)) == .processGroup(nil), "another job's number")
         let next = SrunStepAdapter(allocation: SlurmAllocation(jobID: "778"))

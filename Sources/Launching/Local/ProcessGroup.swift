@@ -141,7 +141,11 @@ public struct ProcessGroup: Sendable, Hashable {
     /// process that reused its pid.
     public func leaderEnvironment(_ name: String) -> String? {
         #if os(Linux)
-            guard let data = FileManager.default.contents(atPath: "/proc/\(id)/environ") else { return nil }
+            // Read to its end: procfs files report no size.
+            guard let file = FileHandle(forReadingAtPath: "/proc/\(id)/environ"),
+                let data = try? file.readToEnd()
+            else { return nil }
+            try? file.close()
             let prefix = Array((name + "=").utf8)
             for entry in data.split(separator: 0) where entry.starts(with: prefix) {
                 return String(decoding: entry.dropFirst(prefix.count), as: UTF8.self)
