@@ -135,6 +135,19 @@ struct AllocationPlanTests {
         #expect(local.contains("run on this machine") && !local.contains("SLURM_MEM"))
     }
 
+    @Test("the shipped single-allocation heat study plans into a heterogeneous job")
+    func theWorkflowPlans() throws {
+        let repository = TestSupport.testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
+        let loaded = try StudyLoader.load(
+            contentsOf: repository.appendingPathComponent("workflows/heat-pde/study-allocation.yaml"))
+        let plan = try Planner.plan(
+            PlanInput(loaded: loaded, studyDirectory: URL(fileURLWithPath: "/tmp/heat-pde"), melissaExecutable: "/m"))
+        let allocation = try #require(plan.allocation)
+        #expect(allocation.layout == .heterogeneous && allocation.script == "scripts/heat-pde-single-allocation.sbatch")
+        #expect(allocation.components.map(\.tasks) == [2, 256])
+        #expect(allocation.components.map(\.gpus) == [1, 0])
+    }
+
     @Test("the allocation survives plan.json")
     func roundTrip() throws {
         let plan = try TestSupport.plan(Self.study())
