@@ -31,7 +31,9 @@ extension Melissa {
         @Argument(help: "The study directory (with plan.json), or a study file (.yaml) to plan first.")
         var study: String
 
-        @Flag(name: .long, help: "Continue a study whose launcher stopped: adopt its live jobs.")
+        @Flag(
+            name: .long,
+            help: "Continue a study whose launcher stopped: adopt its live jobs (a study never launched starts).")
         var resume = false
 
         @Flag(
