@@ -265,6 +265,29 @@ struct LauncherAllocationTests {
     }
 
     @Test(
+        "melissa cancel stops the launcher inside the allocation, and the allocation with it",
+        .requiresSlurm, .requiresProduct("melissa"))
+    func cancelStopsTheAllocation() async throws {
+        let layout = Self.layouts[0]
+        let (directory, plan) = try Self.study(layout, count: 8, arguments: "--step-delay 0.5")
+        try await Self.withAllocations { track in
+            let id = try await Self.submit(plan)
+            track(id)
+            let journal = try Journal(studyDirectory: directory)
+            let started = await LaunchingTestSupport.wait(timeout: 180, interval: 0.5) {
+                (try? journal.completedSimulations().count) ?? 0 >= 1
+            }
+            #expect(started, "no simulation completed; see \(plan.logsDirectory)")
+            let result = try await StudyCancellation.cancel(studyDirectory: directory, wait: 60)
+            #expect(result.launcherStopped, "the launcher saw the cancel file")
+            let state = try await Self.waitForEnd(id, of: plan)
+            #expect(state == .failed(exitCode: 3, signal: nil), "exit 3: cancelled; \(String(describing: state))")
+            #expect(try journal.liveJobs().isEmpty)
+            #expect(try journal.decisions(kind: "cancel").count >= 1)
+        }
+    }
+
+    @Test(
         "the allocation's real walltime warning pauses the study; the same script, given more time, completes it",
         .requiresSlurm, .requiresProduct("melissa"))
     func theRealWalltimeWarningPausesTheStudy() async throws {
