@@ -133,6 +133,29 @@ struct AllocationStepTests {
         #expect(ended)
     }
 
+    @Test("a simulation stopped by a pause after it delivered everything is done, not run again, on the resume")
+    func deliveredBeforeThePause() async throws {
+        let directory = try Support.study(count: 3, arguments: "--linger 0:60", concurrency: 1)
+        defer { Support.killLeftovers(directory) }
+        let first = try Launcher(studyDirectory: directory, options: Support.options())
+        let task = Task { try await first.run() }
+        // Simulation 0 has sent its last step (the server has it finished) but its process has not exited.
+        let delivered = await LaunchingTestSupport.wait(timeout: 40) {
+            Support.finishedRuns(directory).contains("0 0")
+        }
+        #expect(delivered)
+        await first.requestPause()
+        #expect(try await Support.bounded(60) { try await task.value } == .paused)
+        #expect(try !first.journal.completedSimulations().contains(0), "its job was stopped before it exited")
+
+        let second = try Launcher(studyDirectory: directory, options: Support.options(resume: true))
+        #expect(try await Support.bounded(60) { try await second.run() } == .completed(done: 3, givenUp: 0))
+        #expect(try second.journal.decisions(kind: "delivered").count == 1)
+        #expect(try second.journal.retriesSpent().isEmpty)
+        #expect(Support.finishedRuns(directory).filter { $0.hasPrefix("0 ") } == ["0 0"], "never run again")
+        #expect(try second.journal.completedSimulations() == [0, 1, 2])
+    }
+
     @Test("a paused study stops every job with the server checkpointed; a later launch completes it")
     func pauseAndResume() async throws {
         let directory = try Support.study(count: 4, arguments: "--step-delay 0.25", concurrency: 2)

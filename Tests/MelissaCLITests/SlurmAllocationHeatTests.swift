@@ -141,8 +141,16 @@ struct SlurmAllocationHeatTests {
         let output =
             (try? String(
                 contentsOf: run.appendingPathComponent("logs/\(name)-allocation-\(second).out"), encoding: .utf8)) ?? ""
-        #expect(state == .completed, "\(output)")
-        #expect(output.contains("resuming:") && output.contains("study complete: 7 simulations done"), "\(output)")
+        // On a failure, what the simulations' logs said.
+        let logs = run.appendingPathComponent("logs")
+        let errors = ((try? FileManager.default.contentsOfDirectory(atPath: logs.path)) ?? []).sorted()
+            .filter { $0.hasSuffix(".err") }.map { name in
+                "--- \(name)\n" + ((try? String(contentsOf: logs.appendingPathComponent(name), encoding: .utf8)) ?? "")
+            }.joined(separator: "\n")
+        #expect(state == .completed, "\(output)\n\(errors)")
+        #expect(
+            output.contains("resuming:") && output.contains("study complete: 7 simulations done"),
+            "\(output)\n\(errors)")
         #expect(try journal.serverRestarts() == 0)
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("model.melissa").path))
     }

@@ -219,7 +219,8 @@ public actor Launcher {
                 return .completed(done: done, givenUp: givenUp)
             }
             try proposeIfDue()
-            if serverLife.address != nil { try await fillWindow() }
+            // After a restart, only once its first status told what it already has.
+            if serverLife.address != nil, !serverLife.awaitsReconcile { try await fillWindow() }
             report(.progress(progress()))
             // A finished local job ends the wait at once: the next simulation starts without waiting for a poll.
             await adapter.waitForChange(atMost: options.pollInterval)

@@ -115,6 +115,10 @@ struct ServerLifecycle: Sendable {
         if case .listening(_, _, _, let lastStatusAt) = state { time.timeIntervalSince(lastStatusAt) } else { 0 }
     }
 
+    /// Whether a (re)started server's first status has yet to be compared with the journal: until it has, no
+    /// simulation is submitted (the server may have finished one the launcher does not know is done).
+    var awaitsReconcile: Bool { reconcilePending }
+
     /// Whether the first status after a restart is still to be compared with the journal (asked once: true once).
     mutating func takeReconcile() -> Bool {
         defer { reconcilePending = false }
