@@ -20,15 +20,20 @@ extension Melissa {
                 Everything is recorded in <study dir>/journal.sqlite: `melissa status DIR` shows it from another \
                 shell, `melissa cancel DIR` stops the study. A study that was launched before is only continued \
                 with --resume (after the launcher was killed: its running jobs are adopted, finished simulations \
-                never run again). SIGINT or SIGTERM stops the launcher and leaves the jobs running. \
-                See docs/launching.md.
+                never run again; a study never launched starts). SIGINT or SIGTERM stops the launcher and leaves \
+                the jobs running. A study planned for one Slurm allocation (execution.slurm.allocation: single) \
+                is launched by sbatch of scripts/<study>-allocation.sbatch, which runs melissa launch inside it; \
+                there SIGUSR1 (the walltime warning), SIGINT or SIGTERM pauses the study: the server checkpoints, \
+                every step stops, exit status 5, and sbatch of the same script resumes it. See docs/launching.md.
                 """
         )
 
         @Argument(help: "The study directory (with plan.json), or a study file (.yaml) to plan first.")
         var study: String
 
-        @Flag(name: .long, help: "Continue a study whose launcher stopped: adopt its live jobs.")
+        @Flag(
+            name: .long,
+            help: "Continue a study whose launcher stopped: adopt its live jobs (a study never launched starts).")
         var resume = false
 
         @Flag(
@@ -71,7 +76,12 @@ extension Melissa {
             // Only once this launcher holds the study's lock: the log is this launch's.
             printer.log(to: directory + "/" + Self.logFileName)
             let task = Task { try await launcher.run() }
-            let signals = SignalHandlers([SIGINT, SIGTERM]) { task.cancel() }
+            // Inside the study's one allocation, the jobs end with it: the end of the allocation (its walltime
+            // warning, SIGUSR1, which the batch script passes on for SIGTERM and SIGINT too) pauses the study.
+            let signals =
+                launcher.plan.allocation == nil
+                ? SignalHandlers([SIGINT, SIGTERM]) { task.cancel() }
+                : SignalHandlers([SIGUSR1, SIGINT, SIGTERM]) { Task { await launcher.requestPause() } }
             defer { signals.cancel() }
             do {
                 let outcome = try await task.value
@@ -89,6 +99,12 @@ extension Melissa {
                 case .detached:
                     print("launcher stopped; the jobs go on: `melissa launch \(directory) --resume` continues")
                     throw ExitCode(4)
+                case .paused:
+                    let resume =
+                        launcher.plan.allocation.map { "sbatch \(directory)/\($0.script)" }
+                        ?? "melissa launch \(directory) --resume"
+                    print("study paused: the server checkpointed and every job stopped; `\(resume)` resumes it")
+                    throw ExitCode(Self.pausedExitCode)
                 }
             } catch let error as LauncherError {
                 printer.finish()
@@ -103,6 +119,9 @@ extension Melissa {
 
         /// The launcher log's name in the study directory.
         static let logFileName = "launcher.log"
+
+        /// The exit status of a paused launch (the end of the study's allocation): resumable.
+        static let pausedExitCode: Int32 = 5
 
         /// The study directory: the argument itself, or the one a study file plans into (planned now, unless the
         /// study was launched before).

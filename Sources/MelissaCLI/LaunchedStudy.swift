@@ -25,6 +25,9 @@ enum LaunchedStudy {
         if let executable = old.server.command.first, !new.server.command.isEmpty {
             new.server.command[0] = executable
         }
+        if let executable = old.allocation?.launcherCommand.first, new.allocation?.launcherCommand.isEmpty == false {
+            new.allocation?.launcherCommand[0] = executable
+        }
         guard let oldData = try? PlanWriter.encode(old), let newData = try? PlanWriter.encode(new),
             let before = try? JSONSerialization.jsonObject(with: oldData) as? [String: Any],
             let after = try? JSONSerialization.jsonObject(with: newData) as? [String: Any]

@@ -144,16 +144,24 @@ extension Melissa {
             var lines: [String] = []
             lines.append("✓ planned \(plan.studyName) for \(plan.scheduler.rawValue)")
             var simulations = "\(plan.trainingCount) training + \(plan.validationCount) validation simulations"
-            if plan.scheduler == .slurm {
+            if let allocation = plan.allocation {
+                simulations += ", at most \(plan.concurrency.max) at once, as steps of one allocation"
+                lines.append(
+                    "  jobs        1 server (\(plan.server.ranks) rank\(plan.server.ranks == 1 ? "" : "s")), \(simulations)"
+                )
+                lines.append("  allocation  \(Self.describe(allocation))")
+            } else if plan.scheduler == .slurm {
                 let arrays = plan.scripts.arrays.count
                 simulations +=
                     plan.packing == .jobs
                     ? ", one job each"
                     : ", \(arrays == 1 ? "one job array" : "\(arrays) job arrays") (at most \(plan.concurrency.max) at once)"
             }
-            lines.append(
-                "  jobs        1 server (\(plan.server.ranks) rank\(plan.server.ranks == 1 ? "" : "s")), \(simulations)"
-            )
+            if plan.allocation == nil {
+                lines.append(
+                    "  jobs        1 server (\(plan.server.ranks) rank\(plan.server.ranks == 1 ? "" : "s")), \(simulations)"
+                )
+            }
             lines.append(
                 "  requested   \(hours(plan.totals.coreHours)) core-hours, \(hours(plan.totals.nodeHours)) node-hours, "
                     + "\(hours(plan.totals.gpuHours)) GPU-hours"
@@ -167,8 +175,32 @@ extension Melissa {
                     "  templates   \(templates.overridden.joined(separator: ", ")) from \(plan.templatesDirectory ?? "")"
                 )
             }
-            lines.append("  next        melissa launch \(ShellQuote.word(plan.studyDirectory))")
+            if let allocation = plan.allocation {
+                lines.append(
+                    "  next        sbatch \(ShellQuote.word(plan.studyDirectory + "/" + allocation.script)) "
+                        + "(melissa launch runs inside it; sbatch it again to resume)")
+            } else {
+                lines.append("  next        melissa launch \(ShellQuote.word(plan.studyDirectory))")
+            }
             return lines.joined(separator: "\n")
+        }
+
+        /// A study's single allocation in one line: its layout, why, and each component's size.
+        static func describe(_ allocation: AllocationPlan) -> String {
+            let parts = allocation.components.map { component in
+                let nodes =
+                    component.minimumNodes == component.maximumNodes
+                    ? "\(component.minimumNodes)" : "\(component.minimumNodes)-\(component.maximumNodes)"
+                var text =
+                    "\(component.holds.map(\.rawValue).joined(separator: " + ")): \(nodes) node(s), "
+                    + "\(component.tasks) task(s) × \(component.cpusPerTask) CPU"
+                if let memory = component.memoryPerCpuMib { text += ", \(memory) MiB per CPU" }
+                if component.gpus > 0 { text += ", \(component.gpus) GPU(s) per node" }
+                if let partition = component.slurm.partition { text += " in \(partition)" }
+                return text
+            }
+            return "\(allocation.layout.rawValue) (\(allocation.reason)), \(allocation.walltime): "
+                + parts.joined(separator: "; ")
         }
     }
 }

@@ -76,7 +76,12 @@ struct StudySummary {
         row(
             "execution",
             "\(execution.scheduler.rawValue), \(execution.concurrency.min)–\(execution.concurrency.max) simulations at once"
-                + (execution.slurm.map { ", \($0.packing.rawValue) packing, MPI by \($0.launcher.rawValue)" } ?? ""))
+                + (execution.slurm.map { slurm in
+                    slurm.allocation == .single
+                        ? ", one Slurm allocation (layout \(slurm.allocationLayout.rawValue)): the server and every "
+                            + "simulation run as srun steps of it; `melissa plan` writes its batch script"
+                        : ", \(slurm.packing.rawValue) packing, MPI by \(slurm.launcher.rawValue)"
+                } ?? ""))
         if simulation.fields.allSatisfy({ $0.size != nil }) {
             let values = simulation.fields.reduce(0) { $0 + ($1.size ?? 0) }
             let simulations = study.sampler.count + validation.simulations

@@ -22,13 +22,14 @@ enum LauncherTestSupport {
         timeSteps: Int = 6, slurm: SlurmOptions? = nil, walltimeSeconds: Int = 600, redrawAfter: Int = 1,
         minimumConcurrency: Int = 1, capacity: Int = 10_000, watermark: Int = 1, memoryMiB: Int? = nil,
         validation: Int = 0, mode: ExecutionSpec.Mode = .online, command: String? = nil,
-        adaptive: AdaptiveSamplerSpec? = nil
+        adaptive: AdaptiveSamplerSpec? = nil, launcherExecutable: String? = nil, name: String = "lt",
+        serverWalltimeSeconds: Int = 600
     ) throws -> String {
         let root = try LaunchingTestSupport.temporaryDirectory("melissa-launcher")
         // Locally, jobs start through `mpirun -np N`: a stub that drops those words keeps the tests free of MPI.
         let stub = try LaunchingTestSupport.script("shift 2\nexec \"$@\"", in: root, name: "mpirun-stub")
         let study = Study(
-            info: StudyInfo(name: "lt", output: "study", seed: 5),
+            info: StudyInfo(name: name, output: "study", seed: 5),
             parameters: [Parameter(name: "x", distribution: .uniform(lower: 0, upper: 1))],
             sampler: adaptive.map { rules in
                 var sampler = SamplerSpec(kind: .adaptive, count: count)
@@ -51,14 +52,15 @@ enum LauncherTestSupport {
             execution: ExecutionSpec(
                 scheduler: slurm == nil ? .local : .slurm,
                 concurrency: Concurrency(min: minimumConcurrency, max: concurrency),
-                server: Resources(nodes: 1, tasks: 1, cpusPerTask: 1, walltime: Walltime(seconds: 600)),
+                server: Resources(
+                    nodes: 1, tasks: 1, cpusPerTask: 1, walltime: Walltime(seconds: serverWalltimeSeconds)),
                 slurm: slurm, local: LocalOptions(mpirun: stub), mode: mode)
         )
         let directory = root.appendingPathComponent("study").path
         let plan = try Planner.plan(
             PlanInput(
                 study: study, studyFileDirectory: root, studyDirectory: URL(fileURLWithPath: directory),
-                melissaExecutable: standIn))
+                melissaExecutable: standIn, launcherExecutable: launcherExecutable))
         _ = try PlanWriter(templates: TemplateSet(overridesIn: nil)).write(plan)
         return directory
     }

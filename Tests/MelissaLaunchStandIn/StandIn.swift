@@ -18,11 +18,11 @@ import WireProtocol
 ///   for them again. With `<study dir>/standin-backlog` (K) its status reports a population of K per simulation
 ///   streaming now (what elasticity reacts to); otherwise the population is every sample received.
 /// - `MelissaLaunchStandIn simulation [--fail ID:ATTEMPTS]… [--hang ID:ATTEMPTS]… [--hog ID:MIB]…
-///   [--skip ID:ATTEMPTS]… [--step-delay SECONDS] [--value TEXT]`: streams the plan's time steps for `MELISSA_SIMULATION_ID` (attempt
+///   [--skip ID:ATTEMPTS]… [--linger ID:SECONDS]… [--step-delay SECONDS] [--value TEXT]`: streams the plan's time steps for `MELISSA_SIMULATION_ID` (attempt
 ///   `MELISSA_ATTEMPT`) and finishes; `--fail` makes attempts below ATTEMPTS of simulation ID exit 1 half-way,
 ///   `--hang` makes them stop sending and sleep (both only on a job's first run: not once Slurm requeued it,
 ///   `SLURM_RESTART_COUNT` > 0), `--skip` makes them leave out the middle step yet finish and exit 0, `--hog` makes every attempt of simulation ID fill MIB MiB of memory before it
-///   starts. Each finished run appends `ID ATTEMPT` (then ` TEXT` when `--value` is given, e.g. a parameter's
+///   starts, `--linger` makes attempt 0 of simulation ID wait SECONDS once it delivered everything before it exits. Each finished run appends `ID ATTEMPT` (then ` TEXT` when `--value` is given, e.g. a parameter's
 ///   `{{x}}`) to `<study dir>/standin-runs`.
 @main
 enum StandIn {
@@ -154,6 +154,10 @@ enum StandIn {
         if descriptor >= 0 {
             _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             close(descriptor)
+        }
+        // `--linger`: the first attempt has delivered everything, yet its process stays a while before it exits.
+        if attempt == 0, let seconds = rule(arguments, "--linger")[Int(id)] {
+            Thread.sleep(forTimeInterval: Double(seconds))
         }
         exit(0)
     }

@@ -312,6 +312,13 @@ public final class Journal: Sendable {
         }
     }
 
+    /// How often the server was restarted after a death (its retries), over every launch of the study.
+    public func serverRestarts() throws -> Int {
+        try pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM retries WHERE simulation_id IS NULL") ?? 0
+        }
+    }
+
     /// The highest numeric job id recorded (local job numbers continue after it on a resume); 0 when none.
     public func highestJobNumber() throws -> Int {
         try pool.read { db in

@@ -6,4 +6,8 @@ public enum LaunchOutcome: Sendable, Hashable {
     case cancelled
     /// The launcher's task was cancelled: it stopped, leaving the jobs running (`melissa launch --resume`).
     case detached
+    /// ``Launcher/requestPause()`` (the end of the study's Slurm allocation: its walltime warning, or a stop signal):
+    /// the server checkpointed and every job stopped; the study is resumable (`melissa launch --resume`, or the next
+    /// allocation).
+    case paused
 }

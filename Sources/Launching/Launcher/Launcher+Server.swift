@@ -99,12 +99,35 @@ extension Launcher {
     }
 
     /// After a restart from a checkpoint: a simulation that completed but whose steps the server does not all have
-    /// (they arrived after its last checkpoint) runs again; the server drops the steps it already has.
+    /// (they arrived after its last checkpoint) runs again; the server drops the steps it already has. One the server
+    /// has finished but whose job the launcher never saw complete (it was stopped, by a pause or the server's death,
+    /// between its last step and its exit) is done: the server would refuse it as already finished.
     private func reconcile(with status: ServerStatus) throws {
         let finished = Set(status.finished)
         let inFlight = Set(tracked.values.filter(\.isActive).compactMap(\.simulationID))
         let completed = simulationIDs(where: \.isCompleted)
         let givenUp = simulationIDs(where: \.isGivenUp)
+        let delivered = finished.subtracting(completed).subtracting(inFlight).subtracting(givenUp).sorted()
+        for simulation in delivered where simulation < plan.simulations.count {
+            simulations[simulation, default: SimulationRecord()].isCompleted = true
+            queue.removeAll { $0 == simulation }
+            // Its last job delivered everything: the journal says so (a later resume counts it done).
+            if let last = try journal.jobs(simulationID: simulation).last, last.state != .completed {
+                try journal.record([
+                    JobStatus(
+                        id: last.schedulerID, state: .completed, word: "the restarted server has all its steps")
+                ])
+                tracked[last.schedulerID]?.state = .completed
+            }
+            try journal.recordDecision(
+                kind: "delivered",
+                message:
+                    "simulation \(simulation): the restarted server has all its steps (before its checkpoint): done",
+                simulationID: simulation)
+        }
+        if !delivered.isEmpty {
+            event("the restarted server has all the steps of \(delivered.count) simulation(s) not seen done: done")
+        }
         let lost = completed.subtracting(finished).subtracting(inFlight).subtracting(givenUp).sorted()
         guard !lost.isEmpty else { return }
         for simulation in lost {

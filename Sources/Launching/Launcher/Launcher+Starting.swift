@@ -16,6 +16,14 @@ extension Launcher {
                 launcherHost: ProcessInfo.processInfo.hostName))
         guard study.planHash == planHash else { throw LauncherError.planChanged(studyDirectory: plan.studyDirectory) }
         since = study.startedAt
+        if plan.allocation != nil, let allocation = SlurmAllocation(environment: ProcessInfo.processInfo.environment) {
+            // First in the message: `melissa cancel` cancels this job when the launcher does not stop by itself.
+            try journal.recordDecision(
+                kind: Self.allocationKind,
+                message: "\(allocation.jobID): launch \(study.launches) runs in Slurm allocation \(allocation.jobID)"
+                    + (allocation.isHeterogeneous
+                        ? " (components \(allocation.componentIDs.joined(separator: ", ")))" : ""))
+        }
         try restoreRedraws(fresh: existing == nil)
         try restoreSimulations()
         try restoreProposals()
@@ -29,6 +37,10 @@ extension Launcher {
         // A server given up in an earlier launch must hear about them again.
         for id in simulations.keys { simulations[id]?.serverToldGivenUp = false }
     }
+
+    /// The decision kind that records the Slurm allocation a launch of a single-allocation study runs in; its
+    /// message starts with the allocation's job id.
+    public static let allocationKind = "allocation"
 
     /// The order simulations are submitted in: the validation ones interleaved with the first training ones (v, t,
     /// v, t, …), so that the validation curve covers training from its first evaluation, then the other training
@@ -97,7 +109,8 @@ extension Launcher {
         arraysSubmitted = true
         resumed = true
         // A server that is not live any more is started again from its checkpoint, as a new attempt.
-        serverLife.resume(serverJobsSoFar: try journal.jobs(simulationID: nil).count)
+        serverLife.resume(
+            serverJobsSoFar: try journal.jobs(simulationID: nil).count, restartsSoFar: try journal.serverRestarts())
         let (done, givenUp) = (completedCount, givenUpCount)
         try journal.recordDecision(
             kind: "resume",

@@ -8,7 +8,10 @@ extension Launcher {
         var throughAdapter: [JobID] = []
         for id in ids {
             if let job = tracked[id], job.isWatchedByGroup {
-                if let group = job.adoptedGroup { await group.terminate(grace: options.gracePeriod) }
+                // Inside a single allocation, through the job's script (the server checkpoints).
+                if let group = job.adoptedGroup {
+                    await group.terminate(grace: options.stopGrace(for: plan), leaderFirst: plan.allocation != nil)
+                }
             } else {
                 throughAdapter.append(id)
             }
@@ -35,9 +38,33 @@ extension Launcher {
         try? FileManager.default.removeItem(atPath: plan.studyDirectory + "/" + Self.cancelFileName)
     }
 
-    /// Polls until `jobs` are over (bounded by the grace period plus 30 s).
-    private func settle(_ jobs: [JobID]) async throws {
-        let deadline = Date().addingTimeInterval(options.gracePeriod + 30)
+    /// The decision kind that records a pause (``Launcher/requestPause()``): the study is resumable.
+    public static let pauseKind = "pause"
+
+    /// Stops every job so that the study resumes later: the server through its script (it checkpoints), the
+    /// simulations in flight as if for a server restart (they run again on the resume without spending their budget).
+    func pauseEverything() async throws {
+        let live = tracked.values.filter { !$0.state.isFinished }
+        for job in live {
+            tracked[job.id]?.cancelReason = job.simulationID == nil ? .stopping : .serverRestart
+        }
+        let resume =
+            plan.allocation.map { "sbatch \(plan.studyDirectory)/\($0.script)" }
+            ?? "melissa launch \(plan.studyDirectory) --resume"
+        try journal.recordDecision(
+            kind: Self.pauseKind,
+            message: "the study pauses (the end of its allocation, or a stop signal): the server checkpoints, "
+                + "\(live.count) live job(s) stop; resumable: \(resume)")
+        event("pausing: the server checkpoints, \(live.count) live job(s) stop; `\(resume)` resumes the study")
+        let ids = live.map(\.id)
+        if !ids.isEmpty { try await cancel(ids) }
+        // The server's checkpoint may take the whole stop grace: the launcher must not end the allocation before.
+        try await settle(ids, within: options.stopGrace(for: plan) + 30)
+    }
+
+    /// Polls until `jobs` are over (bounded by `seconds`, by default the grace period plus 30 s).
+    private func settle(_ jobs: [JobID], within seconds: Double? = nil) async throws {
+        let deadline = Date().addingTimeInterval(seconds ?? options.gracePeriod + 30)
         while Date() < deadline, jobs.contains(where: { tracked[$0]?.state.isLive == true }) {
             try await poll()
             if jobs.contains(where: { tracked[$0]?.state.isLive == true }) {

@@ -55,6 +55,7 @@ public actor Launcher {
     var arraysSubmitted = false
     var queryFailures = 0
     var cancelRequested = false
+    var pauseRequested = false
     /// This launch resumes an earlier one.
     var resumed = false
     /// Adaptive batches proposed so far (docs/active-sampling.md).
@@ -122,6 +123,13 @@ public actor Launcher {
         if options.resume, let ended = try journal.ending() {
             throw LauncherError.studyComplete(studyDirectory: studyDirectory, ended: ended)
         }
+        if let allocation = plan.allocation,
+            let problem = SchedulerAdapterFactory.allocationProblem(
+                of: plan, environment: ProcessInfo.processInfo.environment)
+        {
+            throw LauncherError.needsAllocation(
+                script: plan.studyDirectory + "/" + allocation.script, reason: problem)
+        }
         let server = try ServerControl()
         let adapter = SchedulerAdapterFactory.adapter(
             for: plan, options: options, firstJobNumber: try journal.highestJobNumber() + 1)
@@ -133,6 +141,14 @@ public actor Launcher {
     /// Asks the running launcher to cancel every job and stop (what the `cancel` file does from another process).
     public func requestCancel() {
         cancelRequested = true
+    }
+
+    /// Asks the running launcher to pause the study at its next round: the server checkpoints (its job is stopped
+    /// through its script), every job stops, and ``run()`` returns ``LaunchOutcome/paused``; the journal says the
+    /// study is resumable. What the end of a study's Slurm allocation asks (`allocation: single`: its walltime
+    /// warning, or a stop signal).
+    public func requestPause() {
+        pauseRequested = true
     }
 
     /// Runs the study until the server exits 0, the study is cancelled, or the task is cancelled.
@@ -163,6 +179,10 @@ public actor Launcher {
             {
                 try await cancelEverything()
                 return .cancelled
+            }
+            if pauseRequested {
+                try await pauseEverything()
+                return .paused
             }
             try await poll()
             do {
@@ -199,7 +219,8 @@ public actor Launcher {
                 return .completed(done: done, givenUp: givenUp)
             }
             try proposeIfDue()
-            if serverLife.address != nil { try await fillWindow() }
+            // After a restart, only once its first status told what it already has.
+            if serverLife.address != nil, !serverLife.awaitsReconcile { try await fillWindow() }
             report(.progress(progress()))
             // A finished local job ends the wait at once: the next simulation starts without waiting for a poll.
             await adapter.waitForChange(atMost: options.pollInterval)

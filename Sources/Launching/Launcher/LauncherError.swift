@@ -24,6 +24,9 @@ public enum LauncherError: Error, Sendable, Hashable, CustomStringConvertible {
     case cannotMoveAside(from: String, to: String, reason: String)
     /// `--resume` on a study whose server finished: there is nothing to continue.
     case studyComplete(studyDirectory: String, ended: String)
+    /// A study planned for one Slurm allocation (`allocation: single`) launched outside it, or in a job that does not
+    /// have its components.
+    case needsAllocation(script: String, reason: String)
 
     /// A message for a person.
     public var description: String {
@@ -56,6 +59,9 @@ public enum LauncherError: Error, Sendable, Hashable, CustomStringConvertible {
             return "cannot lock \(path): \(reason); the study directory must be writable"
         case .cannotMoveAside(let from, let to, let reason):
             return "cannot move \(from) aside to \(to): \(reason)"
+        case .needsAllocation(let script, let reason):
+            return "this study runs in one Slurm allocation (execution.slurm.allocation: single) and \(reason): "
+                + "`sbatch \(script)` submits it, and melissa launch runs inside it"
         case .studyComplete(let directory, let ended):
             return "\(directory) is complete (\(ended)): there is nothing to resume; `melissa report \(directory)` "
                 + "shows the result, `melissa launch STUDY.yaml --fresh` runs the study again in a fresh directory"

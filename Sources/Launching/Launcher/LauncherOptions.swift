@@ -1,3 +1,5 @@
+import PlanModel
+
 /// How a ``Launcher`` runs a study.
 public struct LauncherOptions: Sendable {
     /// Continue a study whose launcher stopped (adopt its live jobs); without it, a study that already has a
@@ -40,5 +42,13 @@ public struct LauncherOptions: Sendable {
         self.gracePeriod = gracePeriod
         self.slurm = slurm
         self.queryFailureLimit = queryFailureLimit
+    }
+
+    /// Seconds a job of `plan` gets to stop once its script got SIGTERM, before SIGKILL: the grace period, or, inside
+    /// a study's single allocation, up to half the walltime warning (60 s at most), so that the server has time to
+    /// checkpoint before the allocation ends.
+    public func stopGrace(for plan: PlanModel.Plan) -> Double {
+        guard plan.allocation != nil else { return gracePeriod }
+        return max(gracePeriod, min(60, Double(plan.warningSeconds ?? 120) / 2))
     }
 }

@@ -48,10 +48,11 @@ struct ServerLifecycle: Sendable {
         if case .starting(_, let submittedAt) = state { submittedAt } else { nil }
     }
 
-    /// On a resume: `count` server jobs were submitted before; without a live one to adopt, the next is a new
-    /// attempt.
-    mutating func resume(serverJobsSoFar count: Int) {
-        restarts = count - 1
+    /// On a resume: `count` server jobs were submitted before, `restartsSoFar` of them after a death (nil: every
+    /// job after the first); without a live one to adopt, the next is a new attempt. A server stopped by a pause or
+    /// a launcher that stopped is started again without counting a restart.
+    mutating func resume(serverJobsSoFar count: Int, restartsSoFar: Int? = nil) {
+        restarts = restartsSoFar ?? (count - 1)
         if job == nil { attempt = count }
     }
 
@@ -113,6 +114,10 @@ struct ServerLifecycle: Sendable {
     func silence(at time: Date) -> Double {
         if case .listening(_, _, _, let lastStatusAt) = state { time.timeIntervalSince(lastStatusAt) } else { 0 }
     }
+
+    /// Whether a (re)started server's first status has yet to be compared with the journal: until it has, no
+    /// simulation is submitted (the server may have finished one the launcher does not know is done).
+    var awaitsReconcile: Bool { reconcilePending }
 
     /// Whether the first status after a restart is still to be compared with the journal (asked once: true once).
     mutating func takeReconcile() -> Bool {

@@ -23,19 +23,31 @@ public enum StudyCancellation {
         let journal = try Journal(studyDirectory: studyDirectory)
         let study = try journal.study()
         try journal.recordDecision(kind: "cancel-request", message: "melissa cancel asked the study to stop")
+        // A study in one allocation: its launcher runs on the allocation's node, perhaps not this one; the study's
+        // lock says whether it runs (across nodes where the file system supports flock).
+        let allocated =
+            (FileManager.default.contents(atPath: studyDirectory + "/plan.json")).flatMap {
+                try? PlanWriter.decode($0)
+            }?.allocation != nil
+        let running = {
+            allocated ? StudyLock.holder(ofStudy: studyDirectory) != nil : study.map(isRunning) ?? false
+        }
         var stopped = false
-        if let study, isRunning(study) {
+        if running() {
             let file = studyDirectory + "/" + Launcher.cancelFileName
             _ = FileManager.default.createFile(atPath: file, contents: Data())
             let deadline = Date().addingTimeInterval(wait)
-            while Date() < deadline, isRunning(study) {
+            while Date() < deadline, running() {
                 try await Task.sleep(for: .milliseconds(100))
             }
-            stopped = !isRunning(study)
+            stopped = !running()
             // Read by no one once the launcher stopped (the next launch removes a leftover).
             try? FileManager.default.removeItem(atPath: file)
         }
         let live = try journal.liveJobs()
+        if allocated {
+            return try await cancelAllocation(journal: journal, live: live, stopped: stopped, options: options)
+        }
         guard !live.isEmpty else { return (stopped, 0) }
         // Without a launcher, each job goes the way a resumed launcher would watch it: through the scheduler, or
         // through the process group a local job was recorded with.
@@ -49,6 +61,26 @@ public enum StudyCancellation {
             }
         }
         if !throughAdapter.isEmpty { try await adapter.cancel(throughAdapter) }
+        try journal.record(
+            live.map { JobStatus(id: $0.schedulerID, state: .cancelled(by: nil), word: "cancelled by melissa cancel") })
+        try journal.recordDecision(kind: "cancel", message: "melissa cancel cancelled \(live.count) live job(s)")
+        return (stopped, live.count)
+    }
+
+    /// A single-allocation study whose launcher did not stop by itself (or whose journal still has live jobs): its
+    /// latest allocation is cancelled with `scancel` (every step and the launcher end with it), its live jobs
+    /// marked cancelled.
+    private static func cancelAllocation(
+        journal: Journal, live: [JournalJob], stopped: Bool, options: LauncherOptions
+    ) async throws -> (launcherStopped: Bool, cancelledHere: Int) {
+        guard !stopped || !live.isEmpty else { return (stopped, 0) }
+        let latest = try journal.decisions(kind: Launcher.allocationKind).last
+        if let job = latest?.split(separator: ":").first.map(String.init), Int(job) != nil {
+            let adapter = SlurmAdapter(options: options.slurm)
+            try await adapter.cancel([JobID(job: Int(job) ?? 0)])
+            try journal.recordDecision(kind: "cancel", message: "melissa cancel cancelled Slurm allocation \(job)")
+        }
+        guard !live.isEmpty else { return (stopped, 0) }
         try journal.record(
             live.map { JobStatus(id: $0.schedulerID, state: .cancelled(by: nil), word: "cancelled by melissa cancel") })
         try journal.recordDecision(kind: "cancel", message: "melissa cancel cancelled \(live.count) live job(s)")

@@ -122,8 +122,9 @@ public actor LocalAdapter: SchedulerAdapter {
     private func start(_ number: Int) {
         guard var job = jobs[number] else { return }
         let request = job.request
+        // MELISSA_JOB_ID: the job's own number, which its scripts may name things after (an allocation's steps).
         let environment = ProcessInfo.processInfo.environment.merging(options.environment) { $1 }
-            .merging(request.jobEnvironment) { $1 }
+            .merging(request.jobEnvironment) { $1 }.merging([Self.jobNumberVariable: String(number)]) { $1 }
         do {
             let group = try ProcessGroup.spawn(
                 executable: request.script, arguments: request.arguments, environment: environment,
@@ -204,13 +205,17 @@ public actor LocalAdapter: SchedulerAdapter {
         jobs[number] = job
         running.remove(number)
         // Whatever the job left behind in its group goes with it.
-        if let group = job.group, group.isAlive, teardowns[number] == nil { tearDown(number, group) }
+        if let group = job.group, group.isAlive, teardowns[number] == nil { tearDown(number, group, leftovers: true) }
         startQueued()
     }
 
-    private func tearDown(_ number: Int, _ group: ProcessGroup) {
+    /// Stops a job's group; `leftovers`: what its script left behind once it exited (the whole group at once).
+    private func tearDown(_ number: Int, _ group: ProcessGroup, leftovers: Bool = false) {
         guard teardowns[number] == nil else { return }
-        let grace = options.gracePeriod
-        teardowns[number] = Task { await group.terminate(grace: grace) }
+        let (grace, scriptFirst) = (options.gracePeriod, options.stopsScriptFirst && !leftovers)
+        teardowns[number] = Task { await group.terminate(grace: grace, leaderFirst: scriptFirst) }
     }
+
+    /// The variable that gives every job its own number (its id), `MELISSA_JOB_ID`.
+    public static let jobNumberVariable = "MELISSA_JOB_ID"
 }

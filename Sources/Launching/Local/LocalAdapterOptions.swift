@@ -11,12 +11,16 @@ public struct LocalAdapterOptions: Sendable, Hashable {
     public var outputDirectory: String?
     /// Variables added to every job's environment, on top of the launcher's.
     public var environment: [String: String]
+    /// Stopping a job sends SIGTERM to its script alone, then SIGKILL to its group after the grace period (the
+    /// scripts pass the stop on as each payload needs it); otherwise SIGTERM goes to the whole group at once.
+    public var stopsScriptFirst: Bool
 
     /// Creates options.
     public init(
         concurrency: Int = 1, gracePeriod: Double = 10, firstJobNumber: Int = 1, outputDirectory: String? = nil,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], stopsScriptFirst: Bool = false
     ) {
+        self.stopsScriptFirst = stopsScriptFirst
         self.concurrency = concurrency
         self.gracePeriod = gracePeriod
         self.firstJobNumber = firstJobNumber

@@ -136,10 +136,38 @@ public struct ProcessGroup: Sendable, Hashable {
         }
     #endif
 
+    /// The value of variable `name` in the leader's environment as it started (`/proc/<pid>/environ`), nil when
+    /// the leader is gone, unreadable, or has no such variable: what tells a group this launcher started from a
+    /// process that reused its pid.
+    public func leaderEnvironment(_ name: String) -> String? {
+        #if os(Linux)
+            // Read to its end: procfs files report no size.
+            guard let file = FileHandle(forReadingAtPath: "/proc/\(id)/environ"),
+                let data = try? file.readToEnd()
+            else { return nil }
+            try? file.close()
+            let prefix = Array((name + "=").utf8)
+            for entry in data.split(separator: 0) where entry.starts(with: prefix) {
+                return String(decoding: entry.dropFirst(prefix.count), as: UTF8.self)
+            }
+            return nil
+        #else
+            return nil
+        #endif
+    }
+
     /// SIGTERM to the whole group, then SIGKILL to whatever is left after `grace` seconds; returns once the group
     /// is gone or `grace + 5` seconds have passed (a process stuck in the kernel can outlive SIGKILL for a while).
-    public func terminate(grace: Double) async {
-        guard signal(SIGTERM) else { return }
+    ///
+    /// With `leaderFirst`, SIGTERM goes to the leader alone (a job script whose traps stop its payload the way it
+    /// must: the server's checkpoints, which a SIGTERM to its MPI launcher would prevent), and whatever is left
+    /// after `grace` seconds gets SIGKILL.
+    public func terminate(grace: Double, leaderFirst: Bool = false) async {
+        if leaderFirst {
+            guard kill(id, SIGTERM) == 0 || isAlive else { return }
+        } else {
+            guard signal(SIGTERM) else { return }
+        }
         let step = 0.05
         var waited = 0.0
         while waited < grace, isAlive {

@@ -58,6 +58,9 @@ public struct Plan: Sendable, Hashable, Codable {
     public var totals: PlanTotals
     /// The rules of an adaptive study; nil for a study whose parameter sets are all drawn before it starts.
     public var adaptive: AdaptivePlan?
+    /// One Slurm allocation for the whole study (`execution.slurm.allocation: single`); nil when the server and each
+    /// simulation are jobs of their own.
+    public var allocation: AllocationPlan?
 
     /// Creates a plan (normally done by Planning's `Planner`).
     public init(
@@ -77,9 +80,11 @@ public struct Plan: Sendable, Hashable, Codable {
         samplers: PlanSamplers,
         scripts: PlanScripts,
         mode: ExecutionSpec.Mode = .online,
-        adaptive: AdaptivePlan? = nil
+        adaptive: AdaptivePlan? = nil,
+        allocation: AllocationPlan? = nil
     ) {
         self.adaptive = adaptive
+        self.allocation = allocation
         self.mode = mode
         self.schemaVersion = Self.currentSchemaVersion
         self.studyName = studyName
@@ -103,6 +108,7 @@ public struct Plan: Sendable, Hashable, Codable {
         self.samplers = samplers
         self.scripts = scripts
         self.totals = Self.totals(server: server.resources, simulation: simulation.resources, count: simulations.count)
+        if let allocation { self.totals = Self.totals(allocation) }
     }
 
     /// Simulations whose samples are trained on.
@@ -134,6 +140,19 @@ public struct Plan: Sendable, Hashable, Codable {
             coreHours: Double(coreSeconds) / 3600,
             nodeHours: Double(nodeSeconds) / 3600,
             gpuHours: Double(gpuSeconds) / 3600
+        )
+    }
+
+    /// Totals of one allocation held for its whole walltime: one job; its components' cores, nodes (at least) and
+    /// GPUs.
+    static func totals(_ allocation: AllocationPlan) -> PlanTotals {
+        let hours = Double(allocation.walltime.seconds) / 3600
+        let components = allocation.components
+        return PlanTotals(
+            jobs: 1,
+            coreHours: Double(components.map { $0.tasks * $0.cpusPerTask }.reduce(0, +)) * hours,
+            nodeHours: Double(components.map(\.minimumNodes).reduce(0, +)) * hours,
+            gpuHours: Double(components.map { $0.gpus * $0.minimumNodes }.reduce(0, +)) * hours
         )
     }
 
@@ -176,5 +195,6 @@ public struct Plan: Sendable, Hashable, Codable {
         scripts = try container.decode(PlanScripts.self, forKey: .scripts)
         totals = try container.decode(PlanTotals.self, forKey: .totals)
         adaptive = try container.decodeIfPresent(AdaptivePlan.self, forKey: .adaptive)
+        allocation = try container.decodeIfPresent(AllocationPlan.self, forKey: .allocation)
     }
 }

@@ -14,6 +14,9 @@ public struct PlanInput: Sendable {
     public var scheduler: ExecutionSpec.Scheduler?
     /// The `melissa` executable the server job runs (absolute).
     public var melissaExecutable: String
+    /// The `melissa` executable a single allocation's batch script launches the study with (`melissa launch`);
+    /// nil: ``melissaExecutable``.
+    public var launcherExecutable: String?
 
     /// Creates the input.
     public init(
@@ -21,8 +24,10 @@ public struct PlanInput: Sendable {
         studyFileDirectory: URL,
         studyDirectory: URL? = nil,
         scheduler: ExecutionSpec.Scheduler? = nil,
-        melissaExecutable: String
+        melissaExecutable: String,
+        launcherExecutable: String? = nil
     ) {
+        self.launcherExecutable = launcherExecutable
         self.study = study
         self.studyFileDirectory = studyFileDirectory
         self.studyDirectory = studyDirectory

@@ -45,7 +45,10 @@ public enum Planner {
             timeSteps: simulationSpec.timeSteps,
             tasks: simulationSpec.resources.tasks
         )
-        let jobsPacking = slurm?.packing == .jobs
+        // One allocation for the whole study: the server and every simulation are steps of it, started by the
+        // launcher from scripts like the local ones.
+        let single = slurm?.allocation == .single
+        let jobsPacking = slurm?.packing == .jobs && !single
         let renderer = try SimulationRenderer(
             templates: templates, parameters: names, context: context, ownScripts: jobsPacking)
         var simulations: [SimulationJob] = []
@@ -56,7 +59,7 @@ public enum Planner {
             simulations.append(renderer.job(id: id, role: role, values: values))
         }
 
-        let settings = SimulationSettings(
+        var settings = SimulationSettings(
             resources: simulationSpec.resources,
             retries: simulationSpec.retries,
             redrawAfter: simulationSpec.redrawAfter,
@@ -64,20 +67,43 @@ public enum Planner {
             timeSteps: simulationSpec.timeSteps,
             fields: simulationSpec.fields.map(\.name),
             setup: simulationSpec.setup,
-            launcher: launcher(tasks: simulationSpec.resources.tasks, slurm: slurm, local: study.execution.local),
+            launcher: [],
             templates: templates,
             givenUpTolerance: simulationSpec.givenUpTolerance
         )
         var serverResources = study.execution.server
         serverResources.tasks = study.training.ranks
+        let allocation = try slurm.flatMap { options in
+            single
+                ? try allocationPlan(
+                    study, options: options, server: serverResources, studyDirectory: studyDirectory,
+                    launcherExecutable: input.launcherExecutable ?? input.melissaExecutable) : nil
+        }
+        if let allocation, let slurm {
+            settings.launcher = stepLauncher(
+                resources: simulationSpec.resources, group: allocation.simulationGroup,
+                gres: slurm.job.gres, arguments: slurm.launcherArguments)
+        } else {
+            settings.launcher = launcher(
+                tasks: simulationSpec.resources.tasks, slurm: slurm, local: study.execution.local)
+        }
+        let serverLauncher =
+            if let allocation, let slurm {
+                stepLauncher(
+                    resources: serverResources, group: allocation.serverGroup,
+                    gres: slurm.server.filled(from: slurm.job).gres, arguments: slurm.launcherArguments)
+            } else {
+                launcher(tasks: study.training.ranks, slurm: slurm, local: study.execution.local)
+            }
+        let ownJobs = slurm != nil && !single
         let server = ServerJob(
             name: study.info.name + "-server",
             ranks: study.training.ranks,
             resources: serverResources,
             slurm: slurm.map { $0.server.filled(from: $0.job) },
-            launcher: launcher(tasks: study.training.ranks, slurm: slurm, local: study.execution.local),
+            launcher: serverLauncher,
             command: [input.melissaExecutable, "server", studyDirectory],
-            script: slurm == nil ? "scripts/server.sh" : "scripts/server.sbatch",
+            script: ownJobs ? "scripts/server.sbatch" : "scripts/server.sh",
             fields: simulationSpec.fields,
             buffer: study.buffer,
             training: study.training,
@@ -85,10 +111,10 @@ public enum Planner {
         )
         let scripts = PlanScripts(
             server: server.script,
-            simulations: slurm == nil ? "scripts/simulation.sh" : (jobsPacking ? nil : "scripts/simulations.sbatch"),
+            simulations: !ownJobs ? "scripts/simulation.sh" : (jobsPacking ? nil : "scripts/simulations.sbatch"),
             commands: "scripts/simulations.commands",
             arrays: slurm.map { options in
-                guard options.packing == .array else { return [] }
+                guard options.packing == .array, !single else { return [] }
                 guard let rules = study.sampler.adaptive else {
                     return PlanScripts.chunks(count: simulations.count, size: options.maxArraySize)
                 }
@@ -106,7 +132,7 @@ public enum Planner {
             studyFileDirectory: studyFileDirectory.path,
             templatesDirectory: templatesDirectory,
             scheduler: scheduler,
-            packing: slurm?.packing,
+            packing: single ? nil : slurm?.packing,
             warningSeconds: slurm?.signalSecondsBeforeWalltime,
             concurrency: study.execution.concurrency,
             parameters: parameters,
@@ -123,8 +149,83 @@ public enum Planner {
                     strategy: rules.strategy,
                     exploration: rules.exploration, mutation: rules.mutation, signal: rules.signal,
                     seed: (study.sampler.seed ?? study.info.seed) &+ 0x5eed)
-            }
+            },
+            allocation: allocation
         )
+    }
+
+    /// The single allocation of a study (`execution.slurm.allocation: single`), cut as `allocation_layout` says
+    /// (`auto`: plain when the server's Slurm options, after falling back to the job-level ones, are the simulations'
+    /// and neither asks for GPUs; heterogeneous otherwise) and sized from the study (docs/plan-format.md).
+    static func allocationPlan(
+        _ study: Study, options: SlurmOptions, server: Resources, studyDirectory: String, launcherExecutable: String
+    ) throws -> AllocationPlan {
+        let simulation = study.simulation.resources
+        let window = study.execution.concurrency.max
+        let serverOptions = options.server.filled(from: options.job)
+        let layout: AllocationPlan.Layout
+        let reason: String
+        switch options.allocationLayout {
+        case .heterogeneous: (layout, reason) = (.heterogeneous, "allocation_layout: heterogeneous")
+        case .plain: (layout, reason) = (.plain, "allocation_layout: plain")
+        case .auto:
+            if serverOptions != options.job {
+                (layout, reason) = (.heterogeneous, "the server's Slurm options differ from the simulations'")
+            } else if server.gpus > 0 || simulation.gpus > 0 || options.job.gres != nil {
+                (layout, reason) = (.heterogeneous, "GPUs are asked for")
+            } else {
+                (layout, reason) = (.plain, "the server and the simulations share their Slurm options and no GPU")
+            }
+        }
+        let serverPart = AllocationComponent(
+            holds: [.server], minimumNodes: server.nodes, maximumNodes: server.nodes, tasks: server.tasks,
+            cpusPerTask: server.cpusPerTask, memoryPerCpuMib: AllocationComponent.memoryPerCpu(of: server),
+            gpus: server.gpus, slurm: serverOptions)
+        let simulationsPart = AllocationComponent(
+            holds: [.simulations], minimumNodes: simulation.nodes, maximumNodes: window * simulation.nodes,
+            tasks: window * simulation.tasks, cpusPerTask: simulation.cpusPerTask,
+            memoryPerCpuMib: AllocationComponent.memoryPerCpu(of: simulation), gpus: simulation.gpus,
+            slurm: options.job)
+        let components: [AllocationComponent]
+        switch layout {
+        case .heterogeneous: components = [serverPart, simulationsPart]
+        case .plain:
+            let memory = [serverPart.memoryPerCpuMib, simulationsPart.memoryPerCpuMib].compactMap { $0 }.max()
+            components = [
+                AllocationComponent(
+                    holds: [.server, .simulations],
+                    minimumNodes: max(serverPart.minimumNodes, simulationsPart.minimumNodes),
+                    maximumNodes: serverPart.maximumNodes + simulationsPart.maximumNodes,
+                    tasks: serverPart.tasks + simulationsPart.tasks,
+                    cpusPerTask: max(serverPart.cpusPerTask, simulationsPart.cpusPerTask), memoryPerCpuMib: memory,
+                    gpus: max(serverPart.gpus, simulationsPart.gpus), slurm: options.job)
+            ]
+        }
+        let name = study.info.name
+        return AllocationPlan(
+            layout: layout, reason: reason, jobName: name + "-allocation",
+            script: "scripts/\(name)-allocation.sbatch",
+            launcherCommand: [launcherExecutable, "launch", studyDirectory, "--resume"],
+            walltime: server.walltime, components: components)
+    }
+
+    /// The `srun` that starts a job of `resources` as a step of the study's allocation: in its heterogeneous
+    /// component `group` (none in a plain allocation), with exactly its resources (`--exact`: steps side by side),
+    /// its memory per CPU, its GPUs, then the study's `launcher_arguments`.
+    static func stepLauncher(resources: Resources, group: Int?, gres: String?, arguments: [String]) -> [String] {
+        var words = ["srun"]
+        if let group { words.append("--het-group=\(group)") }
+        words += [
+            "--exact", "--nodes=\(resources.nodes)", "--ntasks=\(resources.tasks)",
+            "--cpus-per-task=\(resources.cpusPerTask)",
+        ]
+        if let memory = AllocationComponent.memoryPerCpu(of: resources) { words.append("--mem-per-cpu=\(memory)M") }
+        if let gres {
+            words.append("--gres=\(gres)")
+        } else if resources.gpus > 0 {
+            words.append("--gpus-per-node=\(resources.gpus)")
+        }
+        return words + arguments
     }
 
     /// The job arrays of an adaptive study: the initial design (split at `size`), then one small array per batch,

@@ -29,7 +29,32 @@ public struct ScriptRenderer: Sendable {
             }
         }
         files.append(GeneratedFile(path: plan.scripts.commands, contents: try commandFile(plan), executable: false))
+        if let allocation = plan.allocation {
+            files.append(
+                GeneratedFile(path: allocation.script, contents: try allocationScript(plan), executable: true))
+        }
         return files
+    }
+
+    /// The batch script of a study's single allocation (`execution.slurm.allocation: single`): its components'
+    /// directives (`#SBATCH hetjob` between those of a heterogeneous job), then `melissa launch`, to which it passes
+    /// the walltime warning, SIGTERM and SIGINT as SIGUSR1 (checkpoint the server, stop resumably).
+    public func allocationScript(_ plan: Plan) throws -> String {
+        guard let allocation = plan.allocation else {
+            throw PlanningError.write(path: "scripts", reason: "the plan has no single allocation")
+        }
+        var context = commonContext(plan, jobName: allocation.jobName, simulation: false)
+        let lists = try SlurmDirectives.allocationDirectives(
+            allocation, logsDirectory: plan.logsDirectory, warningSeconds: plan.warningSeconds ?? 120)
+        context["components"] = lists.enumerated().map { index, directives in
+            ["separator": index > 0, "directives": directives] as [String: Any]
+        }
+        context["layout"] =
+            allocation.layout == .heterogeneous
+            ? "heterogeneous: component 0 for the server and the launcher, component 1 for the simulations"
+            : "plain: the server and the simulations share it"
+        context["launcher_command"] = ShellQuote.words(allocation.launcherCommand)
+        return try templates.render("slurm-allocation.sbatch", context)
     }
 
     /// The server's script.
@@ -37,6 +62,8 @@ public struct ScriptRenderer: Sendable {
         var context = commonContext(plan, jobName: plan.server.name, simulation: false)
         context["launch"] = ShellQuote.words(plan.server.launcher)
         context["server_command"] = ShellQuote.words(plan.server.command)
+        // Inside a single allocation, the launcher starts the server's script itself, like the local one.
+        if plan.allocation != nil { return try templates.render("local-server.sh", context) }
         switch plan.scheduler {
         case .local:
             return try templates.render("local-server.sh", context)
@@ -58,6 +85,7 @@ public struct ScriptRenderer: Sendable {
     public func simulationsScript(_ plan: Plan) throws -> String {
         var context = simulationContext(plan)
         context["commands_file"] = ShellQuote.word(plan.studyDirectory + "/" + plan.scripts.commands)
+        if plan.allocation != nil { return try templates.render("local-simulation.sh", context) }
         switch plan.scheduler {
         case .local:
             return try templates.render("local-simulation.sh", context)
@@ -164,6 +192,8 @@ public struct ScriptRenderer: Sendable {
                 how: "SIGUSR1 to the MPI launcher, which forwards it to every rank"
             )
         return [
+            "where": plan.allocation == nil ? "on this machine" : "as a step of the study's Slurm allocation",
+            "in_allocation": plan.allocation != nil,
             "stop_command": stop.command,
             "stop_how": stop.how,
             "study_name": String(plan.studyName.map { $0.isNewline ? "?" : $0 }),

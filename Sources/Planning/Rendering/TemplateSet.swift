@@ -11,8 +11,8 @@ public struct TemplateSet: Sendable {
     /// The built-in templates and partials, without the `.mustache` extension.
     public static let names = [
         "slurm-server.sbatch", "slurm-simulations.sbatch", "slurm-simulation.sbatch",
-        "local-server.sh", "local-simulation.sh",
-        "exports", "simulation-run", "wait-forwarding-signals", "site-header", "site-setup",
+        "local-server.sh", "local-simulation.sh", "slurm-allocation.sbatch",
+        "exports", "simulation-run", "wait-forwarding-signals", "allocation-step", "site-header", "site-setup",
     ]
 
     /// The names taken from the study's template directory.

@@ -33,6 +33,9 @@ extension StudyParser {
                 "\(execution.server.nodes) nodes for \(training.ranks) training rank\(training.ranks == 1 ? "" : "s"); "
                     + "expected at most one node per rank (training.ranks)")
         }
+        if let slurm = execution.slurm, execution.scheduler == .slurm, slurm.allocation == .single {
+            singleAllocationCrossCheck(execution: execution, simulation: simulation, top: top)
+        }
         if let slurm = execution.slurm, execution.scheduler == .slurm, let simulation {
             let shortest = min(simulation.resources.walltime.seconds, execution.server.walltime.seconds)
             if slurm.signalSecondsBeforeWalltime >= shortest {
@@ -43,6 +46,29 @@ extension StudyParser {
                     "\(slurm.signalSecondsBeforeWalltime) s is not shorter than the shortest walltime "
                         + "(\(Walltime(seconds: shortest))); expected a warning well before the walltime")
             }
+        }
+    }
+
+    /// `allocation: single`: the allocation lasts the server's walltime, so every simulation must fit in it, and it
+    /// holds the training server (an offline study has none).
+    private mutating func singleAllocationCrossCheck(
+        execution: ExecutionSpec, simulation: SimulationSpec?, top: Fields
+    ) {
+        let executionSection = top["execution"]
+        let allocation = Self.child(Self.child(executionSection, "slurm"), "allocation")
+        if execution.mode == .offline {
+            report(
+                at: (allocation ?? Self.child(executionSection, "mode"))?.position ?? top.mark,
+                "execution.slurm.allocation",
+                "`single` needs `execution.mode: online` (the allocation is sized around the training server)")
+        }
+        if let simulation, simulation.resources.walltime.seconds > execution.server.walltime.seconds {
+            let walltime = Self.child(Self.child(top["simulation"], "resources"), "walltime")
+            report(
+                at: (walltime ?? allocation)?.position ?? top.mark, "simulation.resources.walltime",
+                "\(simulation.resources.walltime) is longer than the allocation's walltime "
+                    + "(execution.server.walltime, \(execution.server.walltime)); with `allocation: single` every "
+                    + "simulation runs inside the study's allocation")
         }
     }
 

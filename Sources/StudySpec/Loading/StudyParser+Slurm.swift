@@ -9,6 +9,7 @@ extension StudyParser {
         let allowed =
             jobKeys + [
                 "server", "packing", "launcher", "launcher_arguments", "signal_before_walltime", "max_array_size",
+                "allocation", "allocation_layout",
             ]
         guard let fields = fields(node, "execution.slurm", allowed: allowed) else { return nil }
         var spec = SlurmOptions()
@@ -38,6 +39,17 @@ extension StudyParser {
         {
             spec.maxArraySize = size
         }
+        if let value = fields["allocation"],
+            let allocation = choice(value, fields.path("allocation"), SlurmOptions.Allocation.self)
+        {
+            spec.allocation = allocation
+        }
+        if let value = fields["allocation_layout"],
+            let layout = choice(value, fields.path("allocation_layout"), SlurmOptions.AllocationLayout.self)
+        {
+            spec.allocationLayout = layout
+        }
+        singleAllocationChecks(spec, fields)
         if let value = fields["signal_before_walltime"],
             let seconds = duration(value, fields.path("signal_before_walltime"))
         {
@@ -50,6 +62,32 @@ extension StudyParser {
             }
         }
         return spec
+    }
+
+    /// What does not go with `allocation: single` (every job a step of the study's one allocation), and
+    /// `allocation_layout` without it.
+    private mutating func singleAllocationChecks(_ spec: SlurmOptions, _ fields: Fields) {
+        guard spec.allocation == .single else {
+            if let value = fields["allocation_layout"] {
+                report(
+                    value, fields.path("allocation_layout"),
+                    "is not used with `allocation: jobs`; it cuts a single allocation (`allocation: single`)")
+            }
+            return
+        }
+        for key in ["packing", "max_array_size"] {
+            if let value = fields[key] {
+                report(
+                    value, fields.path(key),
+                    "is not used with `allocation: single`: every simulation runs as an srun step of the allocation")
+            }
+        }
+        if spec.launcher == .mpirun, let value = fields["launcher"] {
+            report(
+                value, fields.path("launcher"),
+                "`mpirun` does not go with `allocation: single`; expected `srun`, which starts each job as a step of "
+                    + "the allocation")
+        }
     }
 
     /// Slurm option values go into `#SBATCH` lines: no blanks, quotes or shell characters.

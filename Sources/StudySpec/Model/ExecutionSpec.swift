@@ -71,6 +71,26 @@ public struct SlurmOptions: Sendable, Hashable, Codable {
         case jobs
     }
 
+    /// How the study's jobs are allocated.
+    public enum Allocation: String, Sendable, Hashable, Codable, CaseIterable {
+        /// One Slurm job for the server and one per simulation (or a job array): what `packing` says.
+        case jobs
+        /// One Slurm allocation for the whole study: `melissa plan` writes its batch script, in which `melissa launch`
+        /// runs the server and every simulation as `srun` steps.
+        case single
+    }
+
+    /// How a single allocation is cut (`allocation: single`).
+    public enum AllocationLayout: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Plain when the server's Slurm options are the simulations' and neither asks for GPUs, heterogeneous
+        /// otherwise.
+        case auto
+        /// A heterogeneous job: component 0 for the server (and the launcher), component 1 for the simulations.
+        case heterogeneous
+        /// One plain allocation that holds the server's tasks and the simulations'.
+        case plain
+    }
+
     /// How MPI programs start inside a job.
     public enum Launcher: String, Sendable, Hashable, Codable, CaseIterable {
         /// `srun`, Slurm's own launcher (add `--mpi=pmix` to `launcher_arguments` where the site needs it).
@@ -94,6 +114,10 @@ public struct SlurmOptions: Sendable, Hashable, Codable {
     /// The cluster's `MaxArraySize`: a job array holds at most this many tasks, so a larger ensemble is submitted as
     /// several arrays of the same script. Default: 1001, Slurm's default.
     public var maxArraySize: Int
+    /// One job per server and simulation, or one allocation for the whole study. Default: jobs.
+    public var allocation: Allocation
+    /// How a single allocation is cut. Default: auto.
+    public var allocationLayout: AllocationLayout
 
     /// Creates the options.
     public init(
@@ -103,8 +127,12 @@ public struct SlurmOptions: Sendable, Hashable, Codable {
         launcher: Launcher = .srun,
         launcherArguments: [String] = [],
         signalSecondsBeforeWalltime: Int = 120,
-        maxArraySize: Int = 1001
+        maxArraySize: Int = 1001,
+        allocation: Allocation = .jobs,
+        allocationLayout: AllocationLayout = .auto
     ) {
+        self.allocation = allocation
+        self.allocationLayout = allocationLayout
         self.job = job
         self.server = server
         self.packing = packing
