@@ -22,7 +22,7 @@ enum LauncherTestSupport {
         timeSteps: Int = 6, slurm: SlurmOptions? = nil, walltimeSeconds: Int = 600, redrawAfter: Int = 1,
         minimumConcurrency: Int = 1, capacity: Int = 10_000, watermark: Int = 1, memoryMiB: Int? = nil,
         validation: Int = 0, mode: ExecutionSpec.Mode = .online, command: String? = nil,
-        adaptive: AdaptiveSamplerSpec? = nil
+        adaptive: AdaptiveSamplerSpec? = nil, workers: WorkersSpec? = nil
     ) throws -> String {
         let root = try LaunchingTestSupport.temporaryDirectory("melissa-launcher")
         // Locally, jobs start through `mpirun -np N`: a stub that drops those words keeps the tests free of MPI.
@@ -52,7 +52,7 @@ enum LauncherTestSupport {
                 scheduler: slurm == nil ? .local : .slurm,
                 concurrency: Concurrency(min: minimumConcurrency, max: concurrency),
                 server: Resources(nodes: 1, tasks: 1, cpusPerTask: 1, walltime: Walltime(seconds: 600)),
-                slurm: slurm, local: LocalOptions(mpirun: stub), mode: mode)
+                slurm: slurm, local: LocalOptions(mpirun: stub), mode: mode, workers: workers)
         )
         let directory = root.appendingPathComponent("study").path
         let plan = try Planner.plan(

@@ -24,6 +24,8 @@ public enum LauncherError: Error, Sendable, Hashable, CustomStringConvertible {
     case cannotMoveAside(from: String, to: String, reason: String)
     /// `--resume` on a study whose server finished: there is nothing to continue.
     case studyComplete(studyDirectory: String, ended: String)
+    /// Worker jobs kept ending before they ever reported to the launcher (`execution.workers`).
+    case workersDoNotStart(count: Int, logs: String, excerpt: String)
 
     /// A message for a person.
     public var description: String {
@@ -56,6 +58,9 @@ public enum LauncherError: Error, Sendable, Hashable, CustomStringConvertible {
             return "cannot lock \(path): \(reason); the study directory must be writable"
         case .cannotMoveAside(let from, let to, let reason):
             return "cannot move \(from) aside to \(to): \(reason)"
+        case .workersDoNotStart(let count, let logs, let excerpt):
+            return "\(count) worker jobs in a row ended before they reported to the launcher; see \(logs)"
+                + (excerpt.isEmpty ? "" : "\n" + excerpt)
         case .studyComplete(let directory, let ended):
             return "\(directory) is complete (\(ended)): there is nothing to resume; `melissa report \(directory)` "
                 + "shows the result, `melissa launch STUDY.yaml --fresh` runs the study again in a fresh directory"

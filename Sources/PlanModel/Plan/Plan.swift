@@ -58,6 +58,8 @@ public struct Plan: Sendable, Hashable, Codable {
     public var totals: PlanTotals
     /// The rules of an adaptive study; nil for a study whose parameter sets are all drawn before it starts.
     public var adaptive: AdaptivePlan?
+    /// The worker jobs that run the simulations (`execution.workers`); nil: one scheduler job per simulation.
+    public var workers: PlanWorkers?
 
     /// Creates a plan (normally done by Planning's `Planner`).
     public init(
@@ -77,9 +79,11 @@ public struct Plan: Sendable, Hashable, Codable {
         samplers: PlanSamplers,
         scripts: PlanScripts,
         mode: ExecutionSpec.Mode = .online,
-        adaptive: AdaptivePlan? = nil
+        adaptive: AdaptivePlan? = nil,
+        workers: PlanWorkers? = nil
     ) {
         self.adaptive = adaptive
+        self.workers = workers
         self.mode = mode
         self.schemaVersion = Self.currentSchemaVersion
         self.studyName = studyName
@@ -102,7 +106,12 @@ public struct Plan: Sendable, Hashable, Codable {
         self.dependencies = [JobDependency(dependent: .simulations, prerequisite: .server, condition: .listening)]
         self.samplers = samplers
         self.scripts = scripts
-        self.totals = Self.totals(server: server.resources, simulation: simulation.resources, count: simulations.count)
+        // Workers: `count` jobs of a simulation's resources for the workers' walltime, at least (a worker that ends
+        // is replaced while work remains).
+        var worker = simulation.resources
+        worker.walltime = workers?.walltime ?? worker.walltime
+        self.totals = Self.totals(
+            server: server.resources, simulation: worker, count: workers?.count ?? simulations.count)
     }
 
     /// Simulations whose samples are trained on.
@@ -121,7 +130,7 @@ public struct Plan: Sendable, Hashable, Codable {
         zip(parameters, job.values).map { (name: $0.name, value: $1) }
     }
 
-    /// Totals of a server and `count` simulations of the same resources.
+    /// Totals of a server and `count` simulations (or workers) of the same resources.
     static func totals(server: Resources, simulation: Resources, count: Int) -> PlanTotals {
         func seconds(_ resources: Resources, _ factor: Int) -> Int { factor * resources.walltime.seconds }
         let coreSeconds = seconds(server, server.cores) + count * seconds(simulation, simulation.cores)
@@ -176,5 +185,6 @@ public struct Plan: Sendable, Hashable, Codable {
         scripts = try container.decode(PlanScripts.self, forKey: .scripts)
         totals = try container.decode(PlanTotals.self, forKey: .totals)
         adaptive = try container.decodeIfPresent(AdaptivePlan.self, forKey: .adaptive)
+        workers = try container.decodeIfPresent(PlanWorkers.self, forKey: .workers)
     }
 }

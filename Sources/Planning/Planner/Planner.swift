@@ -45,7 +45,10 @@ public enum Planner {
             timeSteps: simulationSpec.timeSteps,
             tasks: simulationSpec.resources.tasks
         )
-        let jobsPacking = slurm?.packing == .jobs
+        let workerSpec = study.execution.workers
+        // Workers run every simulation through one script, on either scheduler: Slurm's packing does not apply.
+        let packing = workerSpec == nil ? slurm?.packing : nil
+        let jobsPacking = packing == .jobs
         let renderer = try SimulationRenderer(
             templates: templates, parameters: names, context: context, ownScripts: jobsPacking)
         var simulations: [SimulationJob] = []
@@ -83,12 +86,19 @@ public enum Planner {
             training: study.training,
             seed: study.info.seed
         )
+        let workers = workerSpec.map { spec in
+            PlanWorkers(
+                count: spec.count, walltime: spec.walltime ?? serverResources.walltime,
+                jobName: study.info.name + "-worker", script: slurm == nil ? "scripts/worker.sh" : "scripts/worker.sbatch",
+                command: [input.melissaExecutable, "worker", studyDirectory])
+        }
         let scripts = PlanScripts(
             server: server.script,
-            simulations: slurm == nil ? "scripts/simulation.sh" : (jobsPacking ? nil : "scripts/simulations.sbatch"),
+            simulations: slurm == nil || workers != nil
+                ? "scripts/simulation.sh" : (jobsPacking ? nil : "scripts/simulations.sbatch"),
             commands: "scripts/simulations.commands",
             arrays: slurm.map { options in
-                guard options.packing == .array else { return [] }
+                guard packing == .array else { return [] }
                 guard let rules = study.sampler.adaptive else {
                     return PlanScripts.chunks(count: simulations.count, size: options.maxArraySize)
                 }
@@ -106,7 +116,7 @@ public enum Planner {
             studyFileDirectory: studyFileDirectory.path,
             templatesDirectory: templatesDirectory,
             scheduler: scheduler,
-            packing: slurm?.packing,
+            packing: packing,
             warningSeconds: slurm?.signalSecondsBeforeWalltime,
             concurrency: study.execution.concurrency,
             parameters: parameters,
@@ -123,7 +133,8 @@ public enum Planner {
                     strategy: rules.strategy,
                     exploration: rules.exploration, mutation: rules.mutation, signal: rules.signal,
                     seed: (study.sampler.seed ?? study.info.seed) &+ 0x5eed)
-            }
+            },
+            workers: workers
         )
     }
 
