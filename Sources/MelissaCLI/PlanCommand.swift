@@ -144,7 +144,11 @@ extension Melissa {
             var lines: [String] = []
             lines.append("✓ planned \(plan.studyName) for \(plan.scheduler.rawValue)")
             var simulations = "\(plan.trainingCount) training + \(plan.validationCount) validation simulations"
-            if plan.scheduler == .slurm {
+            if let workers = plan.workers {
+                simulations +=
+                    " run one after another by \(workers.count) worker job\(workers.count == 1 ? "" : "s") at most "
+                    + "(walltime \(workers.walltime) each)"
+            } else if plan.scheduler == .slurm {
                 let arrays = plan.scripts.arrays.count
                 simulations +=
                     plan.packing == .jobs

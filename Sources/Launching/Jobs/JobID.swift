@@ -37,7 +37,8 @@ public struct JobID: Sendable, Hashable, Comparable, Codable, CustomStringConver
     public init?(_ text: some StringProtocol) {
         var text = Substring(text).trimmingSpaces
         if let semicolon = text.firstIndex(of: ";") { text = text[..<semicolon] }
-        if let colon = text.lastIndex(of: ":") {
+        // A run's `:` follows the job's id; one inside brackets is an array step (`7_[1-7:3]`).
+        if let colon = text.lastIndex(of: ":"), text.lastIndex(of: "]").map({ $0 < colon }) ?? true {
             guard let run = Int(text[text.index(after: colon)...]), run >= 0,
                 var worker = JobID(text[..<colon]), worker.run == nil, worker.arrayTasks == nil
             else { return nil }

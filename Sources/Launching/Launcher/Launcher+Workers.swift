@@ -141,7 +141,9 @@ extension Launcher {
         if refused > workerRefusalsRecorded {
             workerRefusalsRecorded = refused
             let reasons = workerRefusals.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
-            record(kind: "worker-refused", "\(refused) worker report(s) refused so far (\(reasons.joined(separator: ", ")))")
+            record(
+                kind: "worker-refused",
+                "\(refused) worker report(s) refused so far (\(reasons.joined(separator: ", ")))")
             event("refused \(refused) worker report(s) so far (\(reasons.joined(separator: ", ")))")
         }
     }
@@ -311,7 +313,9 @@ extension Launcher {
         } else if end.timedOut {
             (state, word) = (.timedOut, "over its walltime in worker \(worker)")
         } else if let error = end.error {
-            (state, word) = (.failed(exitCode: end.exitCode, signal: nil), "could not start in worker \(worker): \(error)")
+            (state, word) = (
+                .failed(exitCode: end.exitCode, signal: nil), "could not start in worker \(worker): \(error)"
+            )
         } else if exit.isSuccess {
             (state, word) = (.completed, "exit 0 in worker \(worker)")
         } else if end.signal != 0 {

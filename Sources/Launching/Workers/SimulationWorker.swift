@@ -124,7 +124,9 @@ public final class SimulationWorker: Sendable {
                     current.clearLeftovers(grace: options.gracePeriod)
                     loop.current = nil
                     loop.nextReport = now
-                    say("simulation \(end.simulation) (attempt \(end.attempt), run \(end.run)) ended: \(Self.describe(end))")
+                    say(
+                        "simulation \(end.simulation) (attempt \(end.attempt), run \(end.run)) ended: \(Self.describe(end))"
+                    )
                 }
             }
             if loop.current == nil, !loop.leaving, loop.tooLateForAnother(now: now) {

@@ -68,7 +68,9 @@ final class WorkerRun: Sendable {
 
     /// Stops it: SIGTERM to the whole group now (`warning`: SIGUSR1 to the script's group only, which its trap
     /// takes as the walltime warning), SIGKILL to what is left after `grace` seconds (``enforce(now:)``).
-    func stop(grace: Double, cancelled: Bool = false, timedOut: Bool = false, stopped: Bool = false, warning: Bool = false) {
+    func stop(
+        grace: Double, cancelled: Bool = false, timedOut: Bool = false, stopped: Bool = false, warning: Bool = false
+    ) {
         let first = box.state.withLock { state -> Bool in
             state.cancelled = state.cancelled || cancelled
             state.timedOut = state.timedOut || timedOut

@@ -89,7 +89,8 @@ public enum Planner {
         let workers = workerSpec.map { spec in
             PlanWorkers(
                 count: spec.count, walltime: spec.walltime ?? serverResources.walltime,
-                jobName: study.info.name + "-worker", script: slurm == nil ? "scripts/worker.sh" : "scripts/worker.sbatch",
+                jobName: study.info.name + "-worker",
+                script: slurm == nil ? "scripts/worker.sh" : "scripts/worker.sbatch",
                 command: [input.melissaExecutable, "worker", studyDirectory])
         }
         let scripts = PlanScripts(

@@ -55,7 +55,8 @@ extension StudyParser {
             let walltime = workers.walltime ?? execution.server.walltime
             if walltime.seconds < simulation.resources.walltime.seconds {
                 let given = Self.child(section, "walltime")
-                let whose = given == nil ? "the server's walltime (execution.server.walltime), the workers' default, " : ""
+                let whose =
+                    given == nil ? "the server's walltime (execution.server.walltime), the workers' default, " : ""
                 report(
                     at: (given ?? section)?.position ?? top.mark, "execution.workers.walltime",
                     "\(whose)\(walltime) is shorter than simulation.resources.walltime (\(simulation.resources.walltime)); "
