@@ -63,7 +63,8 @@ struct LauncherSlurmWorkerTests {
         #expect(jobs.last?.state == .completed && jobs.last?.attempt == 1)
         #expect(try launcher.journal.retriesSpent().isEmpty)
         let killed = try launcher.journal.workers().first { $0.number == busy.number }
-        #expect(killed?.job.state.isFinished == true && killed?.job.state != .completed, "\(String(describing: killed))")
+        #expect(
+            killed?.job.state.isFinished == true && killed?.job.state != .completed, "\(String(describing: killed))")
         #expect(!Support.finishedRuns(directory).contains("\(simulation) 0"))
         #expect(Support.finishedRuns(directory).count == 4)
     }

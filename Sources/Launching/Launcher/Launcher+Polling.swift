@@ -34,7 +34,7 @@ extension Launcher {
         let changes = try journal.record(statuses)
         for change in changes {
             event(
-                "job \(change.job.schedulerID) \(Self.who(change.job.simulationID)): \(change.from.code) -> "
+                "job \(change.job.schedulerID) \(Self.who(change.job)): \(change.from.code) -> "
                     + change.job.state.code + (change.job.word.map { " (\($0))" } ?? ""))
         }
         for status in statuses { try await apply(status) }

@@ -376,6 +376,33 @@ extension Launcher {
         }
     }
 
+    // MARK: The end
+
+    /// Once the server ended well: waits a little (twice the heartbeat, 2 s at least) for the runs still in flight to
+    /// end by themselves (their simulations sent everything: reception is over), serving their workers' reports.
+    func letRunsEnd() async throws {
+        guard workerChannel != nil else { return }
+        let deadline = Date().addingTimeInterval(max(2, 2 * options.heartbeatInterval))
+        while Date() < deadline, tracked.values.contains(where: { $0.isRun && $0.isActive }) {
+            await waitForChange(atMost: 0.2)
+            try await serveWorkers()
+        }
+    }
+
+    /// The server ended well, so reception was over: every simulation a worker still runs had all its data. Its run
+    /// is recorded as completed before its worker is stopped.
+    func completeRunsAtTheEnd() throws {
+        for (id, job) in tracked.sorted(by: { $0.key < $1.key }) where job.isRun && job.isActive {
+            guard let simulation = job.simulationID, !simulations[simulation, default: SimulationRecord()].isGivenUp
+            else { continue }
+            try journal.record([
+                JobStatus(id: id, state: .completed, word: "its data was complete when the server ended; stopped")
+            ])
+            tracked[id]?.state = .completed
+            simulations[simulation, default: SimulationRecord()].isCompleted = true
+        }
+    }
+
     // MARK: Worker jobs
 
     /// A worker job's state changed (from a poll): once it is over, the worker is gone and so is its run.

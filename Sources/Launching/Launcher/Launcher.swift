@@ -206,7 +206,10 @@ public actor Launcher {
             }
             try await watchServer()
             if serverLife.isDone {
+                // Workers' runs that are ending get to say so before their workers are stopped.
+                try await letRunsEnd()
                 settleExitedAtTheEnd()
+                try completeRunsAtTheEnd()
                 try await stopLeftovers()
                 let (done, givenUp) = (completedCount, givenUpCount)
                 try journal.recordDecision(
@@ -268,6 +271,10 @@ public actor Launcher {
 
     static func who(_ simulation: Int?) -> String {
         simulation.map { "(simulation \($0))" } ?? "(server)"
+    }
+
+    static func who(_ job: JournalJob) -> String {
+        job.isWorker ? "(worker \(job.worker ?? 0))" : who(job.simulationID)
     }
 
     /// FNV-1a (64 bits) of the plan's bytes, in hex: enough to notice a changed plan.
