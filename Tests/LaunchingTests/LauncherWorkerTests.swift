@@ -3,6 +3,7 @@ import Launching
 import PlanModel
 import Planning
 import StudySpec
+import Synchronization
 import Testing
 import Transport
 import WireProtocol
@@ -190,6 +191,44 @@ struct LauncherWorkerTests {
         #expect(refusals.last?.contains("2 worker report(s)") == true, "\(refusals)")
         // The intruder ran nothing: every run belongs to a worker the launcher submitted.
         #expect(try launcher.journal.allJobs().filter(\.isRun).allSatisfy { $0.worker != nil })
+    }
+
+    @Test("the window counts workers: as it shrinks, workers are told to leave; within a worker it changes nothing")
+    func theWindowCountsWorkers() async throws {
+        // As the local elasticity test: 4 samples buffered per simulation streaming (capacity 8, watermark 5), so 2 or
+        // 3 streaming fill the buffer and 1 alone starves the trainer.
+        let directory = try Support.study(
+            count: 12, arguments: "--step-delay 0.15", concurrency: 3, timeSteps: 8, capacity: 8, watermark: 5,
+            workers: WorkersSpec(count: 3, walltime: Walltime(seconds: 3600)))
+        defer { Support.killLeftovers(directory) }
+        try "4\n".write(toFile: directory + "/standin-backlog", atomically: true, encoding: .utf8)
+        let events = Events()
+        let launcher = try Launcher(studyDirectory: directory, options: Support.options()) { report in
+            if case .event(let message) = report { events.append(message) }
+        }
+        let outcome = try await Support.bounded(120) { try await launcher.run() }
+        #expect(outcome == .completed(done: 12, givenUp: 0))
+        #expect(Support.finishedRuns(directory).count == 12)
+        let windows = try launcher.journal.decisions(kind: "throttle")
+        #expect(windows.contains { $0.hasPrefix("window 1") }, "\(windows)")
+        let leaving = events.all.filter { $0.contains("leaves: the window is") }
+        #expect(!leaving.isEmpty, "no worker was told to leave as the window shrank: \(windows)")
+        // Never more worker jobs than the most the window allows.
+        #expect(try launcher.journal.workers().count >= 3)
+        let jobs = try launcher.journal.allJobs().filter(\.isWorker)
+        for job in jobs {
+            let overlapping = jobs.count { other in
+                other.rowID != job.rowID && other.submittedAt <= job.submittedAt && other.updatedAt > job.submittedAt
+            }
+            #expect(overlapping < 3, "worker \(job.worker ?? 0) started with \(overlapping) others live")
+        }
+    }
+
+    /// Events a launcher reported, kept across threads.
+    final class Events: Sendable {
+        private let lines = Mutex<[String]>([])
+        func append(_ line: String) { lines.withLock { $0.append(line) } }
+        var all: [String] { lines.withLock { $0 } }
     }
 
     /// Sends `message` on a fresh DEALER to `endpoint` and returns the answer's last frame, nil after `timeout`.
