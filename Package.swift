@@ -109,7 +109,7 @@ let package = Package(
         // A stand-in training server and simulation for the launcher's tests (`MelissaLaunchStandIn`, no product).
         .executableTarget(
             name: "MelissaLaunchStandIn",
-            dependencies: ["Ingest", "MelissaClient", "Transport", "WireProtocol", "PlanModel"],
+            dependencies: ["Ingest", "MelissaClient", "Transport", "WireProtocol", "PlanModel", "Launching"],
             path: "Tests/MelissaLaunchStandIn"
         ),
         // A study's report page (report/index.html): plan, journal, metrics and model, read without changing them.

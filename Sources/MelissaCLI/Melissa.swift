@@ -16,7 +16,7 @@ struct Melissa: AsyncParsableCommand {
         subcommands: [
             Validate.self, Plan.self, Launch.self, Status.self, Cancel.self, Report.self, Compare.self, Serve.self,
             Train.self,
-            Predict.self,
+            Predict.self, Worker.self,
         ]
     )
 

@@ -150,6 +150,10 @@ extension Melissa {
                     "  jobs        1 server (\(plan.server.ranks) rank\(plan.server.ranks == 1 ? "" : "s")), \(simulations)"
                 )
                 lines.append("  allocation  \(Self.describe(allocation))")
+            } else if let workers = plan.workers {
+                simulations +=
+                    " run one after another by \(workers.count) worker job\(workers.count == 1 ? "" : "s") at most "
+                    + "(walltime \(workers.walltime) each)"
             } else if plan.scheduler == .slurm {
                 let arrays = plan.scripts.arrays.count
                 simulations +=

@@ -24,10 +24,31 @@ struct SimulationTable {
         var word: String?
         /// Its latest job's error log, when it exists.
         var log: String?
+        /// The worker that ran (or runs) its latest attempt (`execution.workers`).
+        var worker: Int?
+    }
+
+    /// One worker's row (`execution.workers`).
+    struct WorkerRow: Codable, Hashable {
+        /// Its number.
+        var id: Int
+        /// Its latest job, as the scheduler names it.
+        var job: String
+        /// `running`, `starting` (a simulation handed out, not yet reported running), `idle`, `pending`, or how its
+        /// job ended (`completed`, `failed:1`…).
+        var state: String
+        /// The simulation it runs now, and its attempt.
+        var simulation: Int?
+        var attempt: Int?
+        /// Simulations it ran to their end.
+        var runs: Int
+        /// Where its job runs.
+        var host: String?
     }
 
     var parameterNames: [String]
     var rows: [Row]
+    var workers: [WorkerRow]
 
     /// The table of the study in `directory`.
     init(directory: String) throws {
@@ -59,12 +80,24 @@ struct SimulationTable {
                 row.seconds = max(0, end.timeIntervalSince(job.submittedAt))
                 row.log = Self.log(of: job, plan: plan)
                 row.state = job.state.standing
+                row.worker = job.worker
                 if row.state == "failed", job.word?.hasPrefix("incomplete") == true { row.state = "incomplete" }
             }
             if completed.contains(id) { row.state = "done" }
             if givenUp.contains(id) { row.state = "given up" }
             return row
         }
+        workers = try journal.workers().map(Self.row)
+    }
+
+    /// A worker's row.
+    static func row(_ worker: JournalWorker) -> WorkerRow {
+        var state = worker.activity
+        if let current = worker.current { state = current.state == .running ? "running" : "starting" }
+        return WorkerRow(
+            id: worker.number, job: worker.job.schedulerID.description, state: state,
+            simulation: worker.current?.simulationID, attempt: worker.current?.attempt, runs: worker.runs,
+            host: worker.job.nodeList)
     }
 
     /// The error log of `job`: the local scripts' per-attempt file, or Slurm's per-job one.
@@ -79,34 +112,58 @@ struct SimulationTable {
         return candidates.first { FileManager.default.fileExists(atPath: $0) }
     }
 
-    /// The table as text, columns aligned.
+    /// The table as text, columns aligned; with workers, a `worker` column and the workers' own table after it.
     var text: String {
-        let header = ["id", "role"] + parameterNames + ["state", "attempt", "runtime", "job", "log"]
+        let hasWorkers = !workers.isEmpty
+        let header =
+            ["id", "role"] + parameterNames + ["state", "attempt", "runtime", "job"] + (hasWorkers ? ["worker"] : [])
+            + ["log"]
         var lines = [header]
         for row in rows {
             var cells = ["\(row.id)", row.role]
             cells += parameterNames.map { name in row.parameters[name] ?? "" }
             cells += [
                 row.state, row.attempt.map(String.init) ?? "-",
-                row.seconds.map { String(format: "%.1f s", $0) } ?? "-", row.job ?? "-", row.log ?? "-",
+                row.seconds.map { String(format: "%.1f s", $0) } ?? "-", row.job ?? "-",
             ]
+            if hasWorkers { cells.append(row.worker.map(String.init) ?? "-") }
+            cells.append(row.log ?? "-")
             lines.append(cells)
         }
-        let widths = header.indices.map { column in lines.map { $0[column].count }.max() ?? 0 }
+        var text = Self.aligned(lines)
+        if hasWorkers {
+            var table = [["worker", "job", "state", "simulation", "attempt", "runs", "host"]]
+            for worker in workers {
+                table.append([
+                    "\(worker.id)", worker.job, worker.state, worker.simulation.map(String.init) ?? "-",
+                    worker.attempt.map(String.init) ?? "-", "\(worker.runs)", worker.host ?? "-",
+                ])
+            }
+            text += "\n\n" + Self.aligned(table)
+        }
+        return text
+    }
+
+    /// Rows of cells as columns padded to their widest cell.
+    static func aligned(_ lines: [[String]]) -> String {
+        let columns = lines.map(\.count).max() ?? 0
+        let widths = (0..<columns).map { column in lines.map { $0.count > column ? $0[column].count : 0 }.max() ?? 0 }
         return lines.map { cells in
             zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
                 .trimmingCharacters(in: .whitespaces)
         }.joined(separator: "\n")
     }
 
-    /// The table as JSON: `{"parameters": [...], "simulations": [...]}`.
+    /// The table as JSON: `{"parameters": [...], "simulations": [...], "workers": [...]}` (`workers` empty without
+    /// `execution.workers`).
     func json() throws -> Data {
         struct Document: Codable {
             var parameters: [String]
             var simulations: [Row]
+            var workers: [WorkerRow]
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(Document(parameters: parameterNames, simulations: rows))
+        return try encoder.encode(Document(parameters: parameterNames, simulations: rows, workers: workers))
     }
 }

@@ -82,6 +82,7 @@ extension Melissa {
                         + (retried.count > 20 ? ", …" : ""))
             }
             lines.append("server      " + (summary.server.map(\.code) ?? "not submitted"))
+            lines += workerLines(summary.workers)
             if let server {
                 let progress = LaunchProgress(server: server, serverListening: true)
                 lines.append(
@@ -97,6 +98,35 @@ extension Melissa {
                 }
             }
             return lines.joined(separator: "\n")
+        }
+
+        /// The workers (`execution.workers`): how many do what, then one line per worker whose job is not over.
+        static func workerLines(_ workers: [JournalWorker]) -> [String] {
+            guard !workers.isEmpty else { return [] }
+            let rows = workers.map(SimulationTable.row)
+            let running = rows.count { $0.state == "running" || $0.state == "starting" }
+            let idle = rows.count { $0.state == "idle" }
+            let pending = rows.count { $0.state == "pending" }
+            let over = workers.count { $0.job.state.isFinished }
+            let ran = workers.reduce(0) { $0 + $1.runs }
+            var lines = [
+                "workers     \(running) running, \(idle) idle, \(pending) pending, \(over) over "
+                    + "(\(workers.count) submitted, \(ran) simulation\(ran == 1 ? "" : "s") run)"
+            ]
+            let live = rows.filter { row in workers.first { $0.number == row.id }?.job.state.isFinished == false }
+            for row in live.prefix(20) {
+                var line = "  worker \(row.id)  job \(row.job)"
+                if let host = row.host { line += " on \(host)" }
+                if let simulation = row.simulation {
+                    line += ", \(row.state) simulation \(simulation) (attempt \(row.attempt ?? 0))"
+                } else {
+                    line += ", \(row.state)"
+                }
+                line += ", \(row.runs) run"
+                lines.append(line)
+            }
+            if live.count > 20 { lines.append("  … \(live.count - 20) more: melissa status --simulations lists them") }
+            return lines
         }
     }
 }

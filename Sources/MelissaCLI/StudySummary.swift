@@ -73,15 +73,25 @@ struct StudySummary {
             "learning rate " + "\(optimizer.learningRate), \(decay); the best validated weights are exported")
         row("scaling", normalizationText)
         let execution = study.execution
-        row(
-            "execution",
-            "\(execution.scheduler.rawValue), \(execution.concurrency.min)–\(execution.concurrency.max) simulations at once"
-                + (execution.slurm.map { slurm in
-                    slurm.allocation == .single
-                        ? ", one Slurm allocation (layout \(slurm.allocationLayout.rawValue)): the server and every "
-                            + "simulation run as srun steps of it; `melissa plan` writes its batch script"
-                        : ", \(slurm.packing.rawValue) packing, MPI by \(slurm.launcher.rawValue)"
-                } ?? ""))
+        if let workers = execution.workers {
+            let walltime = workers.walltime ?? execution.server.walltime
+            row(
+                "execution",
+                "\(execution.scheduler.rawValue), \(execution.concurrency.min)–\(workers.count) worker jobs at once, "
+                    + "each running simulations one after another (walltime \(walltime))"
+                    + (execution.slurm.map { ", MPI by \($0.launcher.rawValue)" } ?? ""))
+        } else {
+            row(
+                "execution",
+                "\(execution.scheduler.rawValue), \(execution.concurrency.min)–\(execution.concurrency.max) simulations "
+                    + "at once"
+                    + (execution.slurm.map { slurm in
+                        slurm.allocation == .single
+                            ? ", one Slurm allocation (layout \(slurm.allocationLayout.rawValue)): the server and every "
+                                + "simulation run as srun steps of it; `melissa plan` writes its batch script"
+                            : ", \(slurm.packing.rawValue) packing, MPI by \(slurm.launcher.rawValue)"
+                    } ?? ""))
+        }
         if simulation.fields.allSatisfy({ $0.size != nil }) {
             let values = simulation.fields.reduce(0) { $0 + ($1.size ?? 0) }
             let simulations = study.sampler.count + validation.simulations

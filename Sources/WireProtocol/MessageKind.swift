@@ -16,4 +16,8 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
     case status = 17
     /// Launcher → server, control socket: a simulation was given up.
     case giveUp = 18
+    /// Worker → launcher, worker channel: what a worker runs and what ended; a claim when it is idle.
+    case workerReport = 32
+    /// Launcher → worker, worker channel: what to do next.
+    case workerDirective = 33
 }

@@ -22,6 +22,10 @@ public enum WireFormat {
     public static let pingSize = 16
     /// Size of a `give_up` message.
     public static let giveUpSize = 12
+    /// Fixed part of a `worker_report`: preamble, token, sequence number.
+    public static let workerReportHeaderSize = 80
+    /// Largest message on the worker channel (its JSON object included).
+    public static let maximumWorkerMessageSize = 65_536
     /// Largest `register` message: preamble, fixed part, and the most and longest field declarations.
     public static let maximumRegisterSize = 90 + maximumFieldCount * (2 + maximumFieldNameLength + 8)
 }

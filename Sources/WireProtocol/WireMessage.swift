@@ -16,6 +16,10 @@ public enum WireMessage: Equatable, Sendable {
     case status(StatusMessage)
     /// `give_up`.
     case giveUp(GiveUpMessage)
+    /// `worker_report`.
+    case workerReport(WorkerReportMessage)
+    /// `worker_directive`.
+    case workerDirective(WorkerDirectiveMessage)
 
     /// Decodes a frame of any kind.
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(DecodeError) -> WireMessage {
@@ -28,6 +32,8 @@ public enum WireMessage: Equatable, Sendable {
         case .ping: .ping(try PingMessage.decode(bytes))
         case .status: .status(try StatusMessage.decode(bytes))
         case .giveUp: .giveUp(try GiveUpMessage.decode(bytes))
+        case .workerReport: .workerReport(try WorkerReportMessage.decode(bytes))
+        case .workerDirective: .workerDirective(try WorkerDirectiveMessage.decode(bytes))
         }
     }
 

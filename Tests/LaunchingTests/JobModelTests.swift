@@ -24,6 +24,25 @@ import Testing
         #expect(JobID(job: 9) < JobID(job: 10, arrayTask: 0))
     }
 
+    @Test("a worker's run is `<worker job>:<n>`: parsed, printed, ordered, and tied to its worker's job")
+    func parsesWorkerRuns() throws {
+        let run = try #require(JobID("123:4"))
+        #expect(run == JobID(job: 123, run: 4))
+        #expect(run.description == "123:4")
+        #expect(run.worker == JobID(job: 123))
+        #expect(JobID(job: 123).run(4) == run)
+        #expect(JobID(job: 123).worker == nil)
+        #expect(JobID("123_2:7") == JobID(job: 123, arrayTask: 2, run: 7))
+        #expect(JobID("123_2:7")?.worker?.description == "123_2")
+        #expect(JobID("12:1") ?? JobID(job: 0) < JobID("12:2") ?? JobID(job: 0))
+        #expect(JobID(job: 12) < JobID(job: 12, run: 1))
+        for bad in ["12:", ":3", "12:x", "12:3:4", "12_[1-3]:2", "12:-1"] {
+            #expect(JobID(bad) == nil, "\(bad)")
+        }
+        let ids = ["123:4", "5_6:7"].compactMap { JobID($0) }
+        #expect(try JSONDecoder().decode([JobID].self, from: JSONEncoder().encode(ids)) == ids)
+    }
+
     @Test func jobIDsAndStatesRoundTripThroughJSON() throws {
         let ids = ["123", "123_4", "123_[1-5%2]", "123+1"].compactMap { JobID($0) }
         let data = try JSONEncoder().encode(ids)

@@ -23,7 +23,7 @@ enum LauncherTestSupport {
         minimumConcurrency: Int = 1, capacity: Int = 10_000, watermark: Int = 1, memoryMiB: Int? = nil,
         validation: Int = 0, mode: ExecutionSpec.Mode = .online, command: String? = nil,
         adaptive: AdaptiveSamplerSpec? = nil, launcherExecutable: String? = nil, name: String = "lt",
-        serverWalltimeSeconds: Int = 600
+        serverWalltimeSeconds: Int = 600, workers: WorkersSpec? = nil
     ) throws -> String {
         let root = try LaunchingTestSupport.temporaryDirectory("melissa-launcher")
         // Locally, jobs start through `mpirun -np N`: a stub that drops those words keeps the tests free of MPI.
@@ -54,7 +54,7 @@ enum LauncherTestSupport {
                 concurrency: Concurrency(min: minimumConcurrency, max: concurrency),
                 server: Resources(
                     nodes: 1, tasks: 1, cpusPerTask: 1, walltime: Walltime(seconds: serverWalltimeSeconds)),
-                slurm: slurm, local: LocalOptions(mpirun: stub), mode: mode)
+                slurm: slurm, local: LocalOptions(mpirun: stub), mode: mode, workers: workers)
         )
         let directory = root.appendingPathComponent("study").path
         let plan = try Planner.plan(

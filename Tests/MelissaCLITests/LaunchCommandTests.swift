@@ -12,7 +12,7 @@ import Testing
 struct LaunchCommandTests {
     /// A study file of `count` stand-in simulations of 6 steps, `delay` seconds each, in a new directory, planned
     /// (its server is the stand-in's) into `study/` beside it.
-    static func studyFile(count: Int, delay: Double, window: Int = 2) throws -> URL {
+    static func studyFile(count: Int, delay: Double, window: Int = 2, workers: Bool = false) throws -> URL {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let stub = try MelissaRun.mpirunStub(in: root)
@@ -31,6 +31,7 @@ struct LaunchCommandTests {
               scheduler: local
               concurrency: {min: 1, max: \(window)}
               local: {mpirun: \(stub.path)}
+            \(workers ? "  workers: {count: \(window), walltime: \"01:00:00\"}" : "")
             """
         let file = root.appendingPathComponent("study.yaml")
         try yaml.write(to: file, atomically: true, encoding: .utf8)
@@ -161,6 +162,43 @@ struct LaunchCommandTests {
         let runs = try String(contentsOf: directory.appendingPathComponent("standin-runs"), encoding: .utf8)
             .split(separator: "\n").map { $0.split(separator: " ")[0] }
         #expect(runs.sorted() == ["0", "1"])
+    }
+
+    @Test("workers: melissa status shows what each runs; melissa cancel without a launcher stops workers and runs")
+    func workersInStatusAndCancel() async throws {
+        let file = try Self.studyFile(count: 6, delay: 2, workers: true)
+        let directory = file.deletingLastPathComponent().appendingPathComponent("study")
+        defer { Self.killLeftovers(directory) }
+        let launcher = try Self.start(
+            ["launch", directory.path, "--poll", "0.1", "--heartbeat", "0.5"],
+            log: file.deletingLastPathComponent().appendingPathComponent("launch.log"))
+        let journalPath = directory.appendingPathComponent(Journal.fileName).path
+        let busy = await Self.wait(60) {
+            try FileManager.default.fileExists(atPath: journalPath)
+                && (Journal(studyDirectory: directory.path).workers().contains { $0.current?.state == .running })
+        }
+        #expect(busy)
+        let status = try await MelissaRun.run(["status", directory.path])
+        #expect(status.status == 0)
+        #expect(status.standardOutput.contains("workers     "), "\(status.standardOutput)")
+        #expect(status.standardOutput.contains(", running simulation "), "\(status.standardOutput)")
+        let table = try await MelissaRun.run(["status", directory.path, "--json"])
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(table.standardOutput.utf8)) as? [String: Any])
+        let workers = try #require(document["workers"] as? [[String: Any]])
+        #expect(workers.contains { $0["state"] as? String == "running" && $0["simulation"] is Int }, "\(workers)")
+
+        // The launcher dies outright; melissa cancel stops what it left: the worker jobs and what they run.
+        kill(launcher.processIdentifier, SIGKILL)
+        launcher.waitUntilExit()
+        let live = try Journal(studyDirectory: directory.path).liveJobs()
+        let groups = live.compactMap(\.processGroup)
+        #expect(live.contains { $0.isRun } && live.contains { $0.isWorker })
+        let cancel = try await MelissaRun.run(["cancel", directory.path, "--wait", "5"])
+        #expect(cancel.status == 0, "\(cancel.standardError)")
+        let journal = try Journal(studyDirectory: directory.path)
+        #expect(try journal.liveJobs().isEmpty)
+        #expect(groups.allSatisfy { !ProcessGroup(id: $0).isAlive }, "workers and simulations stopped")
     }
 
     @Test("melissa cancel stops the launcher and every job")

@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import Launching
 import MelissaClient
 import PlanModel
 import Synchronization
@@ -24,6 +25,7 @@ import WireProtocol
 ///   `SLURM_RESTART_COUNT` > 0), `--skip` makes them leave out the middle step yet finish and exit 0, `--hog` makes every attempt of simulation ID fill MIB MiB of memory before it
 ///   starts, `--linger` makes attempt 0 of simulation ID wait SECONDS once it delivered everything before it exits. Each finished run appends `ID ATTEMPT` (then ` TEXT` when `--value` is given, e.g. a parameter's
 ///   `{{x}}`) to `<study dir>/standin-runs`.
+/// - `MelissaLaunchStandIn worker STUDY_DIR`: the real worker of `execution.workers` (what `melissa worker` runs).
 @main
 enum StandIn {
     static func main() {
@@ -32,8 +34,9 @@ enum StandIn {
             switch arguments.first {
             case "server": try server(Array(arguments.dropFirst()))
             case "simulation": try simulation(Array(arguments.dropFirst()))
+            case "worker": try worker(Array(arguments.dropFirst()))
             default:
-                FileHandle.standardError.write(Data("usage: MelissaLaunchStandIn server|simulation …\n".utf8))
+                FileHandle.standardError.write(Data("usage: MelissaLaunchStandIn server|simulation|worker …\n".utf8))
                 exit(2)
             }
         } catch {
@@ -110,6 +113,18 @@ enum StandIn {
         // for a server that ended well).
         try ServerEnding(batches: 0, modelWritten: true).write(toStudy: URL(fileURLWithPath: directory))
         exit(0)
+    }
+
+    /// `worker STUDY_DIR`: the real worker (`melissa worker`, the Launching module's ``SimulationWorker``), for
+    /// plans whose melissa executable is this stand-in.
+    static func worker(_ arguments: [String]) throws {
+        guard let directory = arguments.first, let options = SimulationWorker.Options(studyDirectory: directory) else {
+            throw StandInError("worker needs a study directory and MELISSA_WORKER")
+        }
+        let worker = try SimulationWorker(options: options) { line in
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+        exit(worker.runHandlingSignals())
     }
 
     static func rule(_ arguments: [String], _ name: String) -> [Int: Int] {

@@ -31,6 +31,11 @@ public protocol SchedulerAdapter: Sendable {
     /// what its record asks for (memory, excluded nodes).
     func simulationRequest(_ id: Int, of plan: Plan, attempt: Int) -> SubmissionRequest
 
+    /// The submission of worker `number` of `plan` (`execution.workers`); nil when the plan has none. By default
+    /// ``SubmissionRequest/worker(_:of:)``: a worker is a job like any other, which the adapter submits, polls and
+    /// cancels; what runs inside it is the launcher's matter, through the worker channel.
+    func workerRequest(_ number: Int, of plan: Plan) -> SubmissionRequest?
+
     /// What ``updateThrottle(of:to:)`` limits when the launcher's window changes.
     var windowThrottle: WindowThrottle { get }
 
@@ -49,6 +54,11 @@ public protocol SchedulerAdapter: Sendable {
 }
 
 extension SchedulerAdapter {
+    /// The worker script with the worker's number (``SubmissionRequest/worker(_:of:)``).
+    public func workerRequest(_ number: Int, of plan: Plan) -> SubmissionRequest? {
+        .worker(number, of: plan)
+    }
+
     /// Waits `seconds` (or until the task is cancelled).
     public func waitForChange(atMost seconds: Double) async {
         try? await Task.sleep(for: .seconds(seconds))

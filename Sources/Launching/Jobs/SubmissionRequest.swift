@@ -118,6 +118,18 @@ public struct SubmissionRequest: Sendable, Hashable {
         return request
     }
 
+    /// Worker `number`'s submission (`execution.workers`): the worker script with the number, under the workers'
+    /// walltime (the local adapter enforces it; Slurm's `--time` repeats the script's). Nil for a plan without
+    /// workers.
+    public static func worker(_ number: Int, of plan: Plan) -> SubmissionRequest? {
+        guard let workers = plan.workers else { return nil }
+        var request = SubmissionRequest(
+            role: .worker(number), name: workers.jobName, script: path(workers.script, in: plan),
+            arguments: [String(number)], workingDirectory: plan.studyDirectory)
+        request.timeLimitSeconds = workers.walltime.seconds
+        return request
+    }
+
     /// A chunk of the simulation array (Slurm, `packing: array`), at most `throttle` tasks at once.
     public static func simulations(
         _ chunk: ArrayChunk, of plan: Plan, throttle: Int, attempt: Int = 0

@@ -81,17 +81,27 @@ public final class Journal: Sendable {
 
     /// Records a submission that the scheduler accepted as `id`: one `submissions` row and one pending `jobs` row
     /// per job it stands for (each array task). Returns those jobs.
+    ///
+    /// - Parameter worker: for a simulation handed to a worker (`id` is its run, `123:4`), the worker's number.
     @discardableResult
-    public func recordSubmission(_ request: SubmissionRequest, as id: JobID, at time: Date = Date()) throws
-        -> [JournalJob]
-    {
+    public func recordSubmission(
+        _ request: SubmissionRequest, as id: JobID, worker: Int? = nil, at time: Date = Date()
+    ) throws -> [JournalJob] {
         try pool.write { db in
             let (role, simulation, first, count): (String, Int?, Int?, Int?) =
                 switch request.role {
                 case .server: ("server", nil, nil, nil)
                 case .simulation(let id): ("simulation", id, request.array?.first, request.array?.count)
                 case .simulations(let chunk): ("array", nil, chunk.first, chunk.count)
+                case .worker: ("worker", nil, nil, nil)
                 }
+            let kind: JournalJob.Kind
+            let workerNumber: Int?
+            switch request.role {
+            case .server: (kind, workerNumber) = (.server, nil)
+            case .simulation, .simulations: (kind, workerNumber) = (.simulation, worker)
+            case .worker(let number): (kind, workerNumber) = (.worker, number)
+            }
             try db.execute(
                 sql: """
                     INSERT INTO submissions (scheduler_id, role, simulation_id, array_first, array_count, attempt,
@@ -109,18 +119,18 @@ public final class Journal: Sendable {
                 try db.execute(
                     sql: """
                         INSERT INTO jobs (submission_id, scheduler_id, role, simulation_id, attempt, state, state_code,
-                            state_word, submitted_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, 'pending', 'pending', NULL, ?, ?)
+                            state_word, submitted_at, updated_at, worker)
+                        VALUES (?, ?, ?, ?, ?, 'pending', 'pending', NULL, ?, ?, ?)
                         """,
                     arguments: [
-                        submission, job.description, simulationID == nil ? "server" : "simulation", simulationID,
-                        request.attempt, time.timeIntervalSince1970, time.timeIntervalSince1970,
+                        submission, job.description, kind.rawValue, simulationID, request.attempt,
+                        time.timeIntervalSince1970, time.timeIntervalSince1970, workerNumber,
                     ])
                 jobs.append(
                     JournalJob(
                         rowID: db.lastInsertedRowID, schedulerID: job, simulationID: simulationID,
                         attempt: request.attempt, state: .pending, word: nil, nodeList: nil, submittedAt: time,
-                        updatedAt: time))
+                        updatedAt: time, kind: kind, worker: workerNumber))
             }
             return jobs
         }
@@ -231,7 +241,8 @@ public final class Journal: Sendable {
 
     /// Jobs not known to be over (pending, running, suspended, requeued, vanished, unknown): the ones a resumed
     /// launcher adopts and keeps polling. A job a later job of the same simulation (or, for the server, a later
-    /// server job) superseded is not among them: the launcher gave it over and resubmitted its work.
+    /// server job) superseded is not among them: the launcher gave it over and resubmitted its work. Workers run side
+    /// by side: none supersedes another.
     public func liveJobs() throws -> [JournalJob] {
         try pool.read { db in
             try Row.fetchAll(
@@ -239,8 +250,9 @@ public final class Journal: Sendable {
                 sql: """
                     SELECT * FROM jobs AS j
                     WHERE state IN ('pending', 'running', 'suspended', 'requeued', 'vanished', 'unknown')
-                        AND NOT EXISTS (
-                            SELECT 1 FROM jobs AS later WHERE later.id > j.id AND later.simulation_id IS j.simulation_id)
+                        AND (j.role = 'worker' OR NOT EXISTS (
+                            SELECT 1 FROM jobs AS later
+                            WHERE later.id > j.id AND later.role = j.role AND later.simulation_id IS j.simulation_id))
                     ORDER BY id
                     """
             ).compactMap(Self.job)
@@ -252,7 +264,7 @@ public final class Journal: Sendable {
         try pool.read { db in
             let sql =
                 simulationID == nil
-                ? "SELECT * FROM jobs WHERE simulation_id IS NULL ORDER BY id"
+                ? "SELECT * FROM jobs WHERE role = 'server' ORDER BY id"
                 : "SELECT * FROM jobs WHERE simulation_id = ? ORDER BY id"
             return try Row.fetchAll(db, sql: sql, arguments: simulationID.map { [$0] } ?? []).compactMap(Self.job)
         }
@@ -319,6 +331,18 @@ public final class Journal: Sendable {
         }
     }
 
+    /// Every worker (`execution.workers`) by number: its latest job, the simulation it runs, how many it ran.
+    public func workers() throws -> [JournalWorker] {
+        try pool.read { db in try Self.workers(db) }
+    }
+
+    /// The highest worker number recorded (a resumed launcher numbers its new workers after it); 0 when none.
+    public func highestWorkerNumber() throws -> Int {
+        try pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT MAX(worker) FROM jobs WHERE role = 'worker'") ?? 0
+        }
+    }
+
     /// The highest numeric job id recorded (local job numbers continue after it on a resume); 0 when none.
     public func highestJobNumber() throws -> Int {
         try pool.read { db in
@@ -362,8 +386,9 @@ public final class Journal: Sendable {
             summary.done = done.count
             summary.notSubmitted = max(0, summary.simulations - submitted)
             summary.server = try String.fetchOne(
-                db, sql: "SELECT state_code FROM jobs WHERE simulation_id IS NULL ORDER BY id DESC LIMIT 1"
+                db, sql: "SELECT state_code FROM jobs WHERE role = 'server' ORDER BY id DESC LIMIT 1"
             ).flatMap { JobState(code: $0) }
+            summary.workers = try Self.workers(db)
             summary.lastEvents = try Self.events(db, limit: lastEvents)
             return summary
         }
@@ -401,7 +426,25 @@ public final class Journal: Sendable {
             rowID: row["id"], schedulerID: id, simulationID: row["simulation_id"], attempt: row["attempt"],
             state: state, word: row["state_word"], nodeList: row["node_list"],
             submittedAt: Date(timeIntervalSince1970: row["submitted_at"]),
-            updatedAt: Date(timeIntervalSince1970: row["updated_at"]), processGroup: row["process_group"])
+            updatedAt: Date(timeIntervalSince1970: row["updated_at"]), processGroup: row["process_group"],
+            kind: JournalJob.Kind(rawValue: row["role"]) ?? .simulation, worker: row["worker"])
+    }
+
+    private static func workers(_ db: Database) throws -> [JournalWorker] {
+        let jobs = try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE worker NOT NULL ORDER BY id").compactMap(job)
+        var latest: [Int: JournalJob] = [:]
+        var runs: [Int: [JournalJob]] = [:]
+        for job in jobs {
+            guard let number = job.worker else { continue }
+            if job.isWorker { latest[number] = job } else { runs[number, default: []].append(job) }
+        }
+        return latest.keys.sorted().compactMap { number in
+            guard let job = latest[number] else { return nil }
+            let ran = runs[number] ?? []
+            let current = ran.last.flatMap { $0.state.isLive ? $0 : nil }
+            return JournalWorker(
+                number: number, job: job, current: current, runs: ran.count { $0.state.isFinished })
+        }
     }
 
     private static func events(_ db: Database, limit: Int) throws -> [JournalEvent] {

@@ -8,6 +8,7 @@ enum JournalSchema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: v1)
         migrator.registerMigration("v2", migrate: v2)
+        migrator.registerMigration("v3", migrate: v3)
         return migrator
     }
 
@@ -90,5 +91,60 @@ enum JournalSchema {
     /// The process group of a local job, so that a resumed launcher can check and signal it.
     private static func v2(_ db: Database) throws {
         try db.execute(sql: "ALTER TABLE jobs ADD COLUMN process_group INTEGER")
+    }
+
+    /// Workers (`execution.workers`): the role `worker` for submissions and jobs, and the worker's number of a worker
+    /// job and of each simulation it ran (`jobs.worker`). SQLite cannot change a CHECK constraint: both tables are
+    /// rebuilt (GRDB runs migrations with foreign keys off and checks them after).
+    private static func v3(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE submissions_v3 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    scheduler_id TEXT NOT NULL,
+                    role TEXT NOT NULL CHECK (role IN ('server', 'simulation', 'array', 'worker')),
+                    simulation_id INTEGER,
+                    array_first INTEGER,
+                    array_count INTEGER,
+                    attempt INTEGER NOT NULL,
+                    submitted_at REAL NOT NULL,
+                    options TEXT NOT NULL DEFAULT ''
+                );
+                INSERT INTO submissions_v3 (id, scheduler_id, role, simulation_id, array_first, array_count, attempt,
+                    submitted_at, options)
+                SELECT id, scheduler_id, role, simulation_id, array_first, array_count, attempt, submitted_at, options
+                FROM submissions;
+                DROP TABLE submissions;
+                ALTER TABLE submissions_v3 RENAME TO submissions;
+                CREATE TABLE jobs_v3 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+                    scheduler_id TEXT NOT NULL,
+                    role TEXT NOT NULL CHECK (role IN ('server', 'simulation', 'worker')),
+                    simulation_id INTEGER,
+                    attempt INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    state_code TEXT NOT NULL,
+                    state_word TEXT,
+                    exit_code INTEGER,
+                    signal INTEGER,
+                    node_list TEXT,
+                    submitted_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    process_group INTEGER,
+                    worker INTEGER
+                );
+                INSERT INTO jobs_v3 (id, submission_id, scheduler_id, role, simulation_id, attempt, state, state_code,
+                    state_word, exit_code, signal, node_list, submitted_at, updated_at, process_group)
+                SELECT id, submission_id, scheduler_id, role, simulation_id, attempt, state, state_code, state_word,
+                    exit_code, signal, node_list, submitted_at, updated_at, process_group
+                FROM jobs;
+                DROP TABLE jobs;
+                ALTER TABLE jobs_v3 RENAME TO jobs;
+                CREATE INDEX jobs_by_scheduler_id ON jobs(scheduler_id);
+                CREATE INDEX jobs_by_simulation ON jobs(simulation_id, attempt);
+                CREATE INDEX jobs_by_state ON jobs(state);
+                CREATE INDEX jobs_by_worker ON jobs(worker);
+                """)
     }
 }

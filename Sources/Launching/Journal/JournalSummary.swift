@@ -26,13 +26,17 @@ public struct JournalSummary: Sendable, Hashable {
     public var launcherHost: String?
     /// The latest events, newest first.
     public var lastEvents: [JournalEvent]
+    /// The workers (`execution.workers`), by number; empty without.
+    public var workers: [JournalWorker]
 
     /// Creates a summary.
     public init(
         studyName: String = "", simulations: Int = 0, done: Int = 0, running: Int = 0, pending: Int = 0,
         failed: Int = 0, notSubmitted: Int = 0, server: JobState? = nil, heartbeat: Date? = nil,
-        launcherPID: Int? = nil, launcherHost: String? = nil, lastEvents: [JournalEvent] = []
+        launcherPID: Int? = nil, launcherHost: String? = nil, lastEvents: [JournalEvent] = [],
+        workers: [JournalWorker] = []
     ) {
+        self.workers = workers
         self.studyName = studyName
         self.simulations = simulations
         self.done = done

@@ -1,9 +1,16 @@
 import Foundation
 import PlanModel
 
-/// One poll: every watched job's state, in one scheduler query, into the journal and the jobs' records.
+/// One poll: every watched job's state, in one scheduler query, into the journal and the jobs' records; with workers,
+/// their reports first (a worker's last word before its job ends is heard before the end), and their silence.
 extension Launcher {
     func poll() async throws {
+        try await serveWorkers()
+        try await pollJobs()
+        if workerChannel != nil { try await checkWorkers() }
+    }
+
+    private func pollJobs() async throws {
         // A job given over (lost, already acted on) is not watched again: its simulation was resubmitted.
         let watched = tracked.values.filter { !$0.isGivenOver && (!$0.state.isFinished || $0.state == .preempted) }
         guard var statuses = try await queryAdapter(for: watched) else { return }
@@ -27,7 +34,7 @@ extension Launcher {
         let changes = try journal.record(statuses)
         for change in changes {
             event(
-                "job \(change.job.schedulerID) \(Self.who(change.job.simulationID)): \(change.from.code) -> "
+                "job \(change.job.schedulerID) \(Self.who(change.job)): \(change.from.code) -> "
                     + change.job.state.code + (change.job.word.map { " (\($0))" } ?? ""))
         }
         for status in statuses { try await apply(status) }
@@ -36,11 +43,12 @@ extension Launcher {
     /// The adapter's statuses of the watched jobs it knows (none asked when there are none); nil when the query
     /// failed (recorded; fatal after ``LauncherOptions/queryFailureLimit`` failures in a row).
     private func queryAdapter(for watched: [TrackedJob]) async throws -> [JobStatus]? {
-        let expected = watched.filter { !$0.isWatchedByGroup }.map(\.id)
+        // A worker's runs are no jobs of the scheduler's: their worker reports them.
+        let expected = watched.filter { !$0.isWatchedByGroup && !$0.isRun }.map(\.id)
         guard !expected.isEmpty else { return [] }
         do {
-            let statuses = try await adapter.query(
-                JobQuery(names: [plan.server.name, plan.simulationJobName], since: since, expected: expected))
+            let names = [plan.server.name, plan.simulationJobName] + (plan.workers.map { [$0.jobName] } ?? [])
+            let statuses = try await adapter.query(JobQuery(names: names, since: since, expected: expected))
             queryFailures = 0
             return statuses
         } catch {
@@ -71,7 +79,9 @@ extension Launcher {
         if lost { job.isGivenOver = true }
         tracked[status.id] = job
         guard changed || lost else { return }
-        if job.simulationID == nil {
+        if job.isWorker {
+            try await workerChanged(job, lost: lost)
+        } else if job.simulationID == nil {
             try await serverChanged(job, lost: lost)
         } else {
             try await simulationChanged(job, lost: lost)
@@ -85,6 +95,15 @@ extension Launcher {
         let group = job.adoptedGroup
         if let group, group.isAlive {
             return JobStatus(id: job.id, state: .running, word: "running (adopted)")
+        }
+        if job.isWorker {
+            // A worker told to leave that left ended well; any other end is unknown (its run is given over with it).
+            let record = job.worker.flatMap { workers[$0] }
+            if record?.exiting == true || record?.report?.state == .leaving {
+                return JobStatus(id: job.id, state: .completed, word: "left when told to (adopted)")
+            }
+            return JobStatus(
+                id: job.id, state: .failed(exitCode: -1, signal: nil), word: "gone (adopted; how it ended is unknown)")
         }
         // Ask the server (adopted too, perhaps not yet seen listening by this launcher) how the simulation ended;
         // once per poll.

@@ -24,6 +24,9 @@ extension Launcher {
                     + (allocation.isHeterogeneous
                         ? " (components \(allocation.componentIDs.joined(separator: ", ")))" : ""))
         }
+        // Workers (`execution.workers`) report to the launcher; new ones are numbered after the journal's.
+        try openWorkerChannel()
+        nextWorkerNumber = try journal.highestWorkerNumber() + 1
         try restoreRedraws(fresh: existing == nil)
         try restoreSimulations()
         try restoreProposals()
@@ -89,6 +92,14 @@ extension Launcher {
     /// run.
     private func adoptLiveJobs(launch: Int) throws -> Set<Int> {
         var adopted: Set<Int> = []
+        // Each worker's runs so far (its next run is numbered after them).
+        var highestRuns: [Int: Int] = [:]
+        if plan.workers != nil {
+            for job in try journal.allJobs() where job.isRun {
+                guard let number = job.worker, let run = job.schedulerID.run else { continue }
+                highestRuns[number] = max(highestRuns[number] ?? 0, run)
+            }
+        }
         for job in try journal.liveJobs() {
             var entry = TrackedJob(
                 id: job.schedulerID, rowID: job.rowID, simulationID: job.simulationID, attempt: job.attempt,
@@ -99,10 +110,11 @@ extension Launcher {
             case .processGroup: entry.adoption = adoption
             case .scheduler(let array): entry.array = array
             }
+            if job.worker != nil { adoptWorkerJob(job, entry: &entry, highestRuns: highestRuns) }
             tracked[job.schedulerID] = entry
             if let simulation = job.simulationID {
                 adopted.insert(simulation)
-            } else {
+            } else if job.isServer {
                 serverLife.adopt(job.schedulerID, attempt: job.attempt, submittedAt: job.submittedAt)
             }
         }

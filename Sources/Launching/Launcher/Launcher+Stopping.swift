@@ -6,8 +6,12 @@ extension Launcher {
     /// Cancels `ids`: through the adapter, or through its process group for a job an earlier launcher started.
     func cancel(_ ids: [JobID]) async throws {
         var throughAdapter: [JobID] = []
+        var runs: [JobID] = []
         for id in ids {
-            if let job = tracked[id], job.isWatchedByGroup {
+            if tracked[id]?.isRun == true {
+                // No job of the scheduler's: its worker stops it (Launcher+Workers).
+                runs.append(id)
+            } else if let job = tracked[id], job.isWatchedByGroup {
                 // Inside a single allocation, through the job's script (the server checkpoints).
                 if let group = job.adoptedGroup {
                     await group.terminate(grace: options.stopGrace(for: plan), leaderFirst: plan.allocation != nil)
@@ -17,6 +21,7 @@ extension Launcher {
             }
         }
         if !throughAdapter.isEmpty { try await adapter.cancel(throughAdapter) }
+        if !runs.isEmpty { try await cancelRuns(runs) }
     }
 
     func stopLeftovers() async throws {

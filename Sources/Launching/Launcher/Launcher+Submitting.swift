@@ -26,6 +26,11 @@ extension Launcher {
     }
 
     func fillWindow() async throws {
+        // With workers, the window counts workers; each takes simulations from the queue itself (Launcher+Workers).
+        if plan.workers != nil {
+            try await fillWorkers()
+            return
+        }
         // An adaptive study's arrays go one batch at a time, once chosen.
         if adapter.submitsArrays(plan), !arraysSubmitted || plan.adaptive != nil {
             arraysSubmitted = true

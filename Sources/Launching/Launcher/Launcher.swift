@@ -62,6 +62,19 @@ public actor Launcher {
     var proposedBatches = 0
     /// The job arrays already submitted, by their first simulation (an adaptive study submits one per batch).
     var submittedChunks: Set<Int> = []
+    /// The worker channel, while a plan with workers runs (`execution.workers`, `Launcher+Workers`).
+    var workerChannel: WorkerChannel?
+    /// The study token, which every worker report must carry.
+    var workerToken: [UInt8] = []
+    /// Each worker's record, by number.
+    var workers: [Int: WorkerRecord] = [:]
+    /// The number the next worker gets.
+    var nextWorkerNumber = 1
+    /// Worker jobs this launcher submitted that ended, in a row, before they ever reported.
+    var workerStartFailures = 0
+    /// Worker reports refused, by reason (`token`, `malformed`…), and the total last recorded in the journal.
+    var workerRefusals: [String: Int] = [:]
+    var workerRefusalsRecorded = 0
 
     /// Executes `plan` with `adapter`, recording in `journal` and asking `server` how the training server does.
     ///
@@ -154,7 +167,10 @@ public actor Launcher {
     /// Runs the study until the server exits 0, the study is cancelled, or the task is cancelled.
     public func run() async throws -> LaunchOutcome {
         // The lock goes when this launcher stops, whatever the outcome (a detached launcher's jobs run on).
-        defer { lock?.release() }
+        defer {
+            closeWorkerChannel()
+            lock?.release()
+        }
         try prepare()
         do {
             return try await loop()
@@ -192,6 +208,8 @@ public actor Launcher {
             }
             if plan.isOffline {
                 if queue.isEmpty, inFlightCount() == 0 {
+                    // Idle workers are not needed any more.
+                    if plan.workers != nil { try await stopLeftovers() }
                     let (done, givenUp) = (completedCount, givenUpCount)
                     try journal.recordDecision(
                         kind: Journal.doneKind,
@@ -203,12 +221,15 @@ public actor Launcher {
                 }
                 try await fillWindow()
                 report(.progress(progress()))
-                await adapter.waitForChange(atMost: options.pollInterval)
+                await waitForChange(atMost: options.pollInterval)
                 continue
             }
             try await watchServer()
             if serverLife.isDone {
+                // Workers' runs that are ending get to say so before their workers are stopped.
+                try await letRunsEnd()
                 settleExitedAtTheEnd()
+                try completeRunsAtTheEnd()
                 try await stopLeftovers()
                 let (done, givenUp) = (completedCount, givenUpCount)
                 try journal.recordDecision(
@@ -222,8 +243,9 @@ public actor Launcher {
             // After a restart, only once its first status told what it already has.
             if serverLife.address != nil, !serverLife.awaitsReconcile { try await fillWindow() }
             report(.progress(progress()))
-            // A finished local job ends the wait at once: the next simulation starts without waiting for a poll.
-            await adapter.waitForChange(atMost: options.pollInterval)
+            // A finished local job ends the wait at once: the next simulation starts without waiting for a poll; so
+            // does a worker's report.
+            await waitForChange(atMost: options.pollInterval)
         }
     }
 
@@ -270,6 +292,10 @@ public actor Launcher {
 
     static func who(_ simulation: Int?) -> String {
         simulation.map { "(simulation \($0))" } ?? "(server)"
+    }
+
+    static func who(_ job: JournalJob) -> String {
+        job.isWorker ? "(worker \(job.worker ?? 0))" : who(job.simulationID)
     }
 
     /// FNV-1a (64 bits) of the plan's bytes, in hex: enough to notice a changed plan.

@@ -27,6 +27,8 @@ public enum LauncherError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A study planned for one Slurm allocation (`allocation: single`) launched outside it, or in a job that does not
     /// have its components.
     case needsAllocation(script: String, reason: String)
+    /// Worker jobs kept ending before they ever reported to the launcher (`execution.workers`).
+    case workersDoNotStart(count: Int, logs: String, excerpt: String)
 
     /// A message for a person.
     public var description: String {
@@ -62,6 +64,9 @@ public enum LauncherError: Error, Sendable, Hashable, CustomStringConvertible {
         case .needsAllocation(let script, let reason):
             return "this study runs in one Slurm allocation (execution.slurm.allocation: single) and \(reason): "
                 + "`sbatch \(script)` submits it, and melissa launch runs inside it"
+        case .workersDoNotStart(let count, let logs, let excerpt):
+            return "\(count) worker jobs in a row ended before they reported to the launcher; see \(logs)"
+                + (excerpt.isEmpty ? "" : "\n" + excerpt)
         case .studyComplete(let directory, let ended):
             return "\(directory) is complete (\(ended)): there is nothing to resume; `melissa report \(directory)` "
                 + "shows the result, `melissa launch STUDY.yaml --fresh` runs the study again in a fresh directory"

@@ -55,6 +55,16 @@ public enum StudyCancellation {
         let adapter = SchedulerAdapterFactory.adapter(for: scheduler, options: options)
         var throughAdapter: [JobID] = []
         for job in live {
+            // A worker's run is no job of the scheduler's: cancelling its worker stops it; locally, the group it was
+            // reported with goes too (a worker killed outright leaves it running).
+            if job.isRun {
+                if scheduler == .local, let group = job.processGroup, group > 0,
+                    job.nodeList == nil || job.nodeList == ProcessInfo.processInfo.hostName
+                {
+                    await ProcessGroup(id: group).terminate(grace: options.gracePeriod)
+                }
+                continue
+            }
             switch adapter.adoption(of: job) {
             case .processGroup(let group): await group?.terminate(grace: options.gracePeriod)
             case .scheduler: throughAdapter.append(job.schedulerID)

@@ -33,9 +33,21 @@ struct TrackedJob: Sendable {
     var isGivenOver = false
     /// When this launcher first saw it running (its registration deadline counts from then).
     var runningSince: Date?
+    /// The worker's number (`execution.workers`): of a worker job, or of the worker that runs this simulation.
+    var worker: Int?
 
     /// Whether it still runs or may run, as far as the launcher is concerned: not finished and not given over.
     var isActive: Bool { !state.isFinished && !isGivenOver }
+
+    /// Whether this is a worker job.
+    var isWorker: Bool { simulationID == nil && worker != nil }
+
+    /// Whether this is the server's job.
+    var isServer: Bool { simulationID == nil && worker == nil }
+
+    /// Whether this is a simulation run inside a worker (`123:4`): no job of the scheduler's, watched through its
+    /// worker's reports.
+    var isRun: Bool { id.run != nil }
 
     /// Whether it is watched through its process group rather than the adapter (a local job an earlier launcher
     /// started).

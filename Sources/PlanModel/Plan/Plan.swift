@@ -61,6 +61,8 @@ public struct Plan: Sendable, Hashable, Codable {
     /// One Slurm allocation for the whole study (`execution.slurm.allocation: single`); nil when the server and each
     /// simulation are jobs of their own.
     public var allocation: AllocationPlan?
+    /// The worker jobs that run the simulations (`execution.workers`); nil: one scheduler job per simulation.
+    public var workers: PlanWorkers?
 
     /// Creates a plan (normally done by Planning's `Planner`).
     public init(
@@ -81,10 +83,12 @@ public struct Plan: Sendable, Hashable, Codable {
         scripts: PlanScripts,
         mode: ExecutionSpec.Mode = .online,
         adaptive: AdaptivePlan? = nil,
-        allocation: AllocationPlan? = nil
+        allocation: AllocationPlan? = nil,
+        workers: PlanWorkers? = nil
     ) {
         self.adaptive = adaptive
         self.allocation = allocation
+        self.workers = workers
         self.mode = mode
         self.schemaVersion = Self.currentSchemaVersion
         self.studyName = studyName
@@ -107,7 +111,12 @@ public struct Plan: Sendable, Hashable, Codable {
         self.dependencies = [JobDependency(dependent: .simulations, prerequisite: .server, condition: .listening)]
         self.samplers = samplers
         self.scripts = scripts
-        self.totals = Self.totals(server: server.resources, simulation: simulation.resources, count: simulations.count)
+        // Workers: `count` jobs of a simulation's resources for the workers' walltime, at least (a worker that ends
+        // is replaced while work remains).
+        var worker = simulation.resources
+        worker.walltime = workers?.walltime ?? worker.walltime
+        self.totals = Self.totals(
+            server: server.resources, simulation: worker, count: workers?.count ?? simulations.count)
         if let allocation { self.totals = Self.totals(allocation) }
     }
 
@@ -127,7 +136,7 @@ public struct Plan: Sendable, Hashable, Codable {
         zip(parameters, job.values).map { (name: $0.name, value: $1) }
     }
 
-    /// Totals of a server and `count` simulations of the same resources.
+    /// Totals of a server and `count` simulations (or workers) of the same resources.
     static func totals(server: Resources, simulation: Resources, count: Int) -> PlanTotals {
         func seconds(_ resources: Resources, _ factor: Int) -> Int { factor * resources.walltime.seconds }
         let coreSeconds = seconds(server, server.cores) + count * seconds(simulation, simulation.cores)
@@ -196,5 +205,6 @@ public struct Plan: Sendable, Hashable, Codable {
         totals = try container.decode(PlanTotals.self, forKey: .totals)
         adaptive = try container.decodeIfPresent(AdaptivePlan.self, forKey: .adaptive)
         allocation = try container.decodeIfPresent(AllocationPlan.self, forKey: .allocation)
+        workers = try container.decodeIfPresent(PlanWorkers.self, forKey: .workers)
     }
 }

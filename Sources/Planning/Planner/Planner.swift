@@ -48,7 +48,10 @@ public enum Planner {
         // One allocation for the whole study: the server and every simulation are steps of it, started by the
         // launcher from scripts like the local ones.
         let single = slurm?.allocation == .single
-        let jobsPacking = slurm?.packing == .jobs && !single
+        let workerSpec = study.execution.workers
+        // Workers run every simulation through one script, on either scheduler: Slurm's packing does not apply.
+        let packing = workerSpec == nil && !single ? slurm?.packing : nil
+        let jobsPacking = packing == .jobs
         let renderer = try SimulationRenderer(
             templates: templates, parameters: names, context: context, ownScripts: jobsPacking)
         var simulations: [SimulationJob] = []
@@ -109,12 +112,20 @@ public enum Planner {
             training: study.training,
             seed: study.info.seed
         )
+        let workers = workerSpec.map { spec in
+            PlanWorkers(
+                count: spec.count, walltime: spec.walltime ?? serverResources.walltime,
+                jobName: study.info.name + "-worker",
+                script: slurm == nil ? "scripts/worker.sh" : "scripts/worker.sbatch",
+                command: [input.melissaExecutable, "worker", studyDirectory])
+        }
         let scripts = PlanScripts(
             server: server.script,
-            simulations: !ownJobs ? "scripts/simulation.sh" : (jobsPacking ? nil : "scripts/simulations.sbatch"),
+            simulations: !ownJobs || workers != nil
+                ? "scripts/simulation.sh" : (jobsPacking ? nil : "scripts/simulations.sbatch"),
             commands: "scripts/simulations.commands",
             arrays: slurm.map { options in
-                guard options.packing == .array, !single else { return [] }
+                guard packing == .array else { return [] }
                 guard let rules = study.sampler.adaptive else {
                     return PlanScripts.chunks(count: simulations.count, size: options.maxArraySize)
                 }
@@ -132,7 +143,7 @@ public enum Planner {
             studyFileDirectory: studyFileDirectory.path,
             templatesDirectory: templatesDirectory,
             scheduler: scheduler,
-            packing: single ? nil : slurm?.packing,
+            packing: packing,
             warningSeconds: slurm?.signalSecondsBeforeWalltime,
             concurrency: study.execution.concurrency,
             parameters: parameters,
@@ -150,7 +161,8 @@ public enum Planner {
                     exploration: rules.exploration, mutation: rules.mutation, signal: rules.signal,
                     seed: (study.sampler.seed ?? study.info.seed) &+ 0x5eed)
             },
-            allocation: allocation
+            allocation: allocation,
+            workers: workers
         )
     }
 

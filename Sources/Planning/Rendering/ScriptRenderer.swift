@@ -28,6 +28,9 @@ public struct ScriptRenderer: Sendable {
                 }
             }
         }
+        if let workers = plan.workers {
+            files.append(GeneratedFile(path: workers.script, contents: try workerScript(plan), executable: true))
+        }
         files.append(GeneratedFile(path: plan.scripts.commands, contents: try commandFile(plan), executable: false))
         if let allocation = plan.allocation {
             files.append(
@@ -57,6 +60,38 @@ public struct ScriptRenderer: Sendable {
         return try templates.render("slurm-allocation.sbatch", context)
     }
 
+    /// A worker's script (`execution.workers`): `melissa worker` with the simulations' environment, as a Slurm batch
+    /// file with a simulation's resources and the workers' walltime, or a local script.
+    public func workerScript(_ plan: Plan) throws -> String {
+        guard let workers = plan.workers else {
+            throw PlanningError.template(name: "worker", reason: "the plan has no workers")
+        }
+        var context = commonContext(plan, jobName: workers.jobName, simulation: true)
+        if var exports = context["exports"] as? [[String: String]] {
+            exports.append(
+                ["name": "MELISSA_WORKER_WALLTIME", "value": ShellQuote.word(String(workers.walltime.seconds))])
+            context["exports"] = exports
+        }
+        context["worker_command"] = ShellQuote.words(workers.command)
+        switch plan.scheduler {
+        case .local:
+            return try templates.render("local-worker.sh", context)
+        case .slurm:
+            var resources = plan.simulation.resources
+            resources.walltime = workers.walltime
+            context["directives"] = try SlurmDirectives.directives(
+                jobName: workers.jobName,
+                logsDirectory: plan.logsDirectory,
+                logPattern: workers.jobName + "-%j",
+                resources: resources,
+                options: plan.simulationSlurm ?? .init(),
+                warningSeconds: plan.warningSeconds ?? 120,
+                array: nil
+            )
+            return try templates.render("slurm-worker.sbatch", context)
+        }
+    }
+
     /// The server's script.
     public func serverScript(_ plan: Plan) throws -> String {
         var context = commonContext(plan, jobName: plan.server.name, simulation: false)
@@ -81,11 +116,14 @@ public struct ScriptRenderer: Sendable {
         }
     }
 
-    /// The script that runs any simulation: a job array (slurm) or `simulation.sh <id>` (local).
+    /// The script that runs any simulation: a job array (slurm) or `simulation.sh <id>` (local, and a worker's on
+    /// either scheduler: it runs the simulation where it is, with the plan's MPI launcher).
     public func simulationsScript(_ plan: Plan) throws -> String {
         var context = simulationContext(plan)
         context["commands_file"] = ShellQuote.word(plan.studyDirectory + "/" + plan.scripts.commands)
-        if plan.allocation != nil { return try templates.render("local-simulation.sh", context) }
+        if plan.allocation != nil || plan.workers != nil {
+            return try templates.render("local-simulation.sh", context)
+        }
         switch plan.scheduler {
         case .local:
             return try templates.render("local-simulation.sh", context)

@@ -11,7 +11,7 @@ public struct TemplateSet: Sendable {
     /// The built-in templates and partials, without the `.mustache` extension.
     public static let names = [
         "slurm-server.sbatch", "slurm-simulations.sbatch", "slurm-simulation.sbatch",
-        "local-server.sh", "local-simulation.sh", "slurm-allocation.sbatch",
+        "local-server.sh", "local-simulation.sh", "local-worker.sh", "slurm-allocation.sbatch", "slurm-worker.sbatch",
         "exports", "simulation-run", "wait-forwarding-signals", "allocation-step", "site-header", "site-setup",
     ]
 

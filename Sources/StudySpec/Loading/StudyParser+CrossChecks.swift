@@ -72,6 +72,39 @@ extension StudyParser {
         }
     }
 
+    /// With workers: a worker's walltime holds at least one simulation, and Slurm's `packing` (how one job per
+    /// simulation is submitted) is not given.
+    mutating func crossCheck(workers: WorkersSpec, execution: ExecutionSpec, simulation: SimulationSpec?, top: Fields) {
+        let executionSection = top["execution"]
+        let section = Self.child(executionSection, "workers")
+        if let simulation {
+            let walltime = workers.walltime ?? execution.server.walltime
+            if walltime.seconds < simulation.resources.walltime.seconds {
+                let given = Self.child(section, "walltime")
+                let whose =
+                    given == nil ? "the server's walltime (execution.server.walltime), the workers' default, " : ""
+                report(
+                    at: (given ?? section)?.position ?? top.mark, "execution.workers.walltime",
+                    "\(whose)\(walltime) is shorter than simulation.resources.walltime (\(simulation.resources.walltime)); "
+                        + "expected a worker walltime that holds at least one simulation")
+            }
+        }
+        if execution.scheduler == .slurm, let packing = Self.child(Self.child(executionSection, "slurm"), "packing") {
+            report(
+                at: packing.position, "execution.slurm.packing",
+                "does not apply with execution.workers (the workers run the simulations, not one job each); "
+                    + "remove one of them")
+        }
+        if execution.slurm?.allocation == .single {
+            let allocation = Self.child(Self.child(executionSection, "slurm"), "allocation")
+            report(
+                at: (section ?? allocation)?.position ?? top.mark, "execution.workers",
+                "does not apply with execution.slurm.allocation: single (inside the allocation every simulation is "
+                    + "already an srun step, not a scheduler job, so there is no job per simulation to save); "
+                    + "remove one of them")
+        }
+    }
+
     /// The value of `key` in a mapping node, without any check (the section was read already).
     static func child(_ node: Node?, _ key: String) -> Node? {
         guard case .mapping(let mapping)? = node else { return nil }

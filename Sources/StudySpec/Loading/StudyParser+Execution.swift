@@ -6,7 +6,7 @@ extension StudyParser {
 
     mutating func execution(_ node: Node, top: Fields) -> ExecutionSpec {
         var spec = ExecutionSpec()
-        let allowed = ["mode", "scheduler", "concurrency", "server", "slurm", "local"]
+        let allowed = ["mode", "scheduler", "concurrency", "server", "slurm", "local", "workers"]
         guard let fields = fields(node, "execution", allowed: allowed) else { return spec }
         if let value = fields["mode"], let mode = choice(value, "execution.mode", ExecutionSpec.Mode.self) {
             spec.mode = mode
@@ -21,9 +21,11 @@ extension StudyParser {
                     "is `slurm` but there is no `execution.slurm` section; expected one (it may be empty: `slurm: {}`)")
             }
         }
+        var maximumGiven: Node?
         if let value = fields["concurrency"],
             let window = self.fields(value, "execution.concurrency", allowed: ["min", "max"])
         {
+            maximumGiven = window["max"]
             if let low = window["min"],
                 let min = integer(low, window.path("min"), minimum: 1, what: "a positive number")
             {
@@ -62,6 +64,50 @@ extension StudyParser {
                 spec.local.mpirunArguments = values
             }
         }
+        if let value = fields.entries["workers"]?.value {
+            spec.workers = workers(value, window: &spec.concurrency, maximumGiven: maximumGiven)
+        }
+        return spec
+    }
+
+    /// `execution.workers`: a number of workers, or a mapping with `count` and `walltime` (empty: the defaults). The
+    /// window counts workers, so `count` is `execution.concurrency.max` (given both, they must agree).
+    private mutating func workers(_ node: Node, window: inout Concurrency, maximumGiven: Node?) -> WorkersSpec? {
+        let path = "execution.workers"
+        var spec = WorkersSpec(count: window.max)
+        var countNode: Node?
+        if node.isEmptyValue {
+            return spec
+        } else if case .scalar = node {
+            countNode = node
+        } else {
+            guard let fields = self.fields(node, path, allowed: ["count", "walltime"]) else { return nil }
+            countNode = fields["count"]
+            if let value = fields["walltime"] {
+                guard let walltime = walltime(value, fields.path("walltime")) else { return nil }
+                spec.walltime = walltime
+            }
+        }
+        guard let countNode else { return spec }
+        let countPath = node.isMapping ? path + ".count" : path
+        guard let count = integer(countNode, countPath, minimum: 1, what: "a positive number of worker jobs") else {
+            return nil
+        }
+        if let maximumGiven, count != window.max {
+            report(
+                countNode, countPath,
+                "\(count) workers, but execution.concurrency.max is \(window.max) (line \(maximumGiven.position?.line ?? 0)); "
+                    + "with workers the window counts workers: give one of them")
+            return nil
+        }
+        if count < window.min {
+            report(
+                countNode, countPath,
+                "\(count) workers is fewer than execution.concurrency.min (\(window.min)); expected at least that many")
+            return nil
+        }
+        spec.count = count
+        window.max = count
         return spec
     }
 }

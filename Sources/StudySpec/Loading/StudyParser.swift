@@ -54,6 +54,9 @@ struct StudyParser {
         let sampler = top["sampler"].flatMap { self.sampler($0, parameters: parameters ?? []) }
         let execution = top["execution"].map { self.execution($0, top: top) } ?? ExecutionSpec()
         crossCheck(buffer: buffer, training: training, execution: execution, simulation: simulation, top: top)
+        if let workers = execution.workers {
+            crossCheck(workers: workers, execution: execution, simulation: simulation, top: top)
+        }
         if sampler?.kind == .adaptive, execution.mode == .offline, let node = top["sampler"] {
             // Its choices need the server's training losses while the simulations run.
             report(

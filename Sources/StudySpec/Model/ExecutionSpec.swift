@@ -28,6 +28,9 @@ public struct ExecutionSpec: Sendable, Hashable, Codable {
     public var slurm: SlurmOptions?
     /// Options of the local scheduler.
     public var local: LocalOptions
+    /// Long-lived worker jobs that run the simulations one after another; nil (the default): one scheduler job per
+    /// simulation.
+    public var workers: WorkersSpec?
 
     /// Creates the section.
     public init(
@@ -36,8 +39,10 @@ public struct ExecutionSpec: Sendable, Hashable, Codable {
         server: Resources = Resources(),
         slurm: SlurmOptions? = nil,
         local: LocalOptions = LocalOptions(),
-        mode: Mode = .online
+        mode: Mode = .online,
+        workers: WorkersSpec? = nil
     ) {
+        self.workers = workers
         self.mode = mode
         self.scheduler = scheduler
         self.concurrency = concurrency
