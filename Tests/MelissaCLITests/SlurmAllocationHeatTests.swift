@@ -12,7 +12,7 @@ struct SlurmAllocationHeatTests {
     static let environment = ProcessInfo.processInfo.environment
 
     /// A small copy of workflows/heat-pde/study.yaml in one allocation.
-    static func study(name: String, count: Int, mesh: Int, steps: Int) -> String {
+    static func study(name: String, count: Int, mesh: Int, steps: Int, stepDelay: Double = 0) -> String {
         let heat = repositoryRoot.appendingPathComponent("build/bin/heat-pde").path
         let partition = environment["MELISSA_SLURM_PARTITION"] ?? "debug"
         let simulations = environment["MELISSA_SLURM_ALLOCATION_PARTITION"]
@@ -26,7 +26,7 @@ struct SlurmAllocationHeatTests {
               T4: {uniform: [100, 500]}
             sampler: {kind: sobol, count: \(count), scramble: true}
             simulation:
-              command: "\(heat) --mesh \(mesh) --steps {{time_steps}} {{T0}} {{T1}} {{T2}} {{T3}} {{T4}}"
+              command: "\(heat) --mesh \(mesh) --steps {{time_steps}} --step-delay \(stepDelay) {{T0}} {{T1}} {{T2}} {{T3}} {{T4}}"
               fields: [{name: temperature, size: \(mesh * mesh), shape: [\(mesh), \(mesh)]}]
               time_steps: \(steps)
               resources: {nodes: 1, tasks: 1, walltime: "00:05:00"}
@@ -115,8 +115,10 @@ struct SlurmAllocationHeatTests {
         let root = try HostTools.temporaryDirectory("melissa-slurm-allocation-pause")
         defer { try? FileManager.default.removeItem(at: root) }
         let name = "heat-\(UUID().uuidString.prefix(6).lowercased())"
-        // Slower simulations (a finer mesh, more steps), so that the warning comes while they run.
-        let script = try await Self.plan(Self.study(name: name, count: 6, mesh: 40, steps: 40), in: root, name: name)
+        // Slower simulations (a finer mesh, more steps, 5 s each at least), so that the warning comes while they run:
+        // 7 of them 2 at a time take 20 s at least, and the first completes after 5 s.
+        let script = try await Self.plan(
+            Self.study(name: name, count: 6, mesh: 40, steps: 40, stepDelay: 0.125), in: root, name: name)
         let run = root.appendingPathComponent("run")
         let first = try await Self.submit(script)
         defer { Task { try? await SlurmAdapter().cancel([first]) } }

@@ -169,7 +169,9 @@ func streamTrainingWithANoisySimulation(_ plan: Plan, directory: URL, waitForWar
             everySampleScored(status.scores) && status.scores.values.allSatisfy { $0.reads >= 60 }
         }
         #expect(everySampleScored(running.scores), "rank 0's status has every rank's samples: \(running.scores)")
-        for id in [0, 1, 2, 4, 5] { #expect(running.scores[3]!.loss > 5 * (running.scores[id]?.loss ?? .infinity)) }
+        // The noisy simulation stands out (by 3× here: each rank's reservoir trains on half of every simulation, so
+        // the smooth ones are fitted more slowly than with one rank, where it is 5×).
+        for id in [0, 1, 2, 4, 5] { #expect(running.scores[3]!.loss > 3 * (running.scores[id]?.loss ?? .infinity)) }
 
         try stream(plan, directory: directory, ids: [6, 7])
         let status = try finish(server, directory: directory)

@@ -81,6 +81,12 @@ import Testing
             "study.yaml:19:20: execution.slurm.packing: does not apply with execution.workers (the workers run the "
                 + "simulations, not one job each); remove one of them"
         ),
+        (
+            "workers: 2\n  scheduler: slurm\n  slurm: {allocation: single}",
+            "study.yaml:17:12: execution.workers: does not apply with execution.slurm.allocation: single (inside the "
+                + "allocation every simulation is already an srun step, not a scheduler job, so there is no job per "
+                + "simulation to save); remove one of them"
+        ),
     ])
     func badWorkersAreReportedWhereTheyAre(lines: String, expected: String) {
         let yaml = Self.study(lines).replacingOccurrences(of: "  scheduler: local\n", with: "")
