@@ -97,6 +97,20 @@ extension Launcher {
     }
 
     /// The server ended well (reception was over): every simulation whose job exited 0 is done.
+    /// The server ended well, so every simulation still running had all its data and is ending: each gets two
+    /// heartbeats (2 s at least) to exit on its own and count as done, before what is left is stopped (a loaded
+    /// machine can run the server's last drain faster than a simulation's exit).
+    func letSimulationsEnd() async throws {
+        let deadline = Date().addingTimeInterval(max(2, 2 * options.heartbeatInterval))
+        func ending() -> Bool {
+            tracked.values.contains { $0.simulationID != nil && !$0.isRun && $0.state.isLive }
+        }
+        while Date() < deadline, ending() {
+            await waitForChange(atMost: 0.2)
+            try await poll()
+        }
+    }
+
     func settleExitedAtTheEnd() {
         for (simulation, record) in simulations where record.exitedAt != nil {
             simulations[simulation]?.exitedAt = nil

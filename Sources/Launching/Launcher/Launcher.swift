@@ -226,7 +226,8 @@ public actor Launcher {
             }
             try await watchServer()
             if serverLife.isDone {
-                // Workers' runs that are ending get to say so before their workers are stopped.
+                // Simulations and workers' runs that are ending get to say so before what is left is stopped.
+                try await letSimulationsEnd()
                 try await letRunsEnd()
                 settleExitedAtTheEnd()
                 try completeRunsAtTheEnd()
