@@ -143,7 +143,7 @@ struct LaunchCommandTests {
             ["launch", directory.path] + fast, log: file.deletingLastPathComponent().appendingPathComponent("first.log")
         )
         let journalPath = directory.appendingPathComponent(Journal.fileName).path
-        let allDone = await Self.wait(30) {
+        let allDone = await Self.wait(180) {
             try FileManager.default.fileExists(atPath: journalPath)
                 && (Journal(studyDirectory: directory.path).completedSimulations().count == 2)
         }
@@ -210,7 +210,7 @@ struct LaunchCommandTests {
             ["launch", directory.path, "--poll", "0.1", "--heartbeat", "0.5"],
             log: file.deletingLastPathComponent().appendingPathComponent("launch.log"))
         let journalPath = directory.appendingPathComponent(Journal.fileName).path
-        let running = await Self.wait(30) {
+        let running = await Self.wait(180) {
             try FileManager.default.fileExists(atPath: journalPath)
                 && (Journal(studyDirectory: directory.path).summary().running >= 1)
         }
