@@ -25,18 +25,7 @@ public struct LauncherAddress: Codable, Equatable, Sendable {
 
     /// Writes `directory/launcher.address` atomically: a temporary file in the same directory, then a rename.
     public func write(toDirectory directory: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let bytes = try encoder.encode(self)
-        let final = directory.appendingPathComponent(Self.fileName)
-        let temporary = directory.appendingPathComponent(
-            ".\(Self.fileName).\(ProcessInfo.processInfo.processIdentifier)")
-        try bytes.write(to: temporary)
-        guard rename(temporary.path, final.path) == 0 else {
-            let code = errno
-            try? FileManager.default.removeItem(at: temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: final.path, "errno": code])
-        }
+        try AddressFile.write(self, named: Self.fileName, toDirectory: directory)
     }
 
     /// Reads `directory/launcher.address`; nil when it is missing or cannot be read.
