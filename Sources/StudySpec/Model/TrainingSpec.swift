@@ -28,6 +28,13 @@ public struct TrainingSpec: Sendable, Hashable, Codable {
     /// How inputs and outputs are normalised; nil: the defaults of ``NormalizationSpec``.
     public var normalization: NormalizationSpec?
 
+    /// The trainer; nil: ``TrainingBackend/native`` (and plans written before the key existed).
+    public var backend: TrainingBackend?
+    /// The PyTorch module, its hooks and device, when ``backend`` is ``TrainingBackend/pytorch``.
+    public var pytorch: PyTorchSpec?
+    /// The trainer that trains: ``backend``, native when absent.
+    public var effectiveBackend: TrainingBackend { backend ?? .native }
+
     /// Creates the section.
     public init(
         ranks: Int = 1,
