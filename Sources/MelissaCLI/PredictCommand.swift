@@ -9,7 +9,8 @@ extension Melissa {
         static let configuration = CommandConfiguration(
             abstract: "Evaluate a trained surrogate for one parameter set and time step.",
             discussion: """
-                MODEL is a surrogate model file (docs/training.md). Give every parameter by name, \
+                MODEL is a surrogate model file (docs/training.md): the native trainer's, or a PyTorch-trained one, which \
+                runs through python3 and melissa's melissa_torch package. Give every parameter by name, \
                 `--param T0=300 --param T1=120 ...` (or by position, `--param 300 --param 120 ...`, when the model \
                 has no names). Prints the predicted field, one value per line.
                 """
@@ -25,18 +26,21 @@ extension Melissa {
         var step: Double
 
         func run() throws {
-            let surrogate: Surrogate
+            let url = URL(fileURLWithPath: model)
+            let data: Data
             do {
-                surrogate = try Surrogate(contentsOf: URL(fileURLWithPath: model))
+                data = try Data(contentsOf: url)
             } catch let error as CocoaError {
                 FileHandle.standardError.write(
                     Data("melissa predict: \(FileProblem.describe(error, path: model))\n".utf8))
                 throw ExitCode(1)
             }
-            let values = try parameterValues(for: surrogate)
+            if TorchModelFile.isTorchModel(data) { return try predictWithTorch(TorchModelFile(data, path: model)) }
+            let surrogate = try Surrogate(contentsOf: url)
+            let values = try parameterValues(
+                expected: surrogate.architecture.inputCount - 1, names: surrogate.parameterNames)
             for warning in Self.warnings(
-                values: values, step: step, surrogate: surrogate,
-                metadata: SurrogateFile.metadata((try? Data(contentsOf: URL(fileURLWithPath: model))) ?? Data()))
+                values: values, step: step, names: surrogate.parameterNames, metadata: SurrogateFile.metadata(data))
             {
                 FileHandle.standardError.write(Data("melissa predict: warning: \(warning)\n".utf8))
             }
@@ -44,9 +48,30 @@ extension Melissa {
             print(field.map { "\($0)" }.joined(separator: "\n"))
         }
 
+        /// A PyTorch-trained model: its TorchScript module through `python -m melissa_torch.predict`.
+        private func predictWithTorch(_ file: TorchModelFile) throws {
+            let values = try parameterValues(expected: file.inputCount - 1, names: file.parameterNames)
+            for warning in Self.warnings(
+                values: values, step: step, names: file.parameterNames, metadata: file.metadata)
+            {
+                FileHandle.standardError.write(Data("melissa predict: warning: \(warning)\n".utf8))
+            }
+            let field: [Float]
+            do {
+                let predictor = try TorchPredictor(file: file, package: try TorchPackage.locate())
+                field = try predictor.predict([values + [Float(step)]])[0]
+            } catch let error as TrainingError {
+                FileHandle.standardError.write(
+                    Data("melissa predict: \(model) is a PyTorch model, and predicting with it failed: \(error)\n".utf8)
+                )
+                throw ExitCode(1)
+            }
+            print(field.map { "\($0)" }.joined(separator: "\n"))
+        }
+
         /// Where the prediction extrapolates: a step past the study's time steps, a parameter outside the support
         /// its distribution had (the model file's metadata says both; an older file says nothing).
-        static func warnings(values: [Float], step: Double, surrogate: Surrogate, metadata: [String: String])
+        static func warnings(values: [Float], step: Double, names: [String], metadata: [String: String])
             -> [String]
         {
             var warnings: [String] = []
@@ -54,7 +79,7 @@ extension Melissa {
                 warnings.append(
                     "step \(step) is outside the steps trained on (0 … \(steps - 1)): the prediction extrapolates")
             }
-            for (name, value) in zip(surrogate.parameterNames, values) {
+            for (name, value) in zip(names, values) {
                 let bounds = metadata["range." + name]?.split(separator: " ").compactMap { Double($0) } ?? []
                 guard bounds.count == 2, Double(value) < bounds[0] || Double(value) > bounds[1] else { continue }
                 warnings.append(
@@ -64,9 +89,7 @@ extension Melissa {
             return warnings
         }
 
-        private func parameterValues(for surrogate: Surrogate) throws -> [Float] {
-            let expected = surrogate.architecture.inputCount - 1
-            let names = surrogate.parameterNames
+        private func parameterValues(expected: Int, names: [String]) throws -> [Float] {
             var byName: [String: Float] = [:]
             var positional: [Float] = []
             for argument in parameters {

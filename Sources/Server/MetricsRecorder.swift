@@ -79,7 +79,7 @@ struct MetricsRecorder {
     /// Appends the record after `batches` batches (with `validation` when evaluated) and updates the status;
     /// `populations`, `received` and `ingest` (the ingest's counters, nil offline) count every rank's.
     mutating func record(
-        batches: Int, trainer: Trainer, validation: ValidationMetrics?, full: Bool, populations: [Int],
+        batches: Int, trainer: any SurrogateTrainer, validation: ValidationMetrics?, full: Bool, populations: [Int],
         received: Int, ingest: IngestStatistics? = nil, updateStatus: ((inout TrainingStatus) -> Void) -> Void
     ) throws {
         if let validation { lastValidation = validation }
@@ -189,7 +189,7 @@ struct MetricsRecorder {
     /// spread evenly, when given), with `baseline` the mean training field, or nil when there are none or the
     /// trainer cannot predict yet (collective).
     static func validate(
-        _ trainer: Trainer, _ held: [TrainingSample], subsample: Int?, baseline: [Float]?, timeSteps: Int,
+        _ trainer: any SurrogateTrainer, _ held: [TrainingSample], subsample: Int?, baseline: [Float]?, timeSteps: Int,
         _ communicator: some ServerCommunicator
     ) throws -> ValidationMetrics? {
         let usable = trainer.normalizer.isFrozen || trainer.samplesSeen > 0

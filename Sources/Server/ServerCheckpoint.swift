@@ -6,6 +6,9 @@ import Training
 /// step, random state, normalisation), the buffer's samples with their read counts, the held-out samples, and the
 /// (simulation, time step, parameter set) triples received.
 ///
+/// A checkpoint of the PyTorch trainer also holds the trainer's own state (metadata `backend: "pytorch"` and
+/// `backend_state_bytes`; the bytes packed into the u32 array `backend_state`), and empty native parameter arrays.
+///
 /// Format version 3 (`"version": 3` in the metadata) adds each buffered sample's origin and the rank's
 /// per-simulation scores (arrays `buffer_origins`, `score_simulations`, `score_losses`); version 2 stores `received`
 /// as u32 triples (simulation, time step, parameter set) and the rank; version 1 (no `version`) stored pairs
@@ -36,6 +39,10 @@ struct ServerCheckpoint {
         var validationCounts: [Int]
         var batches: Int
         var elapsedSeconds: Double
+        /// The trainer that wrote it (`pytorch`); nil: the native trainer.
+        var backend: String?
+        /// The byte length of the backend's own state (`backend_state`, packed little-endian into u32 words).
+        var backendStateBytes: Int?
     }
 
     var trainer: TrainerState
@@ -49,6 +56,8 @@ struct ServerCheckpoint {
     var ranks = 1
     /// This rank's per-simulation scores (``SimulationLossTable``'s entries).
     var scores: [UInt32: SimulationLossTable.Entry] = [:]
+    /// The PyTorch trainer's own state (its `torch.save` of the model and the optimiser); nil for the native trainer.
+    var backendState: Data?
 
     func write(to url: URL) throws {
         let architecture = trainer.configuration.architecture
@@ -62,7 +71,9 @@ struct ServerCheckpoint {
                 inputCount: architecture.inputCount, outputCount: architecture.outputCount,
                 validationSimulations: validationIDs,
                 validationCounts: validationIDs.map { validation[$0]?.count ?? 0 },
-                batches: batches, elapsedSeconds: elapsedSeconds))
+                batches: batches, elapsedSeconds: elapsedSeconds, backend: backendState == nil ? nil : "pytorch",
+                backendStateBytes: backendState?.count))
+        if let backendState { archive.add("backend_state", integers: Self.words(of: backendState)) }
         archive.add("parameters", floats: trainer.parameters)
         archive.add("first_moment", floats: trainer.firstMoment)
         archive.add("second_moment", floats: trainer.secondMoment)
@@ -97,6 +108,22 @@ struct ServerCheckpoint {
         archive.add("score_simulations", integers: records)
         archive.add("score_losses", floats: losses)
         try archive.write(to: url)
+    }
+
+    /// `bytes` packed little-endian into u32 words, the last one padded with zeros.
+    static func words(of bytes: Data) -> [UInt32] {
+        var words = [UInt32](repeating: 0, count: (bytes.count + 3) / 4)
+        words.withUnsafeMutableBytes { raw in _ = bytes.copyBytes(to: raw) }
+        return words.map { UInt32(littleEndian: $0) }
+    }
+
+    /// The first `count` bytes of little-endian u32 `words`.
+    static func bytes(of words: [UInt32], count: Int) throws -> Data {
+        guard count >= 0, count <= words.count * 4, count > words.count * 4 - 4 || words.isEmpty else {
+            throw ServerError.checkpoint("a backend_state array of the wrong size")
+        }
+        let little = words.map(\.littleEndian)
+        return little.withUnsafeBytes { Data($0.prefix(count)) }
     }
 
     /// The origins and the scores of a version-3 checkpoint: each buffered sample's origin (nil for one of unknown
@@ -197,9 +224,13 @@ struct ServerCheckpoint {
             firstMoment: try contents.floats("first_moment"), secondMoment: try contents.floats("second_moment"),
             step: metadata.step, samplesSeen: metadata.samplesSeen, generator: metadata.generator,
             normalizer: metadata.normalizer)
-        return ServerCheckpoint(
+        var checkpoint = ServerCheckpoint(
             trainer: trainer, buffer: buffer, received: received, validation: validation, batches: metadata.batches,
             elapsedSeconds: metadata.elapsedSeconds, rank: metadata.rank ?? 0, ranks: metadata.ranks ?? 1,
             scores: scores)
+        if let count = metadata.backendStateBytes {
+            checkpoint.backendState = try bytes(of: contents.integers("backend_state"), count: count)
+        }
+        return checkpoint
     }
 }

@@ -28,7 +28,7 @@ struct LoopSchedule {
 /// validation, until the buffers are drained or a stop was requested.
 struct TrainingLoop<Communicator: ServerCommunicator> {
     /// The trainer, identical on every rank.
-    let trainer: Trainer
+    let trainer: any SurrogateTrainer
     /// What this rank received: the buffer's samples, the received steps, the held-out samples.
     let sink: StudySink
     /// How each turn's batch comes and when the loop ends.
@@ -66,12 +66,17 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
     private var validations = 0
     private var recordedBatch: Int?
     private var lastCheckpoint: Double
-    /// The weights of the best validation on the complete, fixed subsample, its relative L2 and batch.
-    private(set) var best: (parameters: [Float], relativeL2: Double, batch: Int)?
+    /// The best validation on the complete, fixed subsample: its relative L2 and batch (the trainer keeps its weights
+    /// under ``bestWeights``).
+    private(set) var best: (relativeL2: Double, batch: Int)?
+    /// The name under which the trainer keeps the best validation's weights.
+    static var bestWeights: String { "best" }
+    /// The name under which the trainer keeps the last weights while the best are validated.
+    static var lastWeights: String { "last" }
 
     /// A loop that has trained `batches` batches already.
     init(
-        trainer: Trainer, sink: StudySink, steps: any StepCoordinator, communicator: Communicator,
+        trainer: any SurrogateTrainer, sink: StudySink, steps: any StepCoordinator, communicator: Communicator,
         checkpoints: CheckpointStore?, batchSize: Int, schedule: LoopSchedule, progress: @escaping () -> Double,
         updateStatus: @escaping ((inout TrainingStatus) -> Void) -> Void, recorder: MetricsRecorder, batches: Int
     ) {
@@ -199,7 +204,8 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
             if let validation, onSubsample, Int(heldTotal[0]) >= schedule.expectedHeld,
                 validation.relativeL2 < best?.relativeL2 ?? .infinity
             {
-                best = (trainer.parameters, validation.relativeL2, batches)
+                try trainer.keepWeights(as: Self.bestWeights)
+                best = (validation.relativeL2, batches)
             }
         }
         try recorder.record(
@@ -222,10 +228,12 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
         guard let checkpoints else { return false }
         let started = recorder.now
         let snapshot = sink.snapshot()
-        let contents = ServerCheckpoint(
-            trainer: trainer.state, buffer: snapshot.buffer, received: snapshot.received,
+        let trainerState = try trainer.checkpointState()
+        var contents = ServerCheckpoint(
+            trainer: trainerState.state, buffer: snapshot.buffer, received: snapshot.received,
             validation: snapshot.validation, batches: batches, elapsedSeconds: recorder.elapsed(),
             rank: communicator.rank, ranks: communicator.size, scores: scores.entries)
+        contents.backendState = trainerState.backend
         let outcome = try checkpoints.write(contents, communicator)
         lastCheckpoint = recorder.elapsed()
         switch outcome {
@@ -263,9 +271,9 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
     mutating func chooseExportedWeights() throws -> Int {
         try record(validate: true, full: true)
         guard let best, best.batch != batches else { return batches }
-        let last = trainer.parameters
+        try trainer.keepWeights(as: Self.lastWeights)
         let lastError = recorder.lastRelativeL2
-        try trainer.setParameters(best.parameters)
+        try trainer.useWeights(Self.bestWeights)
         let held = sink.validationSamples
         let statistics = try communicator.merge(sink.outputStatistics)
         let baseline = statistics.count > 0 ? statistics.mean.map { Float($0) } : nil
@@ -279,7 +287,7 @@ struct TrainingLoop<Communicator: ServerCommunicator> {
                 updateStatus: updateStatus)
             return best.batch
         }
-        try trainer.setParameters(last)
+        try trainer.useWeights(Self.lastWeights)
         return batches
     }
 }

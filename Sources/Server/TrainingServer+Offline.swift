@@ -54,8 +54,9 @@ extension TrainingServer {
             parameterSets: parameterSets, validationIDs: Set(data.validation.keys), outputCount: outputCount)
         sink.loadOffline(validation: data.validation, outputs: data.outputStatistics)
         BLASThreads.set(server.training.threads)
-        let trainer = try Trainer(
-            configuration: TrainerConfiguration(plan: plan, parameterInputs: Array(parameterSets.planInputs.values)))
+        let trainer = try freshTrainer(
+            TrainerConfiguration(plan: plan, parameterInputs: Array(parameterSets.planInputs.values)),
+            communicator: LocalCommunicator(), log: log)
         trainer.warmupStatistics = { data.outputStatistics }
         try? FileManager.default.removeItem(at: metricsURL)
         let steps = OfflineSteps(

@@ -201,18 +201,18 @@ public final class TrainingServer: Sendable {
     private func startTrainer(
         _ communicator: some ServerCommunicator, sink: StudySink, parameterInputs: [[Float]], log: (String) -> Void,
         warn: (String) -> Void
-    ) throws -> (Trainer, ServerCheckpoint?) {
+    ) throws -> (any SurrogateTrainer, ServerCheckpoint?) {
         let configuration = TrainerConfiguration(plan: plan, parameterInputs: parameterInputs)
-        var trainer = try Trainer(configuration: configuration)
+        let trainer = try freshTrainer(configuration, communicator: communicator, log: log)
         if restart {
             if let (url, checkpoint) = try checkpoints.restore(communicator, warn: warn) {
-                trainer = try Trainer(state: checkpoint.trainer)
+                let restored = try restoredTrainer(trainer, from: checkpoint, url: url)
                 sink.restore(
                     buffer: checkpoint.buffer, received: checkpoint.received, validation: checkpoint.validation)
                 log(
                     "restarted from \(url.path): batch \(checkpoint.batches), \(checkpoint.buffer.count) samples "
                         + "buffered, \(sink.receivedCount) received")
-                return (trainer, checkpoint)
+                return (restored, checkpoint)
             }
             log("no checkpoint in \(studyDirectory.path): starting afresh")
         }
@@ -259,9 +259,9 @@ public final class TrainingServer: Sendable {
         // A model trained on nothing would print numbers all the same: none is written (and none left from before).
         let written = batches > 0
         if written {
-            try loop.trainer.surrogate(parameterNames: plan.parameters.map(\.name)).write(
-                to: modelURL,
-                metadata: modelMetadata(batches: batches, exported: exported))
+            try loop.trainer.exportModel(
+                to: modelURL, parameterNames: plan.parameters.map(\.name),
+                metadata: modelMetadata(batches: batches, exported: exported).merging(backendMetadata()) { $1 })
         } else {
             try? FileManager.default.removeItem(at: modelURL)
         }

@@ -21,16 +21,17 @@ struct PredictionCheck {
     let relativeL2: Double
 
     /// Predicts every sample of `excerpt` with `model`; nil when there is none or the sizes disagree.
-    init?(excerpt: ReportExcerpt?, model: Surrogate?) {
-        guard let excerpt, let model, !excerpt.samples.isEmpty else { return nil }
+    init?(excerpt: ReportExcerpt?, model: ReportModel?) {
+        guard let excerpt, let model, !excerpt.samples.isEmpty,
+            let predictions = try? model.predict(excerpt.samples.map(\.input))
+        else { return nil }
         var entries: [Entry] = []
         var squared = 0.0
         var truthSquared = 0.0
         var maximum = 0.0
         var count = 0
-        for sample in excerpt.samples {
-            guard let prediction = try? model.predict(input: sample.input), prediction.count == sample.truth.count
-            else { return nil }
+        for (sample, prediction) in zip(excerpt.samples, predictions) {
+            guard prediction.count == sample.truth.count else { return nil }
             for (p, t) in zip(prediction, sample.truth) {
                 let error = Double(p) - Double(t)
                 squared += error * error

@@ -23,7 +23,7 @@ public struct StudyRecord {
     /// Whether a journal exists (the study was launched).
     public let launched: Bool
     /// The exported surrogate, or else the latest checkpoint's network, when there is either.
-    public let model: Surrogate?
+    public let model: ReportModel?
     /// Where `model` comes from: `model.melissa`, or the checkpoint at its batch.
     public let modelSource: String?
     /// The held-out samples and buffer read counts the server kept for the report, when it wrote them.
@@ -68,12 +68,14 @@ public struct StudyRecord {
         }
         self.values = values
         let names = plan.parameters.map(\.name)
-        if let exported = try? Surrogate(contentsOf: directory.appendingPathComponent("model.melissa")) {
+        if let data = FileManager.default.contents(atPath: directory.appendingPathComponent("model.melissa").path),
+            let exported = ReportModel(modelFile: data)
+        {
             (model, modelSource) = (exported, "model.melissa")
         } else if let (latest, batches) = try? CheckpointSurrogate.read(
             studyDirectory: directory, parameterNames: names)
         {
-            (model, modelSource) = (latest, "the checkpoint at batch \(batches)")
+            (model, modelSource) = (.native(latest), "the checkpoint at batch \(batches)")
         } else {
             (model, modelSource) = (nil, nil)
         }

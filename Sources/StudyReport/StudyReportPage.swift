@@ -225,9 +225,15 @@ public struct StudyReportPage {
         let plan = record.plan
         let training = plan.server.training
         page.section("facts", "Study facts")
+        let network =
+            if let torch = training.pytorch, training.effectiveBackend == .pytorch {
+                "PyTorch \(torch.model) of \((torch.module as NSString).lastPathComponent)"
+            } else {
+                "MLP \(training.model.hidden.map(String.init).joined(separator: " → ")) "
+                    + "(\(training.model.activation.rawValue))"
+            }
         let model =
-            "MLP \(training.model.hidden.map(String.init).joined(separator: " → ")) "
-            + "(\(training.model.activation.rawValue)), batch \(training.batchSize), "
+            network + ", batch \(training.batchSize), "
             + "\(training.optimizer.kind.rawValue) at \(training.optimizer.learningRate)"
         page.facts([
             ("study", plan.studyName, nil),

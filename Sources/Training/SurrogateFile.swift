@@ -57,7 +57,8 @@ public enum SurrogateFile {
         guard bytes.count >= 16, Array(bytes[0..<8]) == magic else { return [:] }
         let headerLength = bytes[8..<16].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         guard headerLength <= UInt64(bytes.count - 16) else { return [:] }
-        let header = try? JSONDecoder().decode(SurrogateHeader.self, from: Data(bytes[16..<(16 + Int(headerLength))]))
+        struct MetadataOnly: Decodable { var metadata: [String: String]? }
+        let header = try? JSONDecoder().decode(MetadataOnly.self, from: Data(bytes[16..<(16 + Int(headerLength))]))
         return header?.metadata ?? [:]
     }
 

@@ -11,7 +11,7 @@ import Randomness
 ///
 /// A trainer is not thread-safe and its calls are synchronous (they run BLAS, and across ranks they block in
 /// collectives): drive it from one dedicated thread, never from Swift's cooperative pool.
-public final class Trainer {
+public final class Trainer: SurrogateTrainer {
     /// The configuration.
     public let configuration: TrainerConfiguration
     private let layers: [LayerLayout]
@@ -38,6 +38,8 @@ public final class Trainer {
     /// Rows whose loss ``sampleLosses`` holds.
     private var sampleLossCount = 0
     private var generator: Xoshiro256StarStar
+    /// Weights kept by name (``keepWeights(as:)``).
+    private var keptWeights: [String: [Float]] = [:]
 
     /// A trainer with fresh weights drawn from the configuration's seed (He-uniform before ReLU and GELU,
     /// LeCun-uniform before tanh and for the linear output layer; zero biases) and zero optimiser moments.
@@ -62,7 +64,7 @@ public final class Trainer {
             firstMoment: [Float](repeating: 0, count: count),
             secondMoment: configuration.optimizer.method == .adam ? [Float](repeating: 0, count: count) : [],
             step: 0, samplesSeen: 0, generator: generator,
-            normalizer: Self.initialNormalizer(configuration))
+            normalizer: Normalizer.initial(for: configuration))
         try self.init(state: state)
     }
 
@@ -100,20 +102,6 @@ public final class Trainer {
         refreshNormalization()
     }
 
-    /// The normalisation a fresh trainer starts with: the recipe's, frozen, when it needs no statistics; learned at
-    /// the first step when it does; without a recipe, learned from the first `normalizationWarmupSamples`.
-    private static func initialNormalizer(_ configuration: TrainerConfiguration) -> Normalizer {
-        let architecture = configuration.architecture
-        guard let recipe = configuration.normalization else {
-            return Normalizer(
-                inputCount: architecture.inputCount, outputCount: architecture.outputCount,
-                freezeAfterSamples: configuration.normalizationWarmupSamples)
-        }
-        if !recipe.needsStatistics { return recipe.normalizer(outputs: nil) }
-        return Normalizer(
-            inputCount: architecture.inputCount, outputCount: architecture.outputCount, freezeAfterSamples: 1)
-    }
-
     deinit {
         parameterStorage.deallocate()
         firstMoment.deallocate()
@@ -140,6 +128,25 @@ public final class Trainer {
             throw TrainingError.inconsistentState("\(values.count) parameters for a network of \(parameterCount)")
         }
         _ = parameterStorage.update(fromContentsOf: values)
+    }
+
+    /// Keeps a copy of the current parameters under `name`.
+    public func keepWeights(as name: String) throws { keptWeights[name] = parameters }
+
+    /// Puts back the parameters kept under `name`.
+    public func useWeights(_ name: String) throws {
+        guard let kept = keptWeights[name] else {
+            throw TrainingError.inconsistentState("no weights kept under the name \(name)")
+        }
+        try setParameters(kept)
+    }
+
+    /// The plain state; the native trainer has no other.
+    public func checkpointState() throws -> (state: TrainerState, backend: Data?) { (state, nil) }
+
+    /// Writes the network with its normalisation to `url` as a melissa surrogate model file.
+    public func exportModel(to url: URL, parameterNames: [String], metadata: [String: String]) throws {
+        try surrogate(parameterNames: parameterNames).write(to: url, metadata: metadata)
     }
 
     /// Replaces the normalisation (for instance a frozen one computed beforehand).
@@ -213,22 +220,14 @@ public final class Trainer {
         }
         let total = try communicator.totalSamples(local: count)
         guard total > 0 else { return nil }
-        if !normalizer.isFrozen, let recipe = configuration.normalization {
-            let local =
-                warmupStatistics?()
-                ?? FeatureStatistics.ofBatch(
-                    inputs: workspace.rawInputs.baseAddress.unsafelyUnwrapped, inputWidth: 0,
-                    outputs: workspace.rawOutputs.baseAddress.unsafelyUnwrapped,
-                    outputWidth: configuration.architecture.outputCount, rows: count)
-            normalizer = recipe.normalizer(outputs: try communicator.merge(local))
+        let architecture = configuration.architecture
+        if try normalizer.advance(
+            recipe: configuration.normalization, warmupStatistics: warmupStatistics,
+            rawInputs: workspace.rawInputs.baseAddress.unsafelyUnwrapped,
+            rawOutputs: workspace.rawOutputs.baseAddress.unsafelyUnwrapped, inputCount: architecture.inputCount,
+            outputCount: architecture.outputCount, rows: count, communicator: communicator)
+        {
             refreshNormalization()
-        } else if !normalizer.isFrozen {
-            let architecture = configuration.architecture
-            let local = FeatureStatistics.ofBatch(
-                inputs: workspace.rawInputs.baseAddress.unsafelyUnwrapped, inputWidth: architecture.inputCount,
-                outputs: workspace.rawOutputs.baseAddress.unsafelyUnwrapped, outputWidth: architecture.outputCount,
-                rows: count)
-            if normalizer.absorb(try communicator.merge(local)) { refreshNormalization() }
         }
         computeGradient(count: count, total: total)
         try communicator.sumInPlace(workspace.gradient)

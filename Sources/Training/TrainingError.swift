@@ -12,6 +12,8 @@ public enum TrainingError: Error, Sendable, Hashable, CustomStringConvertible {
     case malformedModelFile(path: String, reason: String)
     /// A prediction asked with the wrong number of parameters.
     case wrongParameterCount(expected: Int, got: Int)
+    /// The PyTorch trainer (or predictor) process failed: the message says how, with its Python error.
+    case backend(String)
 
     /// A message for a person.
     public var description: String {
@@ -26,6 +28,7 @@ public enum TrainingError: Error, Sendable, Hashable, CustomStringConvertible {
         case .malformedModelFile(let path, let reason): return "\(path): not a melissa surrogate model: \(reason)"
         case .wrongParameterCount(let expected, let got):
             return "the model takes \(expected) parameters, got \(got)"
+        case .backend(let message): return message
         }
     }
 }

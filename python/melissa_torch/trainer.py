@@ -207,7 +207,9 @@ class Trainer:
         params = [p for p in model.parameters() if p.requires_grad]
         if method == "adam":
             betas = (float(spec.get("beta1", 0.9)), float(spec.get("beta2", 0.999)))
-            return torch.optim.Adam(params, lr=lr, betas=betas, eps=float(spec.get("epsilon", 1e-8)), weight_decay=wd)
+            # The native trainer's Adam decays the weights decoupled (AdamW) when weight_decay > 0: the same here.
+            adam = torch.optim.AdamW if wd > 0 else torch.optim.Adam
+            return adam(params, lr=lr, betas=betas, eps=float(spec.get("epsilon", 1e-8)), weight_decay=wd)
         if method == "sgd":
             return torch.optim.SGD(params, lr=lr, momentum=float(spec.get("momentum", 0.0) or 0.0), weight_decay=wd)
         raise CommandError(f"optimizer method {method!r}: expected adam or sgd (or a make_optimizer hook)")
