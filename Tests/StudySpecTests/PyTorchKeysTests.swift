@@ -62,6 +62,8 @@ import Testing
                 batch_norm: true
                 name: unet
                 quoted: "12"
+                flag: yes
+                word: "no"
                 nothing: null
                 channels: [16, 32, 64]
                 nested: {my_option: 1, camelCase: 2.5, deeper: {x: [1, two, false]}}
@@ -84,6 +86,8 @@ import Testing
             "batch_norm": .bool(true),
             "name": .string("unet"),
             "quoted": .string("12"),
+            "flag": .bool(true),
+            "word": .string("no"),
             "nothing": .null,
             "channels": .list([.integer(16), .integer(32), .integer(64)]),
             "nested": .map([
