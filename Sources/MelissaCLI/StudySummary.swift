@@ -47,11 +47,21 @@ struct StudySummary {
         let training = study.training
         let outputs = simulation.fields.map { $0.size.map(String.init) ?? "|\($0.name)|" }.joined(separator: "+")
         let layers = ["\(study.parameters.count + 1)"] + training.model.hidden.map(String.init) + [outputs]
-        row(
-            "model",
-            "MLP \(layers.joined(separator: " → ")) (\(training.model.activation.rawValue)), "
-                + "\(training.optimizer.kind.rawValue) lr \(training.optimizer.learningRate), batch \(training.batchSize)"
-        )
+        if training.effectiveBackend == .pytorch, let pytorch = training.pytorch {
+            let optimizer =
+                pytorch.makeOptimizer.map { "\($0)(model, config)" }
+                ?? "\(training.optimizer.kind.rawValue) lr \(training.optimizer.learningRate)"
+            row(
+                "model",
+                "PyTorch \(pytorch.model)(inputs, outputs, config) of \(pytorch.module) (device \(pytorch.device.rawValue), "
+                    + "\(pytorch.python)), \(optimizer), loss \(pytorch.loss ?? "MSE"), batch \(training.batchSize)")
+        } else {
+            row(
+                "model",
+                "MLP \(layers.joined(separator: " → ")) (\(training.model.activation.rawValue)), "
+                    + "\(training.optimizer.kind.rawValue) lr \(training.optimizer.learningRate), "
+                    + "batch \(training.batchSize)")
+        }
         let seconds = training.checkpointEverySeconds ?? TrainingSpec.defaultCheckpointSeconds
         let checkpoints: String =
             training.checkpointEveryBatches.map { "checkpoint every \($0) batches" }

@@ -57,6 +57,36 @@ let repositoryRoot = HostTools.repositoryRoot
     #expect(run.standardError.isEmpty)
 }
 
+@Test func validateSummarisesAPyTorchStudy() throws {
+    let directory = try HostTools.temporaryDirectory("melissa-cli")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try "def make_model(inputs, outputs, config): ...\n".write(
+        to: directory.appendingPathComponent("surrogate.py"), atomically: true, encoding: .utf8)
+    let study = """
+        study: {name: torch}
+        parameters: {x: {uniform: [0, 1]}}
+        sampler: {kind: sobol, count: 4}
+        simulation:
+          command: ./run {{x}}
+          fields: [u]
+          time_steps: 5
+        buffer: {capacity: 100, watermark: 20}
+        training:
+          batch_size: 8
+          backend: pytorch
+          pytorch: {module: surrogate.py, loss: huber, device: cpu, options: {width: 16}}
+        """
+    try study.write(to: directory.appendingPathComponent("study.yaml"), atomically: true, encoding: .utf8)
+    let run = try MelissaRun.run(["validate", "study.yaml"], in: directory)
+    #expect(run.status == 0, "\(run.standardError)")
+    let module = directory.appendingPathComponent("surrogate.py").standardizedFileURL.path
+    #expect(
+        run.standardOutput.contains(
+            "PyTorch make_model(inputs, outputs, config) of \(module) (device cpu, python3), adam lr 0.001, "
+                + "loss huber, batch 8"), "\(run.standardOutput)")
+    #expect(!run.standardOutput.contains("MLP "))
+}
+
 @Test func validateListsEveryProblemAndFails() throws {
     let directory = try HostTools.temporaryDirectory("melissa-cli")
     defer { try? FileManager.default.removeItem(at: directory) }

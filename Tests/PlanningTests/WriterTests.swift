@@ -50,6 +50,45 @@ import Testing
         #expect(decoded == jobs)
     }
 
+    /// plan.json converts keys to and from snake_case; the PyTorch module's options are the user's own names and
+    /// must come back exactly as written, in nested mappings and lists too, each value with its type.
+    @Test func thePyTorchOptionsSurviveThePlanUnchanged() throws {
+        var study = TestSupport.study()
+        let options: [String: ConfigValue] = [
+            "my_option": .integer(3),
+            "camelCase": .number(0.25),
+            "whole": .number(2),
+            "HTTPServer": .string("x"),
+            "with space": .bool(false),
+            "nothing": .null,
+            "nested": .map([
+                "innerCamelKey": .list([.integer(1), .number(2.5), .string("a_b"), .null, .bool(true)]),
+                "inner_snake_key": .map([
+                    "deepCamel": .integer(-7), "deepWhole": .number(-1e20), "deep_snake": .list([]),
+                ]),
+                "empty": .map([:]),
+            ]),
+        ]
+        study.training.backend = .pytorch
+        study.training.pytorch = PyTorchSpec(
+            module: "/home/alice/studies/surrogate.py", model: "build", makeOptimizer: "my_optimizer",
+            loss: "huberLoss", device: .cuda, python: "/opt/venv/bin/python", options: options)
+        let plan = try TestSupport.plan(study)
+        #expect(plan.server.training.pytorch?.options == options)
+        let data = try PlanWriter.encode(plan)
+        let text = try #require(String(data: data, encoding: .utf8))
+        for key in ["my_option", "camelCase", "HTTPServer", "with space", "innerCamelKey", "deepCamel"] {
+            #expect(text.contains("\"\(key)\""), "\(key) is written as it is")
+        }
+        #expect(!text.contains("camel_case") && !text.contains("inner_camel_key") && !text.contains("h_t_t_p"))
+        #expect(text.contains(#""make_optimizer":"my_optimizer""#) && text.contains(#""backend":"pytorch""#))
+        let decoded = try PlanWriter.decode(data)
+        #expect(decoded.server.training.backend == .pytorch)
+        #expect(decoded.server.training.pytorch == plan.server.training.pytorch)
+        #expect(decoded.server.training.pytorch?.options == options)
+        #expect(decoded == plan)
+    }
+
     @Test func parametersCSV() throws {
         var study = TestSupport.study()
         study.parameters[2] = Parameter(name: "solver", distribution: .choice([.text("a,\"b\"\nc")]))

@@ -85,7 +85,7 @@ let malformedCases: [MalformedCase] = [
         replacingLine("batch_size:", with: "flux_capacitor: 3"),
         "study.yaml:15:3: training.flux_capacitor: unknown key; expected one of `ranks`, `threads`, `model`, "
             + "`batch_size`, `optimizer`, `validation`, `checkpoint_every_batches`, `normalization`, "
-            + "`checkpoint_every_seconds` and `epochs`"),
+            + "`checkpoint_every_seconds`, `epochs`, `backend` and `pytorch`"),
     MalformedCase(
         "unknown section",
         validStudy + "\nbufer: {}",

@@ -8,7 +8,7 @@ extension StudyParser {
         var spec = TrainingSpec()
         let allowed = [
             "ranks", "threads", "model", "batch_size", "optimizer", "validation", "checkpoint_every_batches",
-            "normalization", "checkpoint_every_seconds", "epochs",
+            "normalization", "checkpoint_every_seconds", "epochs", "backend", "pytorch",
         ]
         guard let fields = fields(node, "training", allowed: allowed) else { return spec }
         if let value = fields["ranks"],
@@ -58,6 +58,7 @@ extension StudyParser {
         if let value = fields["normalization"], let normalization = normalization(value) {
             spec.normalization = normalization
         }
+        backend(fields, into: &spec)
         return spec
     }
 

@@ -54,8 +54,10 @@ public struct PyTorchSpec: Sendable, Hashable, Codable {
 
 /// A plain YAML/JSON value of `training.pytorch.options`.
 ///
-/// Encoded as the plain JSON value it is. A mapping is encoded as a list of `[key, value]` pairs, so that its keys
-/// survive the plan's snake_case key strategies unchanged (a dictionary's keys would be converted).
+/// Encoded as the plain JSON value it is, but for two cases. A mapping is encoded as `{"kind": "map", "entries":
+/// [{"key": …, "value": …}, …]}`, so that its keys survive the plan's snake_case key strategies unchanged (a
+/// dictionary's keys would be converted). A whole ``number`` (such as `1.0`) is encoded as `{"kind": "number",
+/// "value": 1}`: JSON writes it as `1`, which would come back as an ``integer``.
 public indirect enum ConfigValue: Sendable, Hashable, Codable {
     /// null.
     case null
@@ -77,19 +79,27 @@ public indirect enum ConfigValue: Sendable, Hashable, Codable {
         var value: ConfigValue
     }
 
-    private enum Kind: String, Codable { case map }
+    private enum Kind: String, Codable {
+        case map
+        case number
+    }
 
     private enum CodingKeys: String, CodingKey {
         case kind
         case entries
+        case value
     }
 
-    /// Decodes a plain JSON value (a mapping from its `[key, value]` pairs).
+    /// Decodes a plain JSON value (a mapping from its `[key, value]` pairs, a whole number from its kind).
     public init(from decoder: any Decoder) throws {
         if let keyed = try? decoder.container(keyedBy: CodingKeys.self), keyed.contains(.kind) {
-            _ = try keyed.decode(Kind.self, forKey: .kind)
-            let pairs = try keyed.decode([Pair].self, forKey: .entries)
-            self = .map(Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }))
+            switch try keyed.decode(Kind.self, forKey: .kind) {
+            case .map:
+                let pairs = try keyed.decode([Pair].self, forKey: .entries)
+                self = .map(Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }))
+            case .number:
+                self = .number(try keyed.decode(Double.self, forKey: .value))
+            }
             return
         }
         let container = try decoder.singleValueContainer()
@@ -108,7 +118,7 @@ public indirect enum ConfigValue: Sendable, Hashable, Codable {
         }
     }
 
-    /// Encodes the plain JSON value (a mapping as its `[key, value]` pairs).
+    /// Encodes the plain JSON value (a mapping as its `[key, value]` pairs, a whole number with its kind).
     public func encode(to encoder: any Encoder) throws {
         switch self {
         case .map(let entries):
@@ -116,6 +126,10 @@ public indirect enum ConfigValue: Sendable, Hashable, Codable {
             try keyed.encode(Kind.map, forKey: .kind)
             try keyed.encode(
                 entries.keys.sorted().map { Pair(key: $0, value: entries[$0] ?? .null) }, forKey: .entries)
+        case .number(let value) where value.rounded() == value:
+            var keyed = encoder.container(keyedBy: CodingKeys.self)
+            try keyed.encode(Kind.number, forKey: .kind)
+            try keyed.encode(value, forKey: .value)
         default:
             var container = encoder.singleValueContainer()
             switch self {
