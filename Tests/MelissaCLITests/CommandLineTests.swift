@@ -82,9 +82,16 @@ let repositoryRoot = HostTools.repositoryRoot
     let module = directory.appendingPathComponent("surrogate.py").standardizedFileURL.path
     #expect(
         run.standardOutput.contains(
-            "PyTorch make_model(inputs, outputs, config) of \(module) (device cpu, python3), adam lr 0.001, "
+            "PyTorch make_model(inputs, outputs, config) of \(module) (device cpu, \(pythonOnPath("python3"))), "
+                + "adam lr 0.001, "
                 + "loss huber, batch 8"), "\(run.standardOutput)")
     #expect(!run.standardOutput.contains("MLP "))
+}
+
+/// `name` as `melissa plan` records it: the first executable of that name in PATH, else the name.
+func pythonOnPath(_ name: String) -> String {
+    let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+    return directories.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? name
 }
 
 @Test func validateListsEveryProblemAndFails() throws {

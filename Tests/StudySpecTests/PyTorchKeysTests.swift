@@ -98,15 +98,33 @@ import Testing
         #expect(spec.options == expected)
     }
 
+    @Test func aBareInterpreterNameIsLookedUpInPATHAndAPathIsKept() throws {
+        let bin = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-path-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: bin) }
+        let python = bin.appendingPathComponent("mypython")
+        try "#!/bin/sh\n".write(to: python, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: python.path)
+        let environment = ["PATH": "/nonexistent:\(bin.path)"]
+        #expect(StudyParser.interpreterPath("mypython", environment: environment) == python.path)
+        #expect(StudyParser.interpreterPath("absent-python", environment: environment) == "absent-python")
+        #expect(StudyParser.interpreterPath("/opt/venv/bin/python", environment: environment) == "/opt/venv/bin/python")
+    }
+
     @Test func theDefaults() throws {
         let directory = try Self.studyDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let spec = try #require(
             try Self.parse(Self.study("backend: pytorch\npytorch: {module: surrogate.py}"), in: directory).training
                 .pytorch)
-        #expect(spec == PyTorchSpec(module: directory.appendingPathComponent("surrogate.py").standardizedFileURL.path))
+        // The default interpreter is `python3` as found in PATH when planning (the name itself when it is not there).
+        let python3 = StudyParser.interpreterPath("python3")
+        #expect(
+            spec
+                == PyTorchSpec(
+                    module: directory.appendingPathComponent("surrogate.py").standardizedFileURL.path, python: python3))
         #expect(spec.model == "make_model" && spec.makeOptimizer == nil && spec.loss == nil)
-        #expect(spec.device == .auto && spec.python == "python3" && spec.options.isEmpty)
+        #expect(spec.device == .auto && python3.hasSuffix("python3") && spec.options.isEmpty)
 
         // Without the key, and with `backend: native`, the native trainer trains and there is no PyTorch section.
         let plain = try Self.parse(validStudy, in: directory).training

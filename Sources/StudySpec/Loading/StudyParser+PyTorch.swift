@@ -97,7 +97,22 @@ extension StudyParser {
                 failed = true
             }
         }
+        spec.python = Self.interpreterPath(spec.python)
         return module == nil || failed ? nil : spec
+    }
+
+    /// `python` as the plan records it: a bare name is looked up in `PATH` now, where the user plans (the server's
+    /// `PATH` can differ: `mpirun` invoked by its absolute path puts its own bin directory first); a name not found
+    /// stays as it is, and a path stays as it is.
+    static func interpreterPath(
+        _ python: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String {
+        guard !python.contains("/") else { return python }
+        for directory in (environment["PATH"] ?? "").split(separator: ":") where !directory.isEmpty {
+            let candidate = "\(directory)/\(python)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return python
     }
 
     /// `module`: a `.py` file relative to the study file's directory, as an absolute path; it is not imported.
