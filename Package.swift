@@ -75,7 +75,7 @@ let package = Package(
         .target(name: "WireProtocol"),
         .target(
             name: "Ingest",
-            dependencies: ["Transport", "WireProtocol"],
+            dependencies: ["Transport", "WireProtocol", "Training"],
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
         .target(name: "MelissaClient", dependencies: ["Transport", "WireProtocol"]),
@@ -200,7 +200,7 @@ let package = Package(
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"]),
         .testTarget(
             name: "IngestTests",
-            dependencies: ["MelissaTestSupport", "Ingest", "MelissaClient", "Transport", "WireProtocol"]),
+            dependencies: ["MelissaTestSupport", "Ingest", "MelissaClient", "Transport", "WireProtocol", "Training"]),
     ],
     swiftLanguageModes: [.v6]
 )
