@@ -99,7 +99,8 @@ struct IngestBenchmark: ParsableCommand {
     /// training buffer (as the server's sink does: input, field, origin), then released. malloc is told to map every
     /// allocation of 128 KiB or more on its own (`mallopt(M_MMAP_THRESHOLD)`, which also stops glibc's moving
     /// threshold), so freeing a sample unmaps its memory at once: the resident set's drop on release, per sample, is
-    /// what each held, and its growth while receiving, per sample, what receiving cost; both against the
+    /// what each held, and its growth while receiving (after a warm-up run), per sample, what receiving cost; both
+    /// against the
     /// 4,000,000-byte payload. Once as whole-step frames (kept as the samples' storage), once in 4 chunks a step
     /// (assembled into storage of the sample's own).
     private func memoryRows() throws {
@@ -110,6 +111,10 @@ struct IngestBenchmark: ParsableCommand {
             "\nmemory per buffered sample, \(buffered) samples of 1000x1000 float32 (payload \(payload) bytes); "
                 + "header of an owned sample's storage: \(FloatValues.headerBytes) bytes"
                 + (fixed ? "" : " (mallopt unavailable: figures include malloc's reuse)"))
+        // A first run pays what any run costs once (libzmq's context and threads, malloc's arenas, stacks), so the
+        // rows' growth is the samples'.
+        _ = try ingestRun(elements: elements, senders: 1, perSender: 4)
+        _ = try ingestRun(elements: elements, senders: 1, perSender: 4, chunks: 4)
         print(
             pad("path", 22) + pad("held/sample", 14) + pad("over payload", 14) + pad("RSS growth", 14) + "over payload")
         for (label, chunks) in [("whole frame (kept)", 1), ("4 chunks (assembled)", 4)] {
