@@ -13,7 +13,9 @@ struct TrainingBenchmark: ParsableCommand {
             For batch 10 and 100 and 1 and 2 OpenBLAS threads, times full training steps (normalisation, forward, \
             loss, backward, fused AdamW) and, as the bound, the same eight sgemm calls alone plus one pass over the \
             parameters, gradients and both moments (the optimiser's memory traffic). Prints the ratio (goal ≥ 0.7). \
-            When `python3 -c 'import torch'` works, also prints PyTorch's speed on the same network. \
+            Then `training.threads: auto`: what it chooses at each batch and its rate beside 1 thread and every core, \
+            alternated in the same run. When `python3 -c 'import torch'` works, also prints PyTorch's speed on the \
+            same network. \
             OPENBLAS_CORETYPE is left as the environment sets it.
             """
     )
