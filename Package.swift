@@ -15,7 +15,8 @@ import PackageDescription
 // trainer's configuration and runs the one training loop for 1 and N ranks.
 // Test helpers built as executables but shipped in no product live under Tests/ (MelissaTrainCheck).
 // The data plane: CZeroMQ (libzmq) -> Transport (typed sockets); WireProtocol (pure Swift, docs/protocol.md);
-//   Ingest (the server's registration and data receivers) and MelissaClient (the Swift streaming client) on both.
+//   Ingest (the server's registration and data receivers) and MelissaClient (the Swift streaming client) on both;
+//   Ingest also on Training, whose FloatValues is a sample's storage from the socket to the trainer.
 let package = Package(
     name: "melissa",
     platforms: [.macOS(.v14)],
@@ -75,7 +76,7 @@ let package = Package(
         .target(name: "WireProtocol"),
         .target(
             name: "Ingest",
-            dependencies: ["Transport", "WireProtocol"],
+            dependencies: ["Transport", "WireProtocol", "Training"],
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
         .target(name: "MelissaClient", dependencies: ["Transport", "WireProtocol"]),
@@ -200,7 +201,7 @@ let package = Package(
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"]),
         .testTarget(
             name: "IngestTests",
-            dependencies: ["MelissaTestSupport", "Ingest", "MelissaClient", "Transport", "WireProtocol"]),
+            dependencies: ["MelissaTestSupport", "Ingest", "MelissaClient", "Transport", "WireProtocol", "Training"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,7 +3,8 @@ import Transport
 import WireProtocol
 
 /// A training rank's receiving loop: its PULL socket on a dedicated thread, frames read in place (zero-copy) and
-/// handed to its `SampleAssembler`. Stops when the context is shut down.
+/// handed to its `SampleAssembler`, which may keep the payload frame itself as a sample's storage (it then takes the
+/// frame's content out of `second`, and the next receive fills a new one). Stops when the context is shut down.
 final class DataReceiver: @unchecked Sendable {
     private let socket: Socket
     private let assembler: SampleAssembler
@@ -48,7 +49,8 @@ final class DataReceiver: @unchecked Sendable {
                 first.withUnsafeBytes { header in
                     if frames >= 2 {
                         second.withUnsafeBytes { payload in
-                            assembler.handle(first: header, second: payload, frameCount: frames)
+                            assembler.handle(
+                                first: header, second: payload, frameCount: frames, detachSecond: second.detach)
                         }
                     } else {
                         assembler.handle(first: header, second: nil, frameCount: frames)

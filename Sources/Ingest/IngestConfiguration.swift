@@ -42,6 +42,9 @@ public struct IngestConfiguration: Sendable {
     /// The server's CURVE key pair: when set (and libzmq has CURVE), every socket requires encryption and
     /// `server.address` carries the public key.
     public var curveKeyPair: CurveKeyPair?
+    /// Whether a frame that holds a whole time step of float32 becomes the sample's storage (no copy; the default);
+    /// false copies every payload into storage of the sample's own (`melissa-bench ingest` compares the two).
+    public var keepsWholeFrames = true
 
     /// A configuration; the defaults bind one training rank to 127.0.0.1.
     public init(

@@ -1,3 +1,5 @@
+import Training
+import Transport
 import WireProtocol
 
 /// The message handler of one training rank: validates `data` and `finish` messages against the registry,
@@ -14,6 +16,7 @@ final class SampleAssembler {
     private let timeSteps: UInt32
     private var partials: [UInt64: PartialSample] = [:]
     private var seenGeneration = 0
+    private let keepsWholeFrames: Bool
 
     init(registry: IngestRegistry, sink: any SampleSink, trainingRank: Int) {
         self.registry = registry
@@ -25,20 +28,30 @@ final class SampleAssembler {
         fieldOffsets = configuration.fieldOffsets
         sampleSize = configuration.sampleSize
         timeSteps = configuration.timeSteps
+        keepsWholeFrames = configuration.keepsWholeFrames
     }
 
     /// Partial samples held (for tests).
     var partialCount: Int { partials.count }
 
-    /// Handles one message: its first frame, its second frame if any, and how many frames it had.
-    func handle(first: UnsafeRawBufferPointer, second: UnsafeRawBufferPointer?, frameCount: Int) {
+    /// Payloads at least this large that hold a whole time step of float32 are kept as the sample's storage rather
+    /// than copied. Smaller frames may share one receive buffer of libzmq (4.3 decodes messages that fit its 8 KiB
+    /// batch into a shared arena), which holding one would keep alive; copying them costs little.
+    static let adoptionMinimumBytes = 64 * 1024
+
+    /// Handles one message: its first frame, its second frame if any, and how many frames it had. `detachSecond`
+    /// takes the second frame's content out of the receiver's message for a sample to keep (nil: always copy).
+    func handle(
+        first: UnsafeRawBufferPointer, second: UnsafeRawBufferPointer?, frameCount: Int,
+        detachSecond: (() -> ReceivedFrame)? = nil
+    ) {
         do throws(DecodeError) {
             switch try Preamble.decode(first).kind {
             case .data:
                 let header = try DataHeader.decode(first)
                 guard frameCount >= 2, let payload = second else { throw .truncated }
                 guard frameCount == 2 else { throw .oversized }
-                handleData(header, payload: payload)
+                handleData(header, payload: payload, detach: detachSecond)
             case .finish:
                 let message = try FinishMessage.decode(first)
                 guard frameCount == 1 else { throw .oversized }
@@ -66,7 +79,7 @@ final class SampleAssembler {
         }
     }
 
-    private func handleData(_ header: DataHeader, payload: UnsafeRawBufferPointer) {
+    private func handleData(_ header: DataHeader, payload: UnsafeRawBufferPointer, detach: (() -> ReceivedFrame)?) {
         let check = registry.check(
             simulationID: header.simulationID, attempt: header.attempt, session: header.session,
             timeStep: header.timeStep, rank: header.rank, trainingRank: trainingRank)
@@ -100,6 +113,7 @@ final class SampleAssembler {
         dropReplacedPartials()
         let key = UInt64(header.simulationID) << 32 | UInt64(header.timeStep)
         let range = ChunkRange(field: field, start: header.offset, end: end)
+        let count = Int(header.elementCount)
         var partial: PartialSample
         if let existing = partials.removeValue(forKey: key), existing.session == header.session {
             partial = existing
@@ -108,31 +122,67 @@ final class SampleAssembler {
                 registry.count(.overlap)
                 return
             }
+        } else if keepsWholeFrames, count == sampleSize, let detach,
+            let values = adopt(payload, type: header.elementType, detach)
+        {
+            // The whole time step in one frame: the frame is the sample's storage.
+            complete(header, values: values, parameterSet: parameterSet)
+            return
         } else {
-            partial = PartialSample(session: header.session, values: makeValues(), received: [], missing: sampleSize)
+            partial = PartialSample(
+                session: header.session, values: FloatValues(uninitializedCount: sampleSize), received: [],
+                missing: sampleSize)
         }
-        let count = Int(header.elementCount)
         let destination = fieldOffsets[field] + Int(header.offset)
-        partial.values.withUnsafeMutableBufferPointer { values in
-            convert(payload, type: header.elementType, into: values, at: destination, count: count)
-        }
+        // Written in place: the partial's storage is held by nothing else until the sample is handed out.
+        convert(
+            payload, type: header.elementType, into: partial.values.unsafeMutableBuffer, at: destination, count: count)
         partial.received.append(range)
         partial.missing -= count
         if partial.missing > 0 {
             partials[key] = partial
             return
         }
+        complete(header, values: partial.values, parameterSet: parameterSet)
+    }
+
+    private func complete(_ header: DataHeader, values: FloatValues, parameterSet: Int) {
         if registry.complete(simulationID: header.simulationID, timeStep: header.timeStep, parameterSet: parameterSet) {
             sink.accept(
                 Sample(
-                    simulationID: header.simulationID, timeStep: header.timeStep, values: partial.values,
+                    simulationID: header.simulationID, timeStep: header.timeStep, values: values,
                     attempt: header.attempt, parameterSet: parameterSet))
         }
     }
 
-    /// An uninitialised sample: each element is written once by its chunk before the sample is handed out.
-    private func makeValues() -> [Float] {
-        [Float](unsafeUninitializedCapacity: sampleSize) { _, count in count = sampleSize }
+    /// The payload frame itself as the sample's values, when it is float32 (little-endian, as the machine), aligned
+    /// for `Float` and large enough (``adoptionMinimumBytes``); nil otherwise (then it is copied).
+    private func adopt(_ payload: UnsafeRawBufferPointer, type: ElementType, _ detach: () -> ReceivedFrame)
+        -> FloatValues?
+    {
+        #if _endian(little)
+            guard type == .float32, payload.count >= Self.adoptionMinimumBytes, let base = payload.baseAddress,
+                Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0
+            else { return nil }
+            let frame = detach()
+            let bytes = frame.bytes
+            let count = payload.count / MemoryLayout<Float>.stride
+            // Moving the content out of the message keeps its bytes where they are (libzmq moves only the small
+            // messages it keeps inline, far below the threshold); should they move, copy them from the frame.
+            guard let start = bytes.baseAddress, bytes.count == payload.count else {
+                preconditionFailure("zmq_msg_move changed the frame's size")
+            }
+            guard start == base else {
+                return FloatValues(uninitializedCount: count) { values in
+                    UnsafeMutableRawPointer(values.baseAddress.unsafelyUnwrapped).copyMemory(
+                        from: start, byteCount: bytes.count)
+                }
+            }
+            return FloatValues(
+                adopting: start.bindMemory(to: Float.self, capacity: count), count: count, owner: frame)
+        #else
+            return nil
+        #endif
     }
 
     /// After a re-registration, a finish that ended an attempt or a give-up, partial samples of sessions that are no

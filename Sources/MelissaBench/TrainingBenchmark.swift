@@ -13,7 +13,9 @@ struct TrainingBenchmark: ParsableCommand {
             For batch 10 and 100 and 1 and 2 OpenBLAS threads, times full training steps (normalisation, forward, \
             loss, backward, fused AdamW) and, as the bound, the same eight sgemm calls alone plus one pass over the \
             parameters, gradients and both moments (the optimiser's memory traffic). Prints the ratio (goal ≥ 0.7). \
-            When `python3 -c 'import torch'` works, also prints PyTorch's speed on the same network. \
+            Then `training.threads: auto`: what it chooses at each batch and its rate beside 1 thread and every core, \
+            alternated in the same run. When `python3 -c 'import torch'` works, also prints PyTorch's speed on the \
+            same network. \
             OPENBLAS_CORETYPE is left as the environment sets it.
             """
     )
@@ -73,7 +75,34 @@ struct TrainingBenchmark: ParsableCommand {
                 print(row(columns))
             }
         }
+        try autoRows(architecture)
         BLASThreads.set(1)
+    }
+
+    /// `training.threads: auto`: for each batch, what ``BLASThreads/choose`` picks (1 or every core), then full steps
+    /// with its choice, 1 thread and every core, alternated; the ratio is auto's rate over the better fixed one.
+    private func autoRows(_ architecture: MLPArchitecture) throws {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        print("training.threads auto (1 or \(cores) threads, chosen by timing this network at the batch size):")
+        print(row(["threads", "batch", "chose", "auto", "1 thread", "\(cores) threads", "auto/best"]))
+        for batch in [10, 100] {
+            let steps = max(5, samples / batch)
+            let choice = try BLASThreads.choose(architecture: architecture, batchSize: batch, candidates: [1, cores])
+            var times: [[Double]] = [[], [], []]
+            for _ in 0..<repetitions {
+                for (index, threads) in [choice.threads, 1, cores].enumerated() {
+                    BLASThreads.set(threads)
+                    times[index].append(try trainerTime(architecture, batch: batch, steps: steps))
+                }
+            }
+            let rates = times.map { Double(steps * batch) / median($0) }
+            print(
+                row([
+                    "auto", "\(batch)", "\(choice.threads)", String(format: "%.0f/s", rates[0]),
+                    String(format: "%.0f/s", rates[1]), String(format: "%.0f/s", rates[2]),
+                    String(format: "%.2f", rates[0] / max(rates[1], rates[2])),
+                ]))
+        }
     }
 
     /// `--scores`: steps with the per-sample losses and the score table against steps without, and their ratio.

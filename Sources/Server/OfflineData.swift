@@ -83,11 +83,17 @@ struct OfflineData {
                 arrays.append(array.values)
             }
             for step in 0..<steps {
-                var output: [Float] = []
-                output.reserveCapacity(outputCount)
-                for (index, field) in plan.server.fields.enumerated() {
-                    let size = field.size ?? 0
-                    output.append(contentsOf: arrays[index][(step * size)..<((step + 1) * size)])
+                // Straight into the sample's storage, field after field.
+                let output = FloatValues(uninitializedCount: outputCount) { values in
+                    var next = 0
+                    for (index, field) in plan.server.fields.enumerated() {
+                        let size = field.size ?? 0
+                        arrays[index].withUnsafeBufferPointer { source in
+                            (values.baseAddress.unsafelyUnwrapped + next).initialize(
+                                from: source.baseAddress.unsafelyUnwrapped + step * size, count: size)
+                        }
+                        next += size
+                    }
                 }
                 var sample = TrainingSample(parameters: parameters, timeStep: Float(step), field: output)
                 if job.role == .validation {

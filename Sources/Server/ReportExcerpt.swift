@@ -55,7 +55,7 @@ public struct ReportExcerpt: Sendable, Equatable {
                 samples.append(
                     Sample(
                         simulation: Int(simulation), step: Int(sample.input.last ?? 0), input: sample.input,
-                        truth: sample.output))
+                        truth: sample.output.array))
             }
         }
         return ReportExcerpt(samples: samples, readCounts: readCounts, batches: batches)

@@ -185,7 +185,8 @@ struct ServerCheckpoint {
             return (0..<count).map { index in
                 let row = values[(index * width)..<((index + 1) * width)]
                 return TrainingSample(
-                    input: Array(row.prefix(metadata.inputCount)), output: Array(row.suffix(metadata.outputCount)))
+                    input: Array(row.prefix(metadata.inputCount)),
+                    output: FloatValues(row.suffix(metadata.outputCount)))
             }
         }
         let buffered = try samples(contents.floats("buffer"), count: metadata.bufferSeen.count)

@@ -53,10 +53,11 @@ extension TrainingServer {
             buffer: TrainingBuffer(policy: .fifo, capacity: 1, watermark: 1, seed: server.seed),
             parameterSets: parameterSets, validationIDs: Set(data.validation.keys), outputCount: outputCount)
         sink.loadOffline(validation: data.validation, outputs: data.outputStatistics)
-        BLASThreads.set(server.training.threads)
-        let trainer = try freshTrainer(
-            TrainerConfiguration(plan: plan, parameterInputs: Array(parameterSets.planInputs.values)),
-            communicator: LocalCommunicator(), log: log)
+        let configuration = TrainerConfiguration(plan: plan, parameterInputs: Array(parameterSets.planInputs.values))
+        log(
+            try server.training.threads.apply(
+                architecture: configuration.architecture, batchSize: server.training.batchSize))
+        let trainer = try freshTrainer(configuration, communicator: LocalCommunicator(), log: log)
         trainer.warmupStatistics = { data.outputStatistics }
         try? FileManager.default.removeItem(at: metricsURL)
         let steps = OfflineSteps(

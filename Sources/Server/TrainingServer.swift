@@ -134,7 +134,13 @@ public final class TrainingServer: Sendable {
         let sink = StudySink(
             buffer: buffer, parameterSets: parameterSets, validationIDs: validationIDs, outputCount: outputCount,
             warmup: plan.normalizationWarmup.map { StudySink.Warmup(samples: $0.samples, simulations: $0.simulations) })
-        BLASThreads.set(server.training.threads)
+        log(
+            try server.training.threads.apply(
+                architecture: TrainerConfiguration(
+                    training: server.training, parameterCount: plan.parameters.count, outputCount: outputCount,
+                    seed: server.seed
+                ).architecture,
+                batchSize: server.training.batchSize))
         let (trainer, resumed) = try startTrainer(
             communicator, sink: sink, parameterInputs: Array(parameterSets.planInputs.values), log: log, warn: warn)
         if trainer.normalizer.isFrozen { sink.skipWarmup() }

@@ -3,22 +3,32 @@
 public struct TrainingSample: Sendable, Hashable, Codable {
     /// Parameters then time step.
     public var input: [Float]
-    /// The field values.
-    public var output: [Float]
+    /// The field values (float32 in storage of their own, shared by copies: the ingest's sample, never copied).
+    public var output: FloatValues
     /// The simulation, time step and parameter set the sample came from (nil when unknown: a synthetic sample, or one
     /// restored from a checkpoint older than the per-simulation scores).
     public var origin: SampleOrigin?
 
     /// Creates a sample.
-    public init(input: [Float], output: [Float], origin: SampleOrigin? = nil) {
+    public init(input: [Float], output: FloatValues, origin: SampleOrigin? = nil) {
         self.input = input
         self.output = output
         self.origin = origin
     }
 
+    /// Creates a sample, its output a copy of `output`.
+    public init(input: [Float], output: [Float], origin: SampleOrigin? = nil) {
+        self.init(input: input, output: FloatValues(output), origin: origin)
+    }
+
     /// A sample from a simulation's parameters, a time step and its field.
-    public init(parameters: [Float], timeStep: Float, field: [Float], origin: SampleOrigin? = nil) {
+    public init(parameters: [Float], timeStep: Float, field: FloatValues, origin: SampleOrigin? = nil) {
         self.init(input: parameters + [timeStep], output: field, origin: origin)
+    }
+
+    /// A sample from a simulation's parameters, a time step and a copy of its field.
+    public init(parameters: [Float], timeStep: Float, field: [Float], origin: SampleOrigin? = nil) {
+        self.init(input: parameters + [timeStep], output: FloatValues(field), origin: origin)
     }
 }
 

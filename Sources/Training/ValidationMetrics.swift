@@ -76,6 +76,25 @@ public struct ValidationSums: Sendable, Hashable {
     public mutating func add(
         prediction: UnsafeBufferPointer<Float>, truth: [Float], timeStep: Int, scale: [Float], baseline: [Float]?
     ) {
+        truth.withUnsafeBufferPointer {
+            add(prediction: prediction, truth: $0, timeStep: timeStep, scale: scale, baseline: baseline)
+        }
+    }
+
+    /// Adds one sample whose truth is a sample's values.
+    public mutating func add(
+        prediction: UnsafeBufferPointer<Float>, truth: FloatValues, timeStep: Int, scale: [Float], baseline: [Float]?
+    ) {
+        truth.withUnsafeBufferPointer {
+            add(prediction: prediction, truth: $0, timeStep: timeStep, scale: scale, baseline: baseline)
+        }
+    }
+
+    /// Adds one sample whose truth is in memory.
+    public mutating func add(
+        prediction: UnsafeBufferPointer<Float>, truth: UnsafeBufferPointer<Float>, timeStep: Int, scale: [Float],
+        baseline: [Float]?
+    ) {
         var squaredError = 0.0
         var squaredTruth = 0.0
         var normalized = 0.0

@@ -38,4 +38,34 @@ public final class Message {
 
     /// A copy of the frame's bytes.
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// Moves the frame's content out (no copy: `zmq_msg_move`) into a ``ReceivedFrame`` that keeps it until it is
+    /// released; this message is left empty, ready for the next receive.
+    public func detach() -> ReceivedFrame {
+        let frame = ReceivedFrame()
+        zmq_msg_move(frame.pointer, pointer)
+        return frame
+    }
+}
+
+/// A received frame's content taken out of its ``Message`` (``Message/detach()``), freed (`zmq_msg_close`) when
+/// the last reference goes, from whichever thread: what a buffered sample holds when a whole time step came in one
+/// frame. Its bytes never move and are never written after the receive.
+public final class ReceivedFrame: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<zmq_msg_t>
+
+    init() {
+        pointer = .allocate(capacity: 1)
+        zmq_msg_init(pointer)
+    }
+
+    deinit {
+        zmq_msg_close(pointer)
+        pointer.deallocate()
+    }
+
+    /// The frame's bytes, valid as long as this object lives.
+    public var bytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: zmq_msg_data(pointer), count: zmq_msg_size(pointer))
+    }
 }

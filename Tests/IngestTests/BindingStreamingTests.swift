@@ -83,7 +83,7 @@ func bindingStreamsToTheRealServer(_ binding: BindingCase) async throws {
         let t = Float(sample.timeStep)
         let pressure = (0..<11).map { Float($0) + 1000 * t }
         let density = (0..<11).map { Float($0) + 1000 * t + 0.5 }
-        #expect(sample.values == pressure + density, "step \(sample.timeStep)")
+        #expect(sample.values.array == pressure + density, "step \(sample.timeStep)")
     }
     #expect(server.statistics.totalRejected == 0)
 }

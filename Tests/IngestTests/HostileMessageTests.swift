@@ -299,7 +299,7 @@ struct Frames {
         #expect(samples.count == 40)
         #expect(Set(samples.map { UInt64($0.simulationID) << 32 | UInt64($0.timeStep) }).count == 40)
         for sample in samples {
-            #expect(sample.values == expectedSample(sample.simulationID, sample.timeStep, fields: config.fields))
+            #expect(sample.values.array == expectedSample(sample.simulationID, sample.timeStep, fields: config.fields))
         }
         #expect(assemblers.allSatisfy { $0.partialCount == 0 })
     }

@@ -41,8 +41,8 @@ import Training
     let new = samples.filter { Array($0.input.prefix(2)) == redrawn.map(Float.init) }
     #expect(old.map { UInt32($0.input[2]) }.sorted() == Array(0..<10))
     #expect(new.map { UInt32($0.input[2]) }.sorted() == Array(0..<20))
-    #expect(old.allSatisfy { $0.output == field(planned.map(Double.init), step: UInt32($0.input[2])) })
-    #expect(new.allSatisfy { $0.output == field(redrawn, step: UInt32($0.input[2])) })
+    #expect(old.allSatisfy { $0.output.array == field(planned.map(Double.init), step: UInt32($0.input[2])) })
+    #expect(new.allSatisfy { $0.output.array == field(redrawn, step: UInt32($0.input[2])) })
     #expect(samples.count == sent)
 
     // After a restart, simulation 2 is finished under its new values (refused if it registers again) and the last

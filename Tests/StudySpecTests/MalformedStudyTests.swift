@@ -87,6 +87,14 @@ let malformedCases: [MalformedCase] = [
             + "`batch_size`, `optimizer`, `validation`, `checkpoint_every_batches`, `normalization`, "
             + "`checkpoint_every_seconds`, `epochs`, `backend` and `pytorch`"),
     MalformedCase(
+        "threads neither auto nor a number",
+        replacingLine("batch_size:", with: "threads: many"),
+        "study.yaml:15:12: training.threads: expected `auto` or a positive number of threads, found `many`"),
+    MalformedCase(
+        "zero threads",
+        replacingLine("batch_size:", with: "threads: 0"),
+        "study.yaml:15:12: training.threads: 0 is too small; expected `auto` or a positive number of threads"),
+    MalformedCase(
         "unknown section",
         validStudy + "\nbufer: {}",
         "study.yaml:19:1: bufer: unknown key; did you mean `buffer`?"),

@@ -165,7 +165,7 @@ private struct ReferenceRun: Decodable {
         try JSONEncoder().encode(
             ReferenceInput(
                 widths: configuration.architecture.widths, activation: activation.rawValue, parameters: initial,
-                inputs: samples.map(\.input), outputs: samples.map(\.output), inputMean: normalizer.inputMean,
+                inputs: samples.map(\.input), outputs: samples.map(\.output.array), inputMean: normalizer.inputMean,
                 inputStd: normalizer.inputStd, outputMean: normalizer.outputMean, outputStd: normalizer.outputStd,
                 optimizer: optimizer, steps: steps)
         ).write(to: input)

@@ -16,11 +16,7 @@ extension StudyParser {
         {
             spec.ranks = ranks
         }
-        if let value = fields["threads"],
-            let threads = integer(value, "training.threads", minimum: 1, what: "a positive number of threads")
-        {
-            spec.threads = threads
-        }
+        if let value = fields["threads"], let threads = threadCount(value) { spec.threads = threads }
         if let value = fields["batch_size"],
             let size = integer(value, "training.batch_size", minimum: 1, what: "a positive number of samples")
         {
@@ -60,6 +56,13 @@ extension StudyParser {
         }
         backend(fields, into: &spec)
         return spec
+    }
+
+    /// `auto` or a positive number of threads.
+    private mutating func threadCount(_ node: Node) -> ThreadCount? {
+        let what = "`auto` or a positive number of threads"
+        if let scalar = node.scalar, scalar.string == "auto" { return .auto }
+        return integer(node, "training.threads", minimum: 1, what: what).map { .fixed($0) }
     }
 
     private mutating func normalization(_ node: Node) -> NormalizationSpec? {

@@ -2,8 +2,8 @@
 public struct TrainingSpec: Sendable, Hashable, Codable {
     /// Training processes (MPI ranks), each with its own buffer. Default: 1.
     public var ranks: Int
-    /// BLAS threads per rank. Default: 1.
-    public var threads: Int
+    /// BLAS threads per rank. Default: `auto`.
+    public var threads: ThreadCount
     /// The network.
     public var model: ModelSpec
     /// Samples per batch per rank. Default: 10.
@@ -38,7 +38,7 @@ public struct TrainingSpec: Sendable, Hashable, Codable {
     /// Creates the section.
     public init(
         ranks: Int = 1,
-        threads: Int = 1,
+        threads: ThreadCount = .auto,
         model: ModelSpec = ModelSpec(),
         batchSize: Int = 10,
         optimizer: OptimizerSpec = OptimizerSpec(),
