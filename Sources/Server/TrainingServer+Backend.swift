@@ -36,7 +36,7 @@ extension TrainingServer {
         }
         let settings = TorchTrainerSettings(
             python: spec.python, module: spec.module, model: spec.model, makeOptimizer: spec.makeOptimizer,
-            loss: spec.loss, device: spec.device.rawValue, config: config, threads: training.threads,
+            loss: spec.loss, device: spec.device.rawValue, config: config, threads: training.threads.fixedCount ?? 0,
             package: try TorchPackage.locate(), workingDirectory: studyDirectory)
         let trainer = try TorchTrainer(
             configuration: configuration, settings: settings, rank: communicator.rank, worldSize: communicator.size,
@@ -68,6 +68,18 @@ extension TrainingServer {
                     + "the checkpoint to start afresh, or restart with training.backend: pytorch")
         }
         return try Trainer(state: checkpoint.trainer)
+    }
+
+    /// Sets this rank's threads as `training.threads` says and returns the line the server logs: OpenBLAS's for the
+    /// native trainer (`auto` times its network, ``ThreadCount/apply(architecture:batchSize:)``); for the PyTorch
+    /// backend a number is torch's intra-op threads, and `auto` leaves torch its own default (every core).
+    func applyThreads(architecture: MLPArchitecture) throws -> String {
+        let training = plan.server.training
+        guard training.effectiveBackend == .pytorch else {
+            return try training.threads.apply(architecture: architecture, batchSize: training.batchSize)
+        }
+        return training.threads.fixedCount.map { "training.threads \($0) (torch's intra-op threads)" }
+            ?? "training.threads auto: torch's own default"
     }
 
     /// What a PyTorch-trained model file adds to the metadata: the backend and the interpreter its predictor runs.

@@ -54,9 +54,7 @@ extension TrainingServer {
             parameterSets: parameterSets, validationIDs: Set(data.validation.keys), outputCount: outputCount)
         sink.loadOffline(validation: data.validation, outputs: data.outputStatistics)
         let configuration = TrainerConfiguration(plan: plan, parameterInputs: Array(parameterSets.planInputs.values))
-        log(
-            try server.training.threads.apply(
-                architecture: configuration.architecture, batchSize: server.training.batchSize))
+        log(try applyThreads(architecture: configuration.architecture))
         let trainer = try freshTrainer(configuration, communicator: LocalCommunicator(), log: log)
         trainer.warmupStatistics = { data.outputStatistics }
         try? FileManager.default.removeItem(at: metricsURL)

@@ -135,12 +135,11 @@ public final class TrainingServer: Sendable {
             buffer: buffer, parameterSets: parameterSets, validationIDs: validationIDs, outputCount: outputCount,
             warmup: plan.normalizationWarmup.map { StudySink.Warmup(samples: $0.samples, simulations: $0.simulations) })
         log(
-            try server.training.threads.apply(
+            try applyThreads(
                 architecture: TrainerConfiguration(
                     training: server.training, parameterCount: plan.parameters.count, outputCount: outputCount,
                     seed: server.seed
-                ).architecture,
-                batchSize: server.training.batchSize))
+                ).architecture))
         let (trainer, resumed) = try startTrainer(
             communicator, sink: sink, parameterInputs: Array(parameterSets.planInputs.values), log: log, warn: warn)
         if trainer.normalizer.isFrozen { sink.skipWarmup() }

@@ -1,9 +1,17 @@
 """The paper's surrogate as a PyTorch module for `training.backend: pytorch` (docs/training.md):
 an MLP from (parameters, time step) to the whole field, hidden layers from config["hidden"] (default
-[256, 256]), activation config["activation"] (relu, tanh or gelu; default relu), nn.Linear with PyTorch's
-default initialisation. Options come from the study's training.pytorch.options.
+[256, 256]), activation config["activation"] (relu, tanh or gelu; default relu). Options come from the
+study's training.pytorch.options.
+
+config["init"] chooses the initial weights: "torch" (the default: nn.Linear's own, uniform within
+±1/sqrt(fan_in) for weights and biases) or "melissa" (the native trainer's: He-uniform, bound sqrt(6/fan_in),
+before ReLU and GELU, LeCun-uniform, sqrt(3/fan_in), before tanh and for the output layer; zero biases), so that
+the two backends train the very same model (scripts/compare-backends).
 """
 
+import math
+
+import torch
 from torch import nn
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
@@ -14,9 +22,21 @@ def make_model(inputs: int, outputs: int, config: dict) -> nn.Module:
     name = config.get("activation", "relu")
     if name not in ACTIVATIONS:
         raise ValueError(f"activation {name!r}: expected one of {', '.join(ACTIVATIONS)}")
+    init = config.get("init", "torch")
+    if init not in ("torch", "melissa"):
+        raise ValueError(f"init {init!r}: expected torch or melissa")
     layers, width = [], inputs
     for size in hidden:
         layers += [nn.Linear(width, int(size)), ACTIVATIONS[name]()]
         width = int(size)
     layers.append(nn.Linear(width, outputs))
+    if init == "melissa":
+        linears = [layer for layer in layers if isinstance(layer, nn.Linear)]
+        with torch.no_grad():
+            for index, layer in enumerate(linears):
+                hidden_layer = index < len(linears) - 1
+                gain = 6.0 if hidden_layer and name != "tanh" else 3.0
+                bound = math.sqrt(gain / layer.in_features)
+                layer.weight.uniform_(-bound, bound)
+                layer.bias.zero_()
     return nn.Sequential(*layers)
