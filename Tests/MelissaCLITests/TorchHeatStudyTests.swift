@@ -9,10 +9,13 @@ import Training
 /// run streams to the server, whose rank(s) drive their PyTorch trainer process(es); the model is exported as
 /// TorchScript inside model.melissa and `melissa predict` answers from it.
 enum TorchHeatStudy {
-    static func study(scheduler: String, ranks: Int, name: String) -> String {
+    static func study(
+        scheduler: String, ranks: Int, name: String, module file: String = "surrogate.py",
+        options: String = "{hidden: [32]}"
+    ) -> String {
         let environment = ProcessInfo.processInfo.environment
         let heat = repositoryRoot.appendingPathComponent("build/bin/heat-pde").path
-        let module = repositoryRoot.appendingPathComponent("workflows/heat-pde-torch/surrogate.py").path
+        let module = repositoryRoot.appendingPathComponent("workflows/heat-pde-torch/\(file)").path
         let python = HostTools.python(with: "torch") ?? "python3"
         let execution =
             scheduler == "local"
@@ -48,7 +51,7 @@ enum TorchHeatStudy {
             training:
               ranks: \(ranks)
               backend: pytorch
-              pytorch: {module: \(module), device: cpu, python: \(python), options: {hidden: [32]}}
+              pytorch: {module: \(module), device: cpu, python: \(python), options: \(options)}
               validation: {simulations: 1, every_batches: 20, require_skill: false}
             execution:
               concurrency: {min: 1, max: 2}
@@ -58,13 +61,16 @@ enum TorchHeatStudy {
     }
 
     /// Runs the study and checks what it delivered.
-    static func run(scheduler: String, ranks: Int) async throws {
+    static func run(
+        scheduler: String, ranks: Int, module: String = "surrogate.py", options: String = "{hidden: [32]}"
+    ) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("melissa-torch-heat-\(UUID())")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
         let name = "heatt-\(UUID().uuidString.prefix(6).lowercased())"
         let file = root.appendingPathComponent("study.yaml")
-        try study(scheduler: scheduler, ranks: ranks, name: name).write(to: file, atomically: true, encoding: .utf8)
+        try study(scheduler: scheduler, ranks: ranks, name: name, module: module, options: options).write(
+            to: file, atomically: true, encoding: .utf8)
         let launch = try await MelissaRun.run(["launch", file.path, "--poll", "0.5", "--heartbeat", "1"])
         #expect(launch.status == 0, "\(launch.standardOutput)\n\(launch.standardError)")
         #expect(launch.standardOutput.contains("study complete: 7 simulations done"), "\(launch.standardOutput)")
@@ -95,7 +101,7 @@ enum TorchHeatStudy {
         let values = predicted.standardOutput.split(separator: "\n").compactMap { Double($0) }
         #expect(values.count == 400 && values.allSatisfy { $0 > 0 && $0 < 1000 }, "\(values.prefix(5))")
         let report = try String(contentsOf: run.appendingPathComponent("report/index.html"), encoding: .utf8)
-        #expect(report.contains("PyTorch make_model of surrogate.py"))
+        #expect(report.contains("PyTorch make_model of \(module)"))
     }
 }
 
@@ -104,6 +110,14 @@ struct TorchHeatLocalTests {
     @Test(.requiresHeatSolver, .requiresPython("torch"), .requiresProduct("melissa"), arguments: [1, 2])
     func theHeatStudyTrainsWithPyTorchLocally(ranks: Int) async throws {
         try await TorchHeatStudy.run(scheduler: "local", ranks: ranks)
+    }
+
+    /// The example CNN (workflows/heat-pde-torch/cnn.py), which the native trainer cannot express: the field's
+    /// shape reaches it through config["fields"].
+    @Test(.requiresHeatSolver, .requiresPython("torch"), .requiresProduct("melissa"))
+    func theHeatStudyTrainsTheExampleCNN() async throws {
+        try await TorchHeatStudy.run(
+            scheduler: "local", ranks: 1, module: "cnn.py", options: "{coarse: 5, channels: 8, upsamplings: 2}")
     }
 }
 
