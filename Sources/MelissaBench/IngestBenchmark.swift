@@ -34,8 +34,8 @@ struct IngestBenchmark: ParsableCommand {
     @Option(help: "Messages per run with 1000×1000 float32 fields (4 MB).")
     var largeMessages = 100
 
-    @Option(help: "Repetitions (raw and ingest alternate); medians are reported.")
-    var repetitions = 5
+    @Option(help: "Repetitions (raw, ingest and copied alternate); medians are reported.")
+    var repetitions = 9
 
     @Option(help: "Buffered 1000×1000 samples for the memory rows (0: skip them).")
     var buffered = 200
