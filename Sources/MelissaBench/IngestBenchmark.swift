@@ -46,7 +46,8 @@ struct IngestBenchmark: ParsableCommand {
     func run() throws {
         if memoryOnly { return try memoryRows() }
         print(
-            "ingest receive throughput over tcp://127.0.0.1 (median of \(repetitions) alternating pairs; ratio = ingest / raw throughput)"
+            "ingest receive throughput over tcp://127.0.0.1 (median of \(repetitions) alternating runs of raw, "
+                + "ingest and copied; ratio = ingest / raw throughput, copied = the same with frames copied)"
         )
         print(
             pad("field", 10) + pad("senders", 8) + pad("messages", 9) + pad("raw zmq", 12) + pad("ingest", 12)
