@@ -82,12 +82,15 @@ struct TrainingBenchmark: ParsableCommand {
     /// `training.threads: auto`: for each batch, what ``BLASThreads/choose`` picks (1 or every core), then full steps
     /// with its choice, 1 thread and every core, alternated; the ratio is auto's rate over the better fixed one.
     private func autoRows(_ architecture: MLPArchitecture) throws {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        print("training.threads auto (1 or \(cores) threads, chosen by timing this network at the batch size):")
+        let cores = BLASThreads.availableCores
+        let candidates = BLASThreads.autoCandidates(cores: cores)
+        print(
+            "training.threads auto (among \(candidates.map(String.init).joined(separator: ", ")) threads, chosen by "
+                + "timing this network at the batch size):")
         print(row(["threads", "batch", "chose", "auto", "1 thread", "\(cores) threads", "auto/best"]))
         for batch in [10, 100] {
             let steps = max(5, samples / batch)
-            let choice = try BLASThreads.choose(architecture: architecture, batchSize: batch, candidates: [1, cores])
+            let choice = try BLASThreads.choose(architecture: architecture, batchSize: batch, candidates: candidates)
             var times: [[Double]] = [[], [], []]
             for _ in 0..<repetitions {
                 for (index, threads) in [choice.threads, 1, cores].enumerated() {

@@ -1,5 +1,6 @@
 import COpenBLAS
 import Dispatch
+import Foundation
 
 /// OpenBLAS's thread count (process-wide).
 public enum BLASThreads {
@@ -9,6 +10,32 @@ public enum BLASThreads {
     /// Sets the threads OpenBLAS uses (the study's `training.threads`).
     public static func set(_ threads: Int) {
         openblas_set_num_threads(Int32(max(1, threads)))
+    }
+
+    /// The cores this process may run on: its CPU affinity (`Cpus_allowed` in /proc/self/status: what `taskset`,
+    /// `mpirun --bind-to` or Slurm's task binding leave it), at most the online processors; those alone where the
+    /// affinity cannot be read. (`ProcessInfo.activeProcessorCount` ignores the affinity.)
+    public static var availableCores: Int {
+        let online = ProcessInfo.processInfo.activeProcessorCount
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") })
+        else { return online }
+        let mask = line.dropFirst("Cpus_allowed:".count).filter { $0.isHexDigit }
+        let allowed = mask.reduce(0) { $0 + ($1.hexDigitValue ?? 0).nonzeroBitCount }
+        return allowed > 0 ? min(allowed, online) : online
+    }
+
+    /// The counts `training.threads: auto` chooses among: 1, the powers of two below the available cores, and all of
+    /// them.
+    public static func autoCandidates(cores: Int = availableCores) -> [Int] {
+        var counts = [1]
+        var next = 2
+        while next < cores {
+            counts.append(next)
+            next *= 2
+        }
+        if cores > 1 { counts.append(cores) }
+        return counts
     }
 
     /// What ``choose(architecture:batchSize:candidates:seconds:)`` measured and chose.

@@ -10,6 +10,15 @@ import Testing
     /// The cores OpenBLAS may use here (2 on the CI machine).
     private let cores = min(2, ProcessInfo.processInfo.activeProcessorCount)
 
+    @Test func theCandidatesAreOnePowersOfTwoAndEveryCore() {
+        #expect(BLASThreads.autoCandidates(cores: 1) == [1])
+        #expect(BLASThreads.autoCandidates(cores: 2) == [1, 2])
+        #expect(BLASThreads.autoCandidates(cores: 6) == [1, 2, 4, 6])
+        #expect(BLASThreads.autoCandidates(cores: 16) == [1, 2, 4, 8, 16])
+        #expect(BLASThreads.availableCores >= 1)
+        #expect(BLASThreads.availableCores <= ProcessInfo.processInfo.activeProcessorCount)
+    }
+
     @Test func oneCandidateIsSetWithoutMeasuring() throws {
         defer { BLASThreads.set(1) }
         let choice = try BLASThreads.choose(architecture: architecture, batchSize: 4, candidates: [cores, cores])
