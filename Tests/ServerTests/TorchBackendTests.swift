@@ -161,6 +161,29 @@ func torchRings() -> [String] {
         #expect(waitForNoTorchTrainer())
     }
 
+    /// Two PyTorch ranks, rank 0 killed with SIGKILL after both wrote checkpoints: mpirun ends the job, the trainers
+    /// go with their ranks, and the restart (both trainers loading their saved state, the DDP group formed anew)
+    /// trains every sample once, each on its rank.
+    @Test(.requiresPython("torch"), .requiresMPI, .requiresProduct("melissa"))
+    func twoPyTorchRanksKilledWithSIGKILLRestartWithoutLosingOrRepeatingSamples() throws {
+        var study = torchStudy(policy: .firo, ranks: 2)
+        study.training.checkpointEveryBatches = 2
+        let (plan, directory) = try plannedStudy(study)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = try startMPIServer(directory)
+        defer { endIfRunning(first, mpirun: true) }
+        let address = try ServerAddress.read(fromDirectory: directory, timeout: 60)
+        try stream(plan, directory: directory, ids: [0, 1, 2, 6])
+        let files = (0..<2).map { directory.appendingPathComponent("checkpoint-rank\($0).melissa").path }
+        try waitFor("both ranks' checkpoints") { files.allSatisfy { FileManager.default.fileExists(atPath: $0) } }
+        kill(pid_t(address.pid), SIGKILL)
+        #expect(try finish(first, directory: directory) != 0)
+        #expect(waitForNoTorchTrainer(), "no trainer outlives its rank")
+        try? FileManager.default.removeItem(at: directory.appendingPathComponent("server.address"))
+        try restartAndExpectEverySampleOnce(plan, directory: directory)
+        #expect(try rankCheckpoints(directory).allSatisfy { $0.backendState?.isEmpty == false })
+    }
+
     /// A factory that raises: the server fails at once, saying which trainer failed, the Python error, and the
     /// traceback's last lines; nothing is left running.
     @Test(.requiresPython("torch"), .requiresProduct("melissa"))
