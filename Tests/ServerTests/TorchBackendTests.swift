@@ -20,27 +20,33 @@ func torchStudy(policy: BufferSpec.Policy = .reservoir, ranks: Int = 1, module: 
     return study
 }
 
-/// The PyTorch trainer processes running now (`python -m melissa_torch.trainer`).
-func torchTrainersRunning() -> Int {
+/// The PyTorch trainer processes (`python -m melissa_torch.trainer`) running now in the study directory `directory`
+/// (their working directory: tests running beside this one have trainers of their own).
+func torchTrainersRunning(in directory: URL) -> Int {
+    let study = directory.resolvingSymlinksInPath().path
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     return entries.filter { entry in
         guard Int(entry) != nil,
-            let line = try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8)
+            let line = try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8),
+            line.contains("melissa_torch.trainer"),
+            let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/cwd")
         else { return false }
-        return line.contains("melissa_torch.trainer")
+        return cwd == study
     }.count
 }
 
-/// Waits up to 10 s for every PyTorch trainer to be gone.
-func waitForNoTorchTrainer() -> Bool {
+/// Waits up to 10 s for every PyTorch trainer of the study in `directory` to be gone.
+func waitForNoTorchTrainer(in directory: URL) -> Bool {
     let deadline = Date().addingTimeInterval(10)
-    while torchTrainersRunning() > 0, Date() < deadline { usleep(50_000) }
-    return torchTrainersRunning() == 0
+    while torchTrainersRunning(in: directory) > 0, Date() < deadline { usleep(50_000) }
+    return torchTrainersRunning(in: directory) == 0
 }
 
-/// The ring files of PyTorch trainers left in /dev/shm.
-func torchRings() -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter { $0.hasPrefix("melissa-torch-") }
+/// The ring files in /dev/shm of the PyTorch trainers of the server process `pid` (named after it).
+func torchRings(ofServer pid: Int32) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter {
+        $0.hasPrefix("melissa-torch-\(pid)-")
+    }
 }
 
 @Suite(.serialized) struct TorchBackendTests {
@@ -98,8 +104,9 @@ func torchRings() -> [String] {
         for (cliValue, direct) in zip(field, values[0]) {
             #expect(abs(cliValue - direct) <= 1e-4 * max(1, abs(direct)))
         }
-        #expect(waitForNoTorchTrainer(), "the trainer ended with the server")
-        #expect(torchRings().isEmpty, "no ring left in /dev/shm: \(torchRings())")
+        #expect(waitForNoTorchTrainer(in: directory), "the trainer ended with the server")
+        let rings = torchRings(ofServer: server.processIdentifier)
+        #expect(rings.isEmpty, "no ring left in /dev/shm: \(rings)")
     }
 
     /// kill -9 of a PyTorch server after two checkpoints: its trainer goes with it (no orphan), and the restart
@@ -120,9 +127,10 @@ func torchRings() -> [String] {
         let checkpoint = try ServerCheckpoint.read(from: store.url(rank: 0))
         #expect(checkpoint.backendState?.isEmpty == false, "the trainer's state is in the checkpoint")
         #expect(checkpoint.trainer.parameters.isEmpty)
+        #expect(torchTrainersRunning(in: directory) == 1, "one trainer, working in the study directory")
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
-        #expect(waitForNoTorchTrainer(), "the trainer died with its server (PR_SET_PDEATHSIG)")
+        #expect(waitForNoTorchTrainer(in: directory), "the trainer died with its server (PR_SET_PDEATHSIG)")
         try FileManager.default.removeItem(at: directory.appendingPathComponent("server.address"))
 
         let second = try startLoggedServer(directory, run: 2, restart: true)
@@ -158,7 +166,7 @@ func torchRings() -> [String] {
         expectEveryStepOnceOnItsRank(checkpoints, simulations: 8, steps: 20)
         #expect(checkpoints.allSatisfy { $0.backendState?.isEmpty == false })
         #expect(TorchModelFile.isTorchModel(try Data(contentsOf: directory.appendingPathComponent("model.melissa"))))
-        #expect(waitForNoTorchTrainer())
+        #expect(waitForNoTorchTrainer(in: directory))
     }
 
     /// Two PyTorch ranks, rank 0 killed with SIGKILL after both wrote checkpoints: mpirun ends the job, the trainers
@@ -176,9 +184,10 @@ func torchRings() -> [String] {
         try stream(plan, directory: directory, ids: [0, 1, 2, 6])
         let files = (0..<2).map { directory.appendingPathComponent("checkpoint-rank\($0).melissa").path }
         try waitFor("both ranks' checkpoints") { files.allSatisfy { FileManager.default.fileExists(atPath: $0) } }
+        #expect(torchTrainersRunning(in: directory) == 2, "a trainer per rank")
         kill(pid_t(address.pid), SIGKILL)
         #expect(try finish(first, directory: directory) != 0)
-        #expect(waitForNoTorchTrainer(), "no trainer outlives its rank")
+        #expect(waitForNoTorchTrainer(in: directory), "no trainer outlives its rank")
         try? FileManager.default.removeItem(at: directory.appendingPathComponent("server.address"))
         try restartAndExpectEverySampleOnce(plan, directory: directory)
         #expect(try rankCheckpoints(directory).allSatisfy { $0.backendState?.isEmpty == false })
@@ -206,8 +215,9 @@ func torchRings() -> [String] {
         #expect(
             said.contains("the PyTorch trainer failed at `init`: ValueError: no model for 3 inputs today"), "\(said)")
         #expect(said.contains("broken.py"), "the traceback names the user's file: \(said)")
-        #expect(waitForNoTorchTrainer())
-        #expect(torchRings().isEmpty, "\(torchRings())")
+        #expect(waitForNoTorchTrainer(in: directory))
+        let rings = torchRings(ofServer: server.processIdentifier)
+        #expect(rings.isEmpty, "\(rings)")
     }
 
     /// An interpreter without torch: one clear sentence, no traceback.
