@@ -21,7 +21,7 @@ import Testing
         let files = try ScriptRenderer(templates: try TemplateSet()).files(for: plan)
         #expect(
             files.map(\.path) == [
-                "scripts/server.sbatch", "scripts/simulations.sbatch", "scripts/simulations.commands",
+                "scripts/server.sbatch", "scripts/simulations.sbatch", "scripts/simulations.values",
             ])
         for file in files where file.executable {
             #expect(try TestSupport.bashSyntaxErrors(file.contents) == nil)

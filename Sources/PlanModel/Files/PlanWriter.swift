@@ -5,10 +5,10 @@ import Foundation
 /// `scripts/` is the writer's own: it is emptied and rewritten on every plan. The token is kept when it exists.
 /// Planning's `init(templates:)` renders the scripts from templates.
 public struct PlanWriter: Sendable {
-    /// The scripts and the command file of a plan, paths relative to the study directory.
+    /// The scripts and the values file of a plan, paths relative to the study directory.
     public var scripts: @Sendable (Plan) throws -> [GeneratedFile]
 
-    /// Creates a writer whose scripts and command file `scripts` renders.
+    /// Creates a writer whose scripts and values file `scripts` renders.
     public init(scripts: @escaping @Sendable (Plan) throws -> [GeneratedFile]) {
         self.scripts = scripts
     }
@@ -55,25 +55,25 @@ public struct PlanWriter: Sendable {
         )
     }
 
-    /// `plan.json`: keys in snake_case and sorted, so that plans diff well.
+    /// `plan.json`: keys in snake_case and sorted, pretty-printed, the parameter table one row a line, so that plans
+    /// diff well.
     public static func encode(_ plan: Plan) throws -> Data {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+        encoder.userInfo[Plan.omitRowsKey] = true
         do {
-            // Everything but the simulations through JSONEncoder, the simulations by hand (speed), spliced in.
-            var skeleton = plan
-            skeleton.simulations = []
-            let data = try encoder.encode(skeleton)
-            let marker = Data(#""simulations":[]"#.utf8)
+            // Everything but the table through JSONEncoder, the table by hand (speed), spliced in.
+            let data = try encoder.encode(plan)
+            let marker = try JSONEncoder().encode(Plan.rowsPlaceholder)
             guard let range = data.range(of: marker) else {
                 throw PlanningError.write(path: "plan.json", reason: "cannot place the simulations")
             }
+            let table = try ParameterTable.json(plan.simulations)
             var result = Data()
-            result.reserveCapacity(data.count + plan.simulations.count * 320)
+            result.reserveCapacity(data.count + table.count + 1)
             result.append(data[..<range.lowerBound])
-            result.append(contentsOf: #""simulations":"#.utf8)
-            result.append(contentsOf: SimulationJSON.array(plan.simulations))
+            result.append(contentsOf: table)
             result.append(data[range.upperBound...])
             result.append(0x0A)
             return result

@@ -3,8 +3,8 @@ import PlanModel
 import Sampling
 import StudySpec
 
-/// Turns a study into a ``Plan``: draws the parameter sets, renders each simulation's command line, and
-/// assembles the job graph.
+/// Turns a study into a ``Plan``: draws the parameter sets, checks the simulation's templates (stored once, with
+/// the parameter table), and assembles the job graph.
 ///
 /// Planning is pure: it touches no scheduler and writes nothing. It reads only the point files the study names
 /// (through `readFile`, which tests can replace).
@@ -52,14 +52,16 @@ public enum Planner {
         // Workers run every simulation through one script, on either scheduler: Slurm's packing does not apply.
         let packing = workerSpec == nil && !single ? slurm?.packing : nil
         let jobsPacking = packing == .jobs
-        let renderer = try SimulationRenderer(
-            templates: templates, parameters: names, context: context, ownScripts: jobsPacking)
+        // The templates are stored once and rendered where a simulation runs; parsing them here reports an unknown
+        // placeholder or an unusable variable name at plan time.
+        _ = try SimulationRenderer(templates: templates, parameters: names, context: context)
         var simulations: [SimulationJob] = []
         simulations.reserveCapacity(training.rows.count + validation.rows.count)
-        let roles =
-            training.rows.lazy.map { (SimulationRole.training, $0) } + validation.rows.lazy.map { (.validation, $0) }
-        for (id, (role, values)) in roles.enumerated() {
-            simulations.append(renderer.job(id: id, role: role, values: values))
+        for values in training.rows {
+            simulations.append(SimulationJob(id: simulations.count, role: .training, values: values))
+        }
+        for values in validation.rows {
+            simulations.append(SimulationJob(id: simulations.count, role: .validation, values: values))
         }
 
         var settings = SimulationSettings(
@@ -123,7 +125,7 @@ public enum Planner {
             server: server.script,
             simulations: !ownJobs || workers != nil
                 ? "scripts/simulation.sh" : (jobsPacking ? nil : "scripts/simulations.sbatch"),
-            commands: "scripts/simulations.commands",
+            values: "scripts/simulations.values",
             arrays: slurm.map { options in
                 guard packing == .array else { return [] }
                 guard let rules = study.sampler.adaptive else {
