@@ -72,9 +72,9 @@ import Testing
             #expect(try TestSupport.bashSyntaxErrors(file.contents) == nil, "\(file.path)")
         }
         // The values file is shell words too: each line parses.
-        let values = try #require(files.first { $0.path == plan.scripts.values })
-        #expect(try TestSupport.bashSyntaxErrors(values.contents) == nil)
-        #expect(values.contents.split(separator: "\n").count == plan.simulations.count)
+        let values = try renderer().valuesFile(plan)
+        #expect(try TestSupport.bashSyntaxErrors(values) == nil)
+        #expect(values.split(separator: "\n").count == plan.simulations.count)
     }
 
     @Test func sbatchDirectives() throws {

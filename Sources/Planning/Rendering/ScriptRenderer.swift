@@ -14,7 +14,7 @@ public struct ScriptRenderer: Sendable {
         self.templates = templates
     }
 
-    /// The scripts and the values file of `plan`, paths relative to the study directory.
+    /// The scripts of `plan`, paths relative to the study directory (``PlanWriter`` writes the values file).
     public func files(for plan: Plan) throws -> [GeneratedFile] {
         var files: [GeneratedFile] = []
         files.append(GeneratedFile(path: plan.server.script, contents: try serverScript(plan), executable: true))
@@ -35,7 +35,6 @@ public struct ScriptRenderer: Sendable {
         if let workers = plan.workers {
             files.append(GeneratedFile(path: workers.script, contents: try workerScript(plan), executable: true))
         }
-        files.append(GeneratedFile(path: plan.scripts.values, contents: try valuesFile(plan), executable: false))
         if let allocation = plan.allocation {
             files.append(
                 GeneratedFile(path: allocation.script, contents: try allocationScript(plan), executable: true))
@@ -168,18 +167,12 @@ public struct ScriptRenderer: Sendable {
     }
 
     /// The values file: line `id + 1` is simulation `id`'s row (``SimulationRenderer/valuesRow(_:)``), read by the
-    /// simulation scripts.
+    /// simulation scripts. ``PlanWriter`` writes it, with `plan.json`'s table and `parameters.csv`, in one pass.
     public func valuesFile(_ plan: Plan) throws -> String {
-        var text = ""
-        text.reserveCapacity(plan.simulations.count * (8 + 20 * plan.parameters.count))
-        for (index, job) in plan.simulations.enumerated() {
-            guard job.id == index else {
-                throw PlanningError.write(path: plan.scripts.values, reason: "simulation ids are not 0, 1, 2…")
-            }
-            text += SimulationRenderer.valuesRow(job)
-            text += "\n"
+        for (index, job) in plan.simulations.enumerated() where job.id != index {
+            throw PlanningError.write(path: plan.scripts.values, reason: "simulation ids are not 0, 1, 2…")
         }
-        return text
+        return PlanWriter.valuesFile(plan)
     }
 
     /// One simulation's shell fragment, as the scripts run it (``SimulationRenderer/line(_:)``).
