@@ -143,6 +143,7 @@ let package = Package(
             name: "MelissaBench",
             dependencies: [
                 "Buffers",
+                "Launching",
                 "Transport",
                 "Ingest",
                 "MelissaClient",
