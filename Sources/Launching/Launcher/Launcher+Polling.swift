@@ -31,7 +31,13 @@ extension Launcher {
                 recordProcessGroup(group, of: status.id)
             }
         }
-        let changes = try journal.record(statuses)
+        // Only what changed goes to the journal (its rows say what the launcher's records say): a poll of 10,000
+        // running jobs that stay running writes nothing.
+        let changed = statuses.filter { status in
+            guard let job = tracked[status.id] else { return true }
+            return job.state != status.state || (job.nodeList == nil && status.nodeList != nil)
+        }
+        let changes = changed.isEmpty ? [] : try journal.record(changed)
         for change in changes {
             event(
                 "job \(change.job.schedulerID) \(Self.who(change.job)): \(change.from.code) -> "
