@@ -23,12 +23,15 @@ public enum Planner {
 
         var training = try trainingPoints(study, studyFileDirectory: studyFileDirectory, readFile: readFile)
         var validation = try validationPoints(study, studyFileDirectory: studyFileDirectory, readFile: readFile)
-        let parameters = planParameters(study.parameters, rows: training.rows + validation.rows)
-        training.rows = training.rows.map { conform($0, to: parameters) }
-        validation.rows = validation.rows.map { conform($0, to: parameters) }
-        for row in training.rows + validation.rows {
-            for case .text(let text) in row where text.unicodeScalars.contains("\0") {
-                throw PlanningError.unrepresentableValue(text, in: "a parameter value")
+        let parameters = planParameters(study.parameters, rows: [training.rows, validation.rows])
+        // In place, and only the values of another type (a million rows are not copied to change none of them).
+        for index in training.rows.indices { PlanParameter.conform(&training.rows[index], to: parameters) }
+        for index in validation.rows.indices { PlanParameter.conform(&validation.rows[index], to: parameters) }
+        for rows in [training.rows, validation.rows] {
+            for row in rows {
+                for case .text(let text) in row where text.unicodeScalars.contains("\0") {
+                    throw PlanningError.unrepresentableValue(text, in: "a parameter value")
+                }
             }
         }
 
@@ -382,7 +385,7 @@ public enum Planner {
     }
 
     /// The type of each parameter: from its distribution, or from the values drawn for a choice or read from a file.
-    static func planParameters(_ parameters: [Parameter], rows: [[ParameterValue]]) -> [PlanParameter] {
+    static func planParameters(_ parameters: [Parameter], rows tables: [[[ParameterValue]]]) -> [PlanParameter] {
         parameters.enumerated().map { index, parameter in
             switch parameter.distribution {
             case .uniform, .logUniform, .normal:
@@ -394,7 +397,7 @@ public enum Planner {
             case .choice: break
             }
             var type = PlanParameter.ValueType.integer
-            for row in rows where index < row.count {
+            for row in tables.joined() where index < row.count {
                 switch row[index] {
                 case .integer: break
                 case .real: if type == .integer { type = .real }
@@ -402,7 +405,7 @@ public enum Planner {
                 }
                 if type == .text { break }
             }
-            if case .choice(let values) = parameter.distribution, rows.isEmpty {
+            if case .choice(let values) = parameter.distribution, tables.allSatisfy(\.isEmpty) {
                 type = values.allSatisfy { if case .integer = $0 { true } else { false } } ? .integer : .text
             }
             return PlanParameter(name: parameter.name, type: type, distribution: distribution(parameter.distribution))
