@@ -53,6 +53,8 @@ extension MelissaBench {
             let result = try PlanWriter(templates: templates).write(plan)
             let writeSeconds = Self.seconds(since: writeStart)
 
+            // Planning's own peak, before the baseline allocates its bytes.
+            let peak = Self.peakRSSMiB()
             // Baseline: the same number of bytes in one write.
             let raw = Data(repeating: 0x61, count: result.bytes)
             let rawURL = directory.appendingPathComponent("raw.bin")
@@ -70,7 +72,7 @@ extension MelissaBench {
                     + "\(Self.format(rawSeconds)) s, ratio \(Self.format(writeSeconds / max(rawSeconds, 1e-9), digits: 1))×)"
             )
             print("  total                \(Self.format(planSeconds + writeSeconds)) s")
-            print("  peak RSS             \(Self.peakRSSMiB()) MiB")
+            print("  peak RSS             \(peak) MiB (planning and writing, before the baseline's buffer)")
             print("  files written        \(result.files.count): \(result.files.joined(separator: ", "))")
             print("  bytes written        \(result.bytes)")
             print(

@@ -338,7 +338,13 @@ public enum Planner {
         var rows: [[ParameterValue]] = []
         rows.reserveCapacity(count)
         for index in 0..<points.count {
-            rows.append(zip(distributions, points[index]).map { $0.value(atQuantile: $1) })
+            // Exactly as long as the parameters (a map over a zip grows its array by doubling).
+            var row: [ParameterValue] = []
+            row.reserveCapacity(distributions.count)
+            for (distribution, quantile) in zip(distributions, points[index]) {
+                row.append(distribution.value(atQuantile: quantile))
+            }
+            rows.append(row)
         }
         return Points(rows: rows, state: sampler.state)
     }
