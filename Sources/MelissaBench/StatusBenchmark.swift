@@ -34,10 +34,13 @@ extension MelissaBench {
         @Option(help: "Parameter sets of Maestro's study.")
         var maestroSimulations = 10_000
 
+        @Flag(help: "Keep the synthetic study directory (its path is printed) to run `melissa status` on it by hand.")
+        var keep = false
+
         func run() throws {
             let directory = FileManager.default.temporaryDirectory
                 .appendingPathComponent("melissa-bench-status-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: directory) }
+            defer { if !keep { try? FileManager.default.removeItem(at: directory) } }
             let study = PlanningBenchmark.study(count: simulations)
             let plan = try Planner.plan(
                 PlanInput(
@@ -63,6 +66,7 @@ extension MelissaBench {
                 scan = min(scan, PlanningBenchmark.seconds(since: start))
             }
             guard let summary = status?.summary else { return }
+            if keep { print("study directory (kept): \(plan.studyDirectory)") }
             print(
                 "status of \(simulations) simulations (synthetic journal: \(rows) job rows, built in "
                     + "\(PlanningBenchmark.format(buildSeconds)) s)")
