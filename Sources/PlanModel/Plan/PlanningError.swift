@@ -55,7 +55,8 @@ public enum PlanningError: Error, Equatable, CustomStringConvertible {
         case .unsupportedPlanVersion(let version, let expected):
             return version < expected
                 ? "plan.json has schema version \(version), written by an older melissa; this one reads version "
-                    + "\(expected) only: plan the study again (`melissa plan <study file>`), then launch it"
+                    + "\(expected) only: plan the study again (`melissa plan <study file>`; a study launched under the "
+                    + "old plan: `melissa launch <study file> --fresh` moves its directory aside and starts afresh)"
                 : "plan.json has schema version \(version), written by a newer melissa; this one reads version "
                     + "\(expected) only: use the melissa that planned it, or plan the study again"
         }
