@@ -144,6 +144,7 @@ let package = Package(
             name: "MelissaBench",
             dependencies: [
                 "Buffers",
+                "Launching",
                 "Transport",
                 "Ingest",
                 "MelissaClient",

@@ -9,7 +9,7 @@ struct MelissaBench: ParsableCommand {
         abstract: "Benchmarks of melissa, each reported against a baseline measured in the same run.",
         subcommands: [
             SamplingBenchmark.self, PlanningBenchmark.self, BufferBenchmark.self, BufferTraceCommand.self,
-            TrainingBenchmark.self, TorchBridgeBenchmark.self,
+            TrainingBenchmark.self, TorchBridgeBenchmark.self, StatusBenchmark.self, MonitoringBenchmark.self,
             IngestBenchmark.self,
         ]
     )

@@ -22,6 +22,16 @@ extension MelissaBench {
         @Option(help: "Simulations to plan.")
         var simulations = 100_000
 
+        @Option(
+            help: ArgumentHelp(
+                "A Maestro executable (maestrowf 1.2.1, e.g. /tmp/maestro/bin/maestro): times `maestro run --dry` on the "
+                    + "same study as the baseline.",
+                valueName: "path"))
+        var maestro: String?
+
+        @Option(help: "Parameter sets Maestro plans (default: --simulations; it needs minutes at 100,000).")
+        var maestroSimulations: Int?
+
         func run() throws {
             let directory = FileManager.default.temporaryDirectory
                 .appendingPathComponent("melissa-bench-planning-\(UUID().uuidString)")
@@ -43,6 +53,8 @@ extension MelissaBench {
             let result = try PlanWriter(templates: templates).write(plan)
             let writeSeconds = Self.seconds(since: writeStart)
 
+            // Planning's own peak, before the baseline allocates its bytes.
+            let peak = Self.peakRSSMiB()
             // Baseline: the same number of bytes in one write.
             let raw = Data(repeating: 0x61, count: result.bytes)
             let rawURL = directory.appendingPathComponent("raw.bin")
@@ -60,27 +72,84 @@ extension MelissaBench {
                     + "\(Self.format(rawSeconds)) s, ratio \(Self.format(writeSeconds / max(rawSeconds, 1e-9), digits: 1))×)"
             )
             print("  total                \(Self.format(planSeconds + writeSeconds)) s")
-            print("  peak RSS             \(Self.peakRSSMiB()) MiB")
+            print("  peak RSS             \(peak) MiB (planning and writing, before the baseline's buffer)")
             print("  files written        \(result.files.count): \(result.files.joined(separator: ", "))")
             print("  bytes written        \(result.bytes)")
             print(
                 "  plan.json            \(result.planBytes) bytes (\(result.planBytes / max(simulations, 1)) per simulation)"
             )
-            try maestro()
-        }
-
-        /// Times `maestro run --dry` when maestrowf is installed; otherwise quotes DESIGN.md.
-        func maestro() throws {
-            let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
-                .map { "\($0)/maestro" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-            guard path != nil else {
+            let total = planSeconds + writeSeconds
+            guard let maestro else {
                 print(
-                    "  maestro              not on PATH; DESIGN.md: `maestro run --dry` plans 100,000 in 269 s, 1.7 GB,"
+                    "  maestro              not measured (--maestro PATH); DESIGN.md: `maestro run --dry` plans 100,000 in"
                 )
-                print("                       100,000 script files")
+                print("                       269 s with 1.7 GB and 100,000 script files")
                 return
             }
-            print("  maestro              on PATH; timing it is left to scripts (needs a generated 1,000-sample spec)")
+            let count = maestroSimulations ?? simulations
+            let baseline = try Self.maestro(maestro, count: count, in: directory.appendingPathComponent("maestro"))
+            print(
+                "  maestro run --dry    \(count) parameter sets: \(Self.format(baseline.seconds)) s, peak RSS "
+                    + "\(baseline.peakMiB) MiB, \(baseline.files) files")
+            let scaled = baseline.seconds * Double(simulations) / Double(max(count, 1))
+            print(
+                "  ratio                melissa \(Self.format(scaled / max(total, 1e-9), digits: 0))× faster than Maestro"
+                    + (count == simulations
+                        ? "" : " (Maestro's time scaled linearly to \(simulations), which flatters it)"))
+        }
+
+        /// `maestro run --dry` of a spec with one step and `count` parameter sets of 5 uniform values: seconds, the
+        /// peak RSS of the process (and its children), files written.
+        static func maestro(_ executable: String, count: Int, in directory: URL) throws
+            -> (seconds: Double, peakMiB: Int, files: Int)
+        {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            var generator = SystemRandomNumberGenerator()
+            var spec = """
+                description:
+                  name: bench
+                  description: melissa-bench planning baseline
+                study:
+                  - name: sim
+                    description: one simulation
+                    run:
+                      cmd: |
+                        heat-pde --mesh 100 --steps 100 $(T0) $(T1) $(T2) $(T3) $(T4)
+                global.parameters:
+
+                """
+            for parameter in 0..<5 {
+                let values = (0..<count).map { _ in String(Double.random(in: 100...500, using: &generator)) }
+                spec +=
+                    "  T\(parameter):\n    values: [\(values.joined(separator: ", "))]\n    label: T\(parameter).%%\n"
+            }
+            let specURL = directory.appendingPathComponent("spec.yaml")
+            try spec.write(to: specURL, atomically: true, encoding: .utf8)
+            let output = directory.appendingPathComponent("out")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = ["run", "--dry", "-y", "-fg", "-o", output.path, specURL.path]
+            let log = directory.appendingPathComponent("maestro.log")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: log)
+            process.standardOutput = handle
+            process.standardError = handle
+            let start = DispatchTime.now()
+            try process.run()
+            process.waitUntilExit()
+            let seconds = Self.seconds(since: start)
+            try handle.close()
+            guard process.terminationStatus == 0 else {
+                throw ValidationError("maestro exited with \(process.terminationStatus); see \(log.path)")
+            }
+            var usage = rusage()
+            #if os(Linux)
+                getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+            #else
+                getrusage(RUSAGE_CHILDREN, &usage)
+            #endif
+            let files = FileManager.default.enumerator(atPath: output.path)?.allObjects.count ?? 0
+            return (seconds, Int(usage.ru_maxrss) / 1024, files)
         }
 
         static func study(count: Int) -> Study {

@@ -18,9 +18,16 @@ enum LaunchedStudy {
     /// `simulations`…); nil when they are the same plan (the melissa executable aside: a rebuilt melissa plans the
     /// same study) or the old plan cannot be read.
     static func difference(_ plan: PlanModel.Plan, fromPlanIn directory: String) -> [String]? {
-        guard let data = FileManager.default.contents(atPath: directory + "/plan.json"),
-            let old = try? PlanWriter.decode(data)
-        else { return nil }
+        guard let data = FileManager.default.contents(atPath: directory + "/plan.json") else { return nil }
+        let old: PlanModel.Plan
+        do {
+            old = try PlanWriter.decode(data)
+        } catch PlanningError.unsupportedPlanVersion {
+            // Planned by another melissa (schema 1 repeated every command line): never the same plan.
+            return ["schema_version"]
+        } catch {
+            return nil
+        }
         var new = plan
         if let executable = old.server.command.first, !new.server.command.isEmpty {
             new.server.command[0] = executable

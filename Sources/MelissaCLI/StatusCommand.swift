@@ -39,16 +39,14 @@ extension Melissa {
                 }
                 return
             }
-            let journal = try Journal(studyDirectory: directory)
-            let summary = try journal.summary(lastEvents: max(0, events))
-            let study = try journal.study()
-            let givenUp = try journal.givenUpSimulations()
-            let spent = try journal.retriesSpent()
+            let status = try StudyStatus.read(studyDirectory: directory, lastEvents: max(0, events))
             var server: ServerStatus?
-            if let address = ServerControl.address(inStudyDirectory: directory), summary.server?.isLive == true {
+            if let address = ServerControl.address(inStudyDirectory: directory), status.summary.server?.isLive == true {
                 server = try? await ServerControl().ping(address, timeout: 2)
             }
-            print(Self.render(summary, study: study, givenUp: givenUp, spent: spent, server: server))
+            print(
+                Self.render(
+                    status.summary, study: status.study, givenUp: status.givenUp, spent: status.spent, server: server))
         }
 
         static func render(

@@ -245,7 +245,7 @@ public struct StudyReportPage {
             ("scheduler", plan.scheduler.rawValue, nil),
             ("melissa", version, nil),
             ("server command", plan.server.command.joined(separator: " "), nil),
-            ("simulation command", plan.simulations.first?.command ?? "—", nil),
+            ("simulation command", plan.simulation.templates?.command ?? "—", nil),
             ("plan", "plan.json", "../plan.json"),
             ("metrics", "metrics.jsonl", "../metrics.jsonl"),
             ("logs", "logs/", "../logs/"),

@@ -31,6 +31,40 @@ struct LauncherRecoveryTests {
         }
     }
 
+    @Test("one scheduler query per poll however many jobs are in flight, each asking about every live job")
+    func oneQueryPerPoll() async throws {
+        let count = 400
+        let directory = try Support.study(count: count, concurrency: count, redrawAfter: 0)
+        let server = ScriptedServer()
+        let adapter = ScriptedAdapter(
+            server: server, window: count, script: { _ in [.running, .running, .running, .completed] },
+            serverEnds: { latest in latest.count == count && latest.values.allSatisfy { $0 == .completed } })
+        let plan = try PlanWriter.decode(Data(contentsOf: URL(fileURLWithPath: directory + "/plan.json")))
+        let polls = PollCount()
+        let launcher = try Launcher(
+            plan: plan, journal: Journal(studyDirectory: directory), adapter: adapter, server: server,
+            options: LauncherOptions(
+                pollInterval: 0.01, heartbeatInterval: 0.05, serverStartTimeout: 10, gracePeriod: 0),
+            report: { report in if case .progress = report { polls.add() } })
+        let outcome = try await Support.bounded(120) { try await launcher.run() }
+        #expect(outcome == .completed(done: count, givenUp: 0))
+        let queries = await adapter.queries
+        #expect(!queries.isEmpty && queries.count <= polls.count, "\(queries.count) queries in \(polls.count) polls")
+        // Once every simulation is in flight, a poll asks about all of them (and the server) at once.
+        #expect(queries.max() == count + 1)
+        // Each job's three running polls wrote one state change, not three.
+        let changes = try launcher.journal.events(limit: 100_000).filter { $0.kind == .stateChange }
+        #expect(changes.count == 2 * count + 2, "pending → running → completed for each job, the server's too")
+    }
+
+    /// Progress reports: one after each poll.
+    final class PollCount: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func add() { lock.withLock { value += 1 } }
+        var count: Int { lock.withLock { value } }
+    }
+
     @Test("a crashed simulation is retried within its budget, then given up, and the server is told")
     func crashRetriedThenGivenUp() async throws {
         let directory = try Support.study(count: 3, retries: 2, concurrency: 3, redrawAfter: 0)

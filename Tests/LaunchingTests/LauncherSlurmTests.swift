@@ -25,7 +25,7 @@ struct LauncherSlurmTests {
         .requiresSlurm,
         arguments: [SlurmOptions.Packing.array, .jobs])
     func study(packing: SlurmOptions.Packing) async throws {
-        // redraw_after 1: the retry runs with redrawn parameters, from the line the scripts find in redrawn/1.command.
+        // redraw_after 1: the retry runs with redrawn parameters, from the row the scripts find in redrawn/1.values.
         let directory = try Support.study(
             count: 3, arguments: "--fail 1:1 --value {{x}}", slurm: Self.slurm(packing: packing))
         let plan = try PlanWriter.decode(Data(contentsOf: URL(fileURLWithPath: directory + "/plan.json")))

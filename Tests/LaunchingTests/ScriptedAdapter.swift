@@ -41,6 +41,8 @@ actor ScriptedAdapter: SchedulerAdapter {
     private(set) var cancelled: [JobID] = []
     /// Every throttle set, in order.
     private(set) var throttles: [Int] = []
+    /// Every query, in order: how many jobs it expected.
+    private(set) var queries: [Int] = []
 
     nonisolated let windowThrottle = WindowThrottle.adapterWide
 
@@ -98,6 +100,7 @@ actor ScriptedAdapter: SchedulerAdapter {
     }
 
     func query(_ query: JobQuery) async throws -> [JobStatus] {
+        queries.append(query.expected.count)
         for (id, job) in jobs where !job.state.isFinished && job.request.simulation != nil { advance(id) }
         var latest: [Int: JobState] = [:]
         for job in jobs.values.sorted(by: { $0.request.attempt < $1.request.attempt }) {

@@ -45,7 +45,7 @@ struct TrustCommandTests {
         #expect(planned.status == 1)
         #expect(planned.standardError.contains("was launched"), "\(planned.standardError)")
         let plan = try String(contentsOf: directory.appendingPathComponent("plan.json"), encoding: .utf8)
-        #expect(!plan.contains("\"id\" : 2"), "the launched plan is untouched")
+        #expect(plan.contains("\"training\": 2,"), "the launched plan is untouched")
         // --fresh: the old study goes to study.1, the edited one runs in study/.
         let fresh = try await MelissaRun.run(["launch", file.path, "--fresh"], in: root)
         #expect(fresh.status == 0, "\(fresh.standardOutput)\n\(fresh.standardError)")
@@ -53,6 +53,35 @@ struct TrustCommandTests {
         #expect(fresh.standardOutput.contains("study complete: 3 simulations done"), "\(fresh.standardOutput)")
         #expect(FileManager.default.fileExists(atPath: directory.path + ".1/journal.sqlite"))
         #expect(try Journal(studyDirectory: directory.path).completedSimulations() == [0, 1, 2])
+    }
+
+    @Test("a study launched under plan schema 1 is refused with what to do: plan again, --fresh")
+    func anOlderPlanIsRefused() async throws {
+        let file = try Launches.studyFile(count: 2, delay: 0)
+        let root = file.deletingLastPathComponent()
+        let directory = root.appendingPathComponent("study")
+        defer {
+            Launches.killLeftovers(directory)
+            try? FileManager.default.removeItem(at: root)
+        }
+        let first = try await MelissaRun.run(["launch", file.path], in: root)
+        #expect(first.status == 0, "\(first.standardOutput)\n\(first.standardError)")
+        // What an older melissa left: the same plan, schema 1.
+        let url = directory.appendingPathComponent("plan.json")
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        object["schema_version"] = 1
+        try JSONSerialization.data(withJSONObject: object).write(to: url)
+        let resumed = try await MelissaRun.run(["launch", directory.path, "--resume"], in: root)
+        #expect(resumed.status == 1)
+        #expect(
+            resumed.standardError.contains("schema version 1, written by an older melissa"), "\(resumed.standardError)")
+        #expect(resumed.standardError.contains("--fresh"))
+        let again = try await MelissaRun.run(["launch", file.path], in: root)
+        #expect(again.status == 1)
+        #expect(again.standardError.contains("changed since") && again.standardError.contains("schema_version"))
+        let fresh = try await MelissaRun.run(["launch", file.path, "--fresh"], in: root)
+        #expect(fresh.status == 0, "\(fresh.standardOutput)\n\(fresh.standardError)")
+        #expect(fresh.standardOutput.contains("study complete: 2 simulations done"), "\(fresh.standardOutput)")
     }
 
     @Test("status --simulations and --json list every simulation; each attempt has its own log, with a banner")

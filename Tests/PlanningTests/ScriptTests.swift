@@ -28,12 +28,24 @@ import Testing
     @Test func goldenSlurmArray() throws {
         let plan = try TestSupport.plan(TestSupport.study(scheduler: .slurm))
         try expectGolden(try renderer().simulationsScript(plan), "slurm-simulations.sbatch")
-        try expectGolden(try renderer().commandFile(plan), "simulations.commands")
+        try expectGolden(try renderer().valuesFile(plan), "simulations.values")
+    }
+
+    /// Schema 2 renders each simulation from the template and its row: the same lines as schema 1's command file
+    /// (`simulations.commands`, the golden file of the last plan that stored them), byte for byte.
+    @Test func renderingEqualsTheVersionOneCommandLines() throws {
+        let plan = try TestSupport.plan(TestSupport.study(scheduler: .slurm))
+        let url = Self.goldenDirectory.appendingPathComponent("simulations.commands")
+        let old = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(old.count == plan.simulations.count)
+        for (job, line) in zip(plan.simulations, old) {
+            #expect(try plan.commandLine(simulation: job.id) == line, "simulation \(job.id)")
+        }
     }
 
     @Test func goldenSlurmJobs() throws {
         let plan = try TestSupport.plan(TestSupport.study(scheduler: .slurm, packing: .jobs))
-        try expectGolden(try renderer().simulationScript(plan, plan.simulations[9]), "slurm-simulation-9.sbatch")
+        try expectGolden(try renderer().simulationScript(plan, 9), "slurm-simulation-9.sbatch")
     }
 
     @Test func goldenSlurmServer() throws {
@@ -59,10 +71,10 @@ import Testing
         for file in files where file.executable {
             #expect(try TestSupport.bashSyntaxErrors(file.contents) == nil, "\(file.path)")
         }
-        // The command file is shell too: each line parses.
-        let commands = try #require(files.first { $0.path == plan.scripts.commands })
-        #expect(try TestSupport.bashSyntaxErrors(commands.contents) == nil)
-        #expect(commands.contents.split(separator: "\n").count == plan.simulations.count)
+        // The values file is shell words too: each line parses.
+        let values = try renderer().valuesFile(plan)
+        #expect(try TestSupport.bashSyntaxErrors(values) == nil)
+        #expect(values.split(separator: "\n").count == plan.simulations.count)
     }
 
     @Test func sbatchDirectives() throws {

@@ -25,7 +25,7 @@ import Testing
         #expect(plan.scripts.simulations == "scripts/simulation.sh")
         #expect(plan.scripts.arrays.isEmpty)
         #expect(plan.packing == nil)
-        #expect(plan.simulations.allSatisfy { $0.script == nil })
+        #expect(plan.simulations.allSatisfy { plan.simulationScript($0.id) == nil })
         // What is requested: the server and the three workers for their walltime.
         #expect(plan.totals.jobs == 4)
         // The server: 2 ranks × 4 CPUs for 2 h; each worker: 4 tasks × 2 CPUs for 4 h.

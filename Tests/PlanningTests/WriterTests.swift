@@ -16,7 +16,7 @@ import Testing
         #expect(
             first.files == [
                 "token", "plan.json", "parameters.csv", "scripts/server.sbatch", "scripts/simulations.sbatch",
-                "scripts/simulations.commands",
+                "scripts/simulations.values",
             ]
         )
         let manager = FileManager.default

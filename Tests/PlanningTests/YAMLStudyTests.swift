@@ -19,10 +19,8 @@ import Testing
         let expectedCoreHours: Double = 1 + 8 * 2.0 / 3
         #expect(plan.totals.coreHours == expectedCoreHours)
         let files = try ScriptRenderer(templates: try TemplateSet()).files(for: plan)
-        #expect(
-            files.map(\.path) == [
-                "scripts/server.sbatch", "scripts/simulations.sbatch", "scripts/simulations.commands",
-            ])
+        // The values file is PlanWriter's, written with plan.json and parameters.csv.
+        #expect(files.map(\.path) == ["scripts/server.sbatch", "scripts/simulations.sbatch"])
         for file in files where file.executable {
             #expect(try TestSupport.bashSyntaxErrors(file.contents) == nil)
         }

@@ -108,7 +108,7 @@ public struct SubmissionRequest: Sendable, Hashable {
         var request = SubmissionRequest(
             role: .simulation(id), name: plan.simulationJobName, script: "", attempt: attempt,
             workingDirectory: plan.studyDirectory)
-        if let script = plan.simulations.first(where: { $0.id == id })?.script {
+        if let script = plan.simulationScript(id) {
             request.script = path(script, in: plan)
         } else {
             request.script = path(plan.scripts.simulations ?? "scripts/simulations.sbatch", in: plan)

@@ -5,7 +5,7 @@ import Planning
 /// Active sampling (`sampler: {kind: adaptive}`, docs/active-sampling.md): the slots of a batch are chosen once
 /// enough simulations finished, from the server's per-simulation scores; each choice is recorded in the journal
 /// (decision `propose`, the whole ``AdaptiveProposer/Record``) and, for a bred slot, in `redraws.json` (its values
-/// from attempt 0, with `redrawn/<id>.command`) before the slot can be submitted.
+/// from attempt 0, with `redrawn/<id>.values`) before the slot can be submitted.
 extension Launcher {
     /// The journal's decision kind of a batch's proposal.
     public static let proposeKind = "propose"

@@ -11,40 +11,62 @@ extension Launcher {
     }
 
     private func pollJobs() async throws {
-        // A job given over (lost, already acted on) is not watched again: its simulation was resubmitted.
-        let watched = tracked.values.filter { !$0.isGivenOver && (!$0.state.isFinished || $0.state == .preempted) }
-        guard var statuses = try await queryAdapter(for: watched) else { return }
+        // A job given over (lost, already acted on) is not watched again: its simulation was resubmitted. One pass,
+        // ids only: a poll of 10,000 jobs copies no job record.
+        var watchedIDs = Set<JobID>(minimumCapacity: tracked.count)
+        var expected: [JobID] = []
+        var adopted: [TrackedJob] = []
+        expected.reserveCapacity(tracked.count)
+        for (id, job) in tracked where !job.isGivenOver && (!job.state.isFinished || job.state == .preempted) {
+            watchedIDs.insert(id)
+            if job.isWatchedByGroup {
+                adopted.append(job)
+            } else if !job.isRun {
+                // A worker's runs are no jobs of the scheduler's: their worker reports them.
+                expected.append(id)
+            }
+        }
+        guard var statuses = try await queryAdapter(expected: expected) else { return }
         var server: ServerStatus?
         var asked = false
-        let adopted = watched.filter(\.isWatchedByGroup)
         // Read once a poll, and only when jobs are watched by their groups (a resumed local study).
         let ending = adopted.isEmpty ? nil : ServerEnding.read(fromStudy: plan.studyDirectory)
         for job in adopted {
             statuses.append(await adoptedStatus(job, ending: ending, server: &server, asked: &asked))
         }
         // Only the jobs still watched: a job over is over (a later report, e.g. accounting catching up on its steps,
-        // must not make it fail a second time).
-        let watchedIDs = Set(watched.map(\.id))
-        statuses = statuses.filter { watchedIDs.contains($0.id) }
-        for status in statuses {
-            if let group = status.processGroup, tracked[status.id]?.groupRecorded == false {
-                recordProcessGroup(group, of: status.id)
-            }
+        // must not make it fail a second time). Only what changed goes to the journal (its rows say what the
+        // launcher's records say) and is applied: a poll of 10,000 running jobs that stay running writes nothing.
+        var changed: [JobStatus] = []
+        for status in statuses where watchedIDs.contains(status.id) {
+            guard let job = tracked[status.id] else { continue }
+            if let group = status.processGroup, !job.groupRecorded { recordProcessGroup(group, of: status.id) }
+            if !Self.isSteady(job, status) { changed.append(status) }
         }
-        let changes = try journal.record(statuses)
+        let changes = try journal.record(
+            changed.filter { status in
+                guard let job = tracked[status.id] else { return true }
+                return job.state != status.state || (job.nodeList == nil && status.nodeList != nil)
+            })
         for change in changes {
             event(
                 "job \(change.job.schedulerID) \(Self.who(change.job)): \(change.from.code) -> "
                     + change.job.state.code + (change.job.word.map { " (\($0))" } ?? ""))
         }
-        for status in statuses { try await apply(status) }
+        for status in changed { try await apply(status) }
     }
 
-    /// The adapter's statuses of the watched jobs it knows (none asked when there are none); nil when the query
-    /// failed (recorded; fatal after ``LauncherOptions/queryFailureLimit`` failures in a row).
-    private func queryAdapter(for watched: [TrackedJob]) async throws -> [JobStatus]? {
-        // A worker's runs are no jobs of the scheduler's: their worker reports them.
-        let expected = watched.filter { !$0.isWatchedByGroup && !$0.isRun }.map(\.id)
+    /// Whether `status` leaves `job`'s record as it is (``apply(_:)`` would change nothing and act on nothing): the
+    /// same state, no odd poll to count or reset, nothing new about where it runs or since when.
+    static func isSteady(_ job: TrackedJob, _ status: JobStatus) -> Bool {
+        job.state == status.state && job.oddPolls == 0 && status.state != .vanished && status.state != .preempted
+            && (status.state != .running || job.runningSince != nil)
+            && (status.nodeList == nil || status.nodeList == job.nodeList)
+    }
+
+    /// The adapter's statuses of the jobs `expected` (none asked when there are none); nil when the query failed
+    /// (recorded; fatal after ``LauncherOptions/queryFailureLimit`` failures in a row).
+    private func queryAdapter(expected: [JobID]) async throws -> [JobStatus]? {
         guard !expected.isEmpty else { return [] }
         do {
             let names = [plan.server.name, plan.simulationJobName] + (plan.workers.map { [$0.jobName] } ?? [])

@@ -81,11 +81,15 @@ extension Launcher {
         let timeout = Double(plan.simulation.timeoutSeconds)
         let known = Set(status.running).union(status.finished).union(status.silent.keys).union(status.incomplete)
         let now = Date()
-        let running = tracked.filter { $0.value.isActive && $0.value.state == .running }.sorted { $0.key < $1.key }
-        for (id, job) in running {
+        // The few that qualify, in id order (sorting every running job at every ping would cost more than the rest).
+        var silent: [(id: JobID, simulation: Int, since: Date)] = []
+        for (id, job) in tracked where job.isActive && job.state == .running {
             guard let simulation = job.simulationID, job.cancelReason == nil,
                 let since = job.runningSince, now.timeIntervalSince(since) > timeout, !known.contains(simulation)
             else { continue }
+            silent.append((id, simulation, since))
+        }
+        for (id, simulation, since) in silent.sorted(by: { $0.id < $1.id }) {
             tracked[id]?.cancelReason = .silent
             let seconds = Int(now.timeIntervalSince(since))
             try journal.recordDecision(

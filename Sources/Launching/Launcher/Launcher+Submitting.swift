@@ -22,7 +22,11 @@ extension Launcher {
 
     /// Simulations with a live job.
     func inFlightCount() -> Int {
-        Set(tracked.values.filter { $0.isActive && $0.simulationID != nil }.compactMap(\.simulationID)).count
+        var simulations = Set<Int>()
+        for job in tracked.values where job.isActive {
+            if let simulation = job.simulationID { simulations.insert(simulation) }
+        }
+        return simulations.count
     }
 
     func fillWindow() async throws {
@@ -36,9 +40,13 @@ extension Launcher {
             arraysSubmitted = true
             try await submitArrays()
         }
-        while inFlightCount() < window, let index = queue.firstIndex(where: isChosen) {
+        // Counted once, then one more per submission (a queued simulation has no live job): filling a window of
+        // 10,000 does not count 10,000 times.
+        var inFlight = inFlightCount()
+        while inFlight < window, let index = queue.firstIndex(where: isChosen) {
             let simulation = queue.remove(at: index)
             try await submitSimulation(simulation)
+            inFlight += 1
         }
     }
 

@@ -7,8 +7,9 @@ import StudySpec
 /// The schema is documented in `docs/plan-format.md`. Paths are absolute unless said otherwise; nothing
 /// secret is in it (the token stays in ``tokenFile``).
 public struct Plan: Sendable, Hashable, Codable {
-    /// The schema version this code writes.
-    public static let currentSchemaVersion = 1
+    /// The schema version this code writes. Version 2 stores the command template once and the simulations as a
+    /// parameter table; version 1 repeated every simulation's rendered command line.
+    public static let currentSchemaVersion = 2
 
     /// The version of the plan's schema (``currentSchemaVersion``).
     public var schemaVersion: Int
@@ -46,7 +47,7 @@ public struct Plan: Sendable, Hashable, Codable {
     public var simulationSlurm: SlurmJobOptions?
     /// The simulations' job name, `<study>-sim`.
     public var simulationJobName: String
-    /// Every simulation, by id: training first, then validation.
+    /// Every simulation, by id: training first, then validation (`plan.json`'s parameter table).
     public var simulations: [SimulationJob]
     /// The edges of the job graph.
     public var dependencies: [JobDependency]
@@ -165,16 +166,41 @@ public struct Plan: Sendable, Hashable, Codable {
         )
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case schemaVersion
+        case studyName
+        case studyDirectory
+        case studyFileDirectory
+        case templatesDirectory
+        case tokenFile
+        case serverAddressFile
+        case logsDirectory
+        case scheduler
+        case mode
+        case packing
+        case warningSeconds
+        case concurrency
+        case parameters
+        case server
+        case simulation
+        case simulationSlurm
+        case simulationJobName
+        case simulations
+        case dependencies
+        case samplers
+        case scripts
+        case totals
+        case adaptive
+        case allocation
+        case workers
+    }
+
     /// Decodes a plan, giving each value the type of its parameter (JSON does not tell `500` from `500.0`).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         schemaVersion = try container.decode(Int.self, forKey: .schemaVersion)
         guard schemaVersion == Self.currentSchemaVersion else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .schemaVersion, in: container,
-                debugDescription:
-                    "plan schema version \(schemaVersion) is not supported (expected \(Self.currentSchemaVersion))"
-            )
+            throw PlanningError.unsupportedPlanVersion(schemaVersion, expected: Self.currentSchemaVersion)
         }
         studyName = try container.decode(String.self, forKey: .studyName)
         studyDirectory = try container.decode(String.self, forKey: .studyDirectory)
@@ -194,11 +220,7 @@ public struct Plan: Sendable, Hashable, Codable {
         simulationSlurm = try container.decodeIfPresent(SlurmJobOptions.self, forKey: .simulationSlurm)
         simulationJobName = try container.decode(String.self, forKey: .simulationJobName)
         let parameters = parameters
-        simulations = try container.decode([SimulationJob].self, forKey: .simulations).map { job in
-            var job = job
-            job.values = PlanParameter.conform(job.values, to: parameters)
-            return job
-        }
+        simulations = try container.decode(ParameterTable.self, forKey: .simulations).jobs(parameters: parameters)
         dependencies = try container.decode([JobDependency].self, forKey: .dependencies)
         samplers = try container.decode(PlanSamplers.self, forKey: .samplers)
         scripts = try container.decode(PlanScripts.self, forKey: .scripts)
@@ -206,5 +228,52 @@ public struct Plan: Sendable, Hashable, Codable {
         adaptive = try container.decodeIfPresent(AdaptivePlan.self, forKey: .adaptive)
         allocation = try container.decodeIfPresent(AllocationPlan.self, forKey: .allocation)
         workers = try container.decodeIfPresent(PlanWorkers.self, forKey: .workers)
+    }
+
+    /// The `userInfo` key that makes ``encode(to:)`` write ``rowsPlaceholder`` instead of the parameter table, for
+    /// ``PlanWriter`` to splice in the table it writes by hand.
+    static let omitRowsKey = CodingUserInfoKey(rawValue: "melissa.plan.omit-rows")!
+    /// What stands for the parameter table when ``omitRowsKey`` is set.
+    static let rowsPlaceholder = "\u{1}melissa-parameter-table\u{1}"
+
+    /// Encodes the plan; `simulations` as the parameter table (``ParameterTable``).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(schemaVersion, forKey: .schemaVersion)
+        try container.encode(studyName, forKey: .studyName)
+        try container.encode(studyDirectory, forKey: .studyDirectory)
+        try container.encode(studyFileDirectory, forKey: .studyFileDirectory)
+        try container.encodeIfPresent(templatesDirectory, forKey: .templatesDirectory)
+        try container.encode(tokenFile, forKey: .tokenFile)
+        try container.encode(serverAddressFile, forKey: .serverAddressFile)
+        try container.encode(logsDirectory, forKey: .logsDirectory)
+        try container.encode(scheduler, forKey: .scheduler)
+        try container.encode(mode, forKey: .mode)
+        try container.encodeIfPresent(packing, forKey: .packing)
+        try container.encodeIfPresent(warningSeconds, forKey: .warningSeconds)
+        try container.encode(concurrency, forKey: .concurrency)
+        try container.encode(parameters, forKey: .parameters)
+        try container.encode(server, forKey: .server)
+        try container.encode(simulation, forKey: .simulation)
+        try container.encodeIfPresent(simulationSlurm, forKey: .simulationSlurm)
+        try container.encode(simulationJobName, forKey: .simulationJobName)
+        if encoder.userInfo[Self.omitRowsKey] as? Bool == true {
+            try container.encode(Self.rowsPlaceholder, forKey: .simulations)
+        } else {
+            try container.encode(try ParameterTable(simulations), forKey: .simulations)
+        }
+        try container.encode(dependencies, forKey: .dependencies)
+        try container.encode(samplers, forKey: .samplers)
+        try container.encode(scripts, forKey: .scripts)
+        try container.encode(totals, forKey: .totals)
+        try container.encodeIfPresent(adaptive, forKey: .adaptive)
+        try container.encodeIfPresent(allocation, forKey: .allocation)
+        try container.encodeIfPresent(workers, forKey: .workers)
+    }
+
+    /// Simulation `id`'s own batch file, relative to the study directory: `packing: jobs` only (otherwise the shared
+    /// ``PlanScripts/simulations`` script runs it).
+    public func simulationScript(_ id: Int) -> String? {
+        scripts.simulations == nil ? "scripts/simulation-\(id).sbatch" : nil
     }
 }

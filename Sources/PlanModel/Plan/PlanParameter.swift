@@ -37,6 +37,16 @@ public struct PlanParameter: Sendable, Hashable, Codable {
         zip(row, parameters).map { value, parameter in parameter.type.conformed(value) }
     }
 
+    /// `row` conformed in place (``conform(_:to:)``): only the values of another type are replaced.
+    public static func conform(_ row: inout [ParameterValue], to parameters: [PlanParameter]) {
+        for index in row.indices where index < parameters.count {
+            switch (parameters[index].type, row[index]) {
+            case (.real, .real), (.integer, .integer), (.text, .text): continue
+            default: row[index] = parameters[index].type.conformed(row[index])
+            }
+        }
+    }
+
     /// Creates a parameter entry.
     public init(name: String, type: ValueType, distribution: Distribution? = nil) {
         self.name = name

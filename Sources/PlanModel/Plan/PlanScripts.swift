@@ -5,17 +5,18 @@ public struct PlanScripts: Sendable, Hashable, Codable {
     /// The script that runs any simulation: the job array (slurm, `packing: array`), or the local script that
     /// takes a simulation id; nil with `packing: jobs` (each simulation has its own, ``SimulationJob/script``).
     public var simulations: String?
-    /// The command file: line `id + 1` is the shell fragment that runs simulation `id`.
-    public var commands: String
+    /// The values file: line `id + 1` is simulation `id`'s id and parameter values as quoted shell words, from which
+    /// the simulation scripts run the study's command template (rendered once, in the script).
+    public var values: String
     /// How the job array script covers the simulations (slurm, `packing: array`): one submission per chunk, with
     /// `--array=0-<count - 1>` and `MELISSA_ARRAY_OFFSET=<first>` in its environment; empty otherwise.
     public var arrays: [ArrayChunk]
 
     /// Creates the paths.
-    public init(server: String, simulations: String?, commands: String, arrays: [ArrayChunk] = []) {
+    public init(server: String, simulations: String?, values: String, arrays: [ArrayChunk] = []) {
         self.server = server
         self.simulations = simulations
-        self.commands = commands
+        self.values = values
         self.arrays = arrays
     }
 

@@ -22,6 +22,8 @@ public enum PlanningError: Error, Equatable, CustomStringConvertible {
     case cannotRedraw(simulation: Int, reason: String)
     /// The launcher's `redraws.json` could not be read or written.
     case redraws(path: String, reason: String)
+    /// A `plan.json` of another schema version (one written by an older or newer melissa).
+    case unsupportedPlanVersion(Int, expected: Int)
 
     /// A message that says what is wrong, where, and how to fix it.
     public var description: String {
@@ -50,6 +52,13 @@ public enum PlanningError: Error, Equatable, CustomStringConvertible {
             return "cannot redraw the parameters of simulation \(simulation): \(reason)"
         case .redraws(let path, let reason):
             return "cannot use the redrawn parameters in \(path): \(reason)"
+        case .unsupportedPlanVersion(let version, let expected):
+            return version < expected
+                ? "plan.json has schema version \(version), written by an older melissa; this one reads version "
+                    + "\(expected) only: plan the study again (`melissa plan <study file>`; a study launched under the "
+                    + "old plan: `melissa launch <study file> --fresh` moves its directory aside and starts afresh)"
+                : "plan.json has schema version \(version), written by a newer melissa; this one reads version "
+                    + "\(expected) only: use the melissa that planned it, or plan the study again"
         }
     }
 }

@@ -3,7 +3,7 @@ import Sampling
 
 /// The parameters the launcher redrew for simulations that crashed too often: `<study dir>/redraws.json`.
 ///
-/// The one record of a study's redraws: the launcher writes it (atomically), with the `redrawn/<id>.command` files
+/// The one record of a study's redraws: the launcher writes it (atomically), with the `redrawn/<id>.values` rows
 /// derived from it, through ``Plan/writeRedraws(_:)`` before it submits a redrawn attempt, so a simulation never
 /// registers before the server can read its new values, and the scripts run what the table says. A simulation's values at attempt `a` are those of its redraw with the
 /// largest `fromAttempt` ≤ `a`, or the plan's when there is none. Each simulation's redraws are kept in attempt order;

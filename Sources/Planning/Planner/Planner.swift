@@ -3,8 +3,8 @@ import PlanModel
 import Sampling
 import StudySpec
 
-/// Turns a study into a ``Plan``: draws the parameter sets, renders each simulation's command line, and
-/// assembles the job graph.
+/// Turns a study into a ``Plan``: draws the parameter sets, checks the simulation's templates (stored once, with
+/// the parameter table), and assembles the job graph.
 ///
 /// Planning is pure: it touches no scheduler and writes nothing. It reads only the point files the study names
 /// (through `readFile`, which tests can replace).
@@ -23,12 +23,15 @@ public enum Planner {
 
         var training = try trainingPoints(study, studyFileDirectory: studyFileDirectory, readFile: readFile)
         var validation = try validationPoints(study, studyFileDirectory: studyFileDirectory, readFile: readFile)
-        let parameters = planParameters(study.parameters, rows: training.rows + validation.rows)
-        training.rows = training.rows.map { conform($0, to: parameters) }
-        validation.rows = validation.rows.map { conform($0, to: parameters) }
-        for row in training.rows + validation.rows {
-            for case .text(let text) in row where text.unicodeScalars.contains("\0") {
-                throw PlanningError.unrepresentableValue(text, in: "a parameter value")
+        let parameters = planParameters(study.parameters, rows: [training.rows, validation.rows])
+        // In place, and only the values of another type (a million rows are not copied to change none of them).
+        for index in training.rows.indices { PlanParameter.conform(&training.rows[index], to: parameters) }
+        for index in validation.rows.indices { PlanParameter.conform(&validation.rows[index], to: parameters) }
+        for rows in [training.rows, validation.rows] {
+            for row in rows {
+                for case .text(let text) in row where text.unicodeScalars.contains("\0") {
+                    throw PlanningError.unrepresentableValue(text, in: "a parameter value")
+                }
             }
         }
 
@@ -52,14 +55,16 @@ public enum Planner {
         // Workers run every simulation through one script, on either scheduler: Slurm's packing does not apply.
         let packing = workerSpec == nil && !single ? slurm?.packing : nil
         let jobsPacking = packing == .jobs
-        let renderer = try SimulationRenderer(
-            templates: templates, parameters: names, context: context, ownScripts: jobsPacking)
+        // The templates are stored once and rendered where a simulation runs; parsing them here reports an unknown
+        // placeholder or an unusable variable name at plan time.
+        _ = try SimulationRenderer(templates: templates, parameters: names, context: context)
         var simulations: [SimulationJob] = []
         simulations.reserveCapacity(training.rows.count + validation.rows.count)
-        let roles =
-            training.rows.lazy.map { (SimulationRole.training, $0) } + validation.rows.lazy.map { (.validation, $0) }
-        for (id, (role, values)) in roles.enumerated() {
-            simulations.append(renderer.job(id: id, role: role, values: values))
+        for values in training.rows {
+            simulations.append(SimulationJob(id: simulations.count, role: .training, values: values))
+        }
+        for values in validation.rows {
+            simulations.append(SimulationJob(id: simulations.count, role: .validation, values: values))
         }
 
         var settings = SimulationSettings(
@@ -123,7 +128,7 @@ public enum Planner {
             server: server.script,
             simulations: !ownJobs || workers != nil
                 ? "scripts/simulation.sh" : (jobsPacking ? nil : "scripts/simulations.sbatch"),
-            commands: "scripts/simulations.commands",
+            values: "scripts/simulations.values",
             arrays: slurm.map { options in
                 guard packing == .array else { return [] }
                 guard let rules = study.sampler.adaptive else {
@@ -333,7 +338,13 @@ public enum Planner {
         var rows: [[ParameterValue]] = []
         rows.reserveCapacity(count)
         for index in 0..<points.count {
-            rows.append(zip(distributions, points[index]).map { $0.value(atQuantile: $1) })
+            // Exactly as long as the parameters (a map over a zip grows its array by doubling).
+            var row: [ParameterValue] = []
+            row.reserveCapacity(distributions.count)
+            for (distribution, quantile) in zip(distributions, points[index]) {
+                row.append(distribution.value(atQuantile: quantile))
+            }
+            rows.append(row)
         }
         return Points(rows: rows, state: sampler.state)
     }
@@ -380,7 +391,7 @@ public enum Planner {
     }
 
     /// The type of each parameter: from its distribution, or from the values drawn for a choice or read from a file.
-    static func planParameters(_ parameters: [Parameter], rows: [[ParameterValue]]) -> [PlanParameter] {
+    static func planParameters(_ parameters: [Parameter], rows tables: [[[ParameterValue]]]) -> [PlanParameter] {
         parameters.enumerated().map { index, parameter in
             switch parameter.distribution {
             case .uniform, .logUniform, .normal:
@@ -392,7 +403,7 @@ public enum Planner {
             case .choice: break
             }
             var type = PlanParameter.ValueType.integer
-            for row in rows where index < row.count {
+            for row in tables.joined() where index < row.count {
                 switch row[index] {
                 case .integer: break
                 case .real: if type == .integer { type = .real }
@@ -400,7 +411,7 @@ public enum Planner {
                 }
                 if type == .text { break }
             }
-            if case .choice(let values) = parameter.distribution, rows.isEmpty {
+            if case .choice(let values) = parameter.distribution, tables.allSatisfy(\.isEmpty) {
                 type = values.allSatisfy { if case .integer = $0 { true } else { false } } ? .integer : .text
             }
             return PlanParameter(name: parameter.name, type: type, distribution: distribution(parameter.distribution))

@@ -3,10 +3,10 @@ import PlanModel
 import Sampling
 
 extension Plan {
-    /// The file the simulation scripts run instead of their line of the command file once the launcher redrew a
-    /// simulation's parameters: `<study dir>/redrawn/<id>.command` (relative to the study directory).
-    public static func redrawnCommandPath(simulation id: Int) -> String {
-        "redrawn/\(id).command"
+    /// The row the simulation scripts read instead of their line of the values file once the launcher redrew a
+    /// simulation's parameters: `<study dir>/redrawn/<id>.values` (relative to the study directory).
+    public static func redrawnValuesPath(simulation id: Int) -> String {
+        "redrawn/\(id).values"
     }
 
     /// Simulation `id` with new parameter values: point number `drawn + draw` of the sampler that drew its role's
@@ -38,10 +38,10 @@ extension Plan {
         return try rendered(simulation: id, values: Planner.conform(drawn, to: parameters))
     }
 
-    /// Simulation `id` rendered with `values` (in parameter order) instead of its own.
+    /// Simulation `id` with `values` (in parameter order) instead of its own.
     public func rendered(simulation id: Int, values: [ParameterValue]) throws -> SimulationJob {
-        let job = try simulationJob(id)
-        guard let templates = simulation.templates else {
+        var job = try simulationJob(id)
+        guard simulation.templates != nil else {
             throw PlanningError.cannotRedraw(
                 simulation: id, reason: "plan.json does not record the simulation's templates (plan it again)")
         }
@@ -49,13 +49,20 @@ extension Plan {
             throw PlanningError.cannotRedraw(
                 simulation: id, reason: "\(values.count) values for \(parameters.count) parameters")
         }
-        let renderer = try SimulationRenderer(
-            templates: templates, parameters: parameters.map(\.name),
-            context: PlaceholderTemplate.Context(
-                studyDirectory: studyDirectory, studyFileDirectory: studyFileDirectory, studyName: studyName,
-                timeSteps: simulation.timeSteps, tasks: simulation.resources.tasks),
-            ownScripts: job.script != nil)
-        return renderer.job(id: id, role: job.role, values: values)
+        job.values = values
+        return job
+    }
+
+    /// Simulation `job`'s command line, working directory and environment, rendered from the plan's templates.
+    public func renderedSimulation(_ job: SimulationJob) throws -> RenderedSimulation {
+        try SimulationRenderer(plan: self).rendered(job)
+    }
+
+    /// Simulation `id`'s command line as the scripts run it (with its redrawn values when `redraws` has some).
+    public func commandLine(simulation id: Int, redraws: RedrawTable = RedrawTable()) throws -> String {
+        var job = try simulationJob(id)
+        if let latest = redraws.entries[id]?.last { job.values = latest.values }
+        return try SimulationRenderer.line(try renderedSimulation(job))
     }
 
     private func simulationJob(_ id: Int) throws -> SimulationJob {
@@ -68,7 +75,7 @@ extension Plan {
 
     /// Writes every file derived from the redraw record `table`, so that each reader sees the same redraws:
     /// `redraws.json` (the server's: ``RedrawTable/write(to:)``), then each redrawn simulation's
-    /// `redrawn/<id>.command` (the scripts': its latest redraw rendered, ``redrawnCommandPath(simulation:)``), and
+    /// `redrawn/<id>.values` (the scripts': its latest redraw's row, ``redrawnValuesPath(simulation:)``), and
     /// removes the command files of simulations `table` does not redraw. An empty table removes both
     /// `redraws.json` and `redrawn/`: the simulations run with the plan's values.
     ///
@@ -85,22 +92,22 @@ extension Plan {
         try table.write(to: directory)
         for (simulation, entries) in table.entries {
             guard let latest = entries.last else { continue }
-            try writeRedrawnCommand(try rendered(simulation: simulation, values: latest.values))
+            try writeRedrawnValues(try rendered(simulation: simulation, values: latest.values))
         }
         // Written just above, so it exists; an unreadable one leaves nothing known to remove.
         let commandFiles = (try? FileManager.default.contentsOfDirectory(atPath: redrawn.path)) ?? []
-        for name in commandFiles where name.hasSuffix(".command") {
-            guard let id = Int(name.dropLast(".command".count)), table.entries[id] == nil else { continue }
+        for name in commandFiles where name.hasSuffix(".values") {
+            guard let id = Int(name.dropLast(".values".count)), table.entries[id] == nil else { continue }
             try Self.remove(redrawn.appendingPathComponent(name))
         }
     }
 
-    /// Writes what a redrawn simulation runs: `<study dir>/redrawn/<id>.command` (its one command line, read by
-    /// every simulation script before the command file), atomically.
-    private func writeRedrawnCommand(_ job: SimulationJob) throws {
+    /// Writes what a redrawn simulation runs with: `<study dir>/redrawn/<id>.values` (its row, read by every
+    /// simulation script before the values file), atomically.
+    private func writeRedrawnValues(_ job: SimulationJob) throws {
         let url = URL(fileURLWithPath: studyDirectory).appendingPathComponent(
-            Self.redrawnCommandPath(simulation: job.id))
-        let line = try ScriptRenderer.commandLine(for: job) + "\n"
+            Self.redrawnValuesPath(simulation: job.id))
+        let line = SimulationRenderer.valuesRow(job) + "\n"
         try AtomicFile.write(Data(line.utf8), to: url) { PlanningError.write(path: $0, reason: $1) }
     }
 

@@ -94,4 +94,49 @@ struct PlaceholderTemplate: Sendable {
             }
         }
     }
+
+    /// The shell expansion that stands for `slot` in the simulation scripts' one rendering of the template, or nil
+    /// for a built-in that is the same for every simulation (rendered as its value): parameter `i` is positional
+    /// parameter `i + 1`, the id `melissa_id`, the attempt `MELISSA_ATTEMPT:-0`.
+    static func expansion(of slot: Slot) -> String? {
+        switch slot {
+        case .parameter(let index): return String(index + 1)
+        case .builtIn(.simulationID): return "melissa_id"
+        case .builtIn(.attempt): return "MELISSA_ATTEMPT:-0"
+        default: return nil
+        }
+    }
+
+    /// The trusted shell template for every simulation at once: text as written, each placeholder that differs
+    /// between simulations as a quoted expansion (`"${1}"`, `"${melissa_id}"`), the others as quoted words.
+    /// Placeholders stand outside quotes (StudySpec checks it), so `"${1}"` is the same one word as `'<value>'`.
+    func shellFunction(context: Context) -> String {
+        var result = ""
+        for segment in segments {
+            switch segment {
+            case .text(let text):
+                result += text
+            case .slot(let slot):
+                if let name = Self.expansion(of: slot) {
+                    result += ShellWordPart.word([.expansion(name)])
+                } else {
+                    result += ShellQuote.word(Self.value(of: slot, id: 0, values: [], context: context) ?? "")
+                }
+            }
+        }
+        return result
+    }
+
+    /// A literal template for every simulation at once, as word parts (``shellFunction(context:)``'s expansions).
+    func literalFunctionParts(context: Context) -> [ShellWordPart] {
+        segments.map { segment in
+            switch segment {
+            case .text(let text):
+                return .literal(text)
+            case .slot(let slot):
+                if let name = Self.expansion(of: slot) { return .expansion(name) }
+                return .literal(Self.value(of: slot, id: 0, values: [], context: context) ?? "")
+            }
+        }
+    }
 }

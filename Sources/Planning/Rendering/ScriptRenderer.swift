@@ -1,7 +1,7 @@
 import Foundation
 import PlanModel
 
-/// Renders a plan's scripts and its command file from templates.
+/// Renders a plan's scripts and its values file from templates.
 ///
 /// Every value a template receives is already safe where it goes: shell words are quoted (``ShellQuote``),
 /// `#SBATCH` options are single tokens, setup lines are the study's own shell. Output is deterministic.
@@ -14,7 +14,7 @@ public struct ScriptRenderer: Sendable {
         self.templates = templates
     }
 
-    /// The scripts and the command file of `plan`, paths relative to the study directory.
+    /// The scripts of `plan`, paths relative to the study directory (``PlanWriter`` writes the values file).
     public func files(for plan: Plan) throws -> [GeneratedFile] {
         var files: [GeneratedFile] = []
         files.append(GeneratedFile(path: plan.server.script, contents: try serverScript(plan), executable: true))
@@ -22,16 +22,19 @@ public struct ScriptRenderer: Sendable {
             if let path = plan.scripts.simulations {
                 files.append(GeneratedFile(path: path, contents: try simulationsScript(plan), executable: true))
             } else {
+                let context = try simulationContext(plan)
                 for job in plan.simulations {
-                    let path = job.script ?? "scripts/simulation-\(job.id).sbatch"
-                    files.append(GeneratedFile(path: path, contents: try simulationScript(plan, job), executable: true))
+                    let path = plan.simulationScript(job.id) ?? "scripts/simulation-\(job.id).sbatch"
+                    files.append(
+                        GeneratedFile(
+                            path: path, contents: try simulationScript(plan, job.id, context: context),
+                            executable: true))
                 }
             }
         }
         if let workers = plan.workers {
             files.append(GeneratedFile(path: workers.script, contents: try workerScript(plan), executable: true))
         }
-        files.append(GeneratedFile(path: plan.scripts.commands, contents: try commandFile(plan), executable: false))
         if let allocation = plan.allocation {
             files.append(
                 GeneratedFile(path: allocation.script, contents: try allocationScript(plan), executable: true))
@@ -119,8 +122,7 @@ public struct ScriptRenderer: Sendable {
     /// The script that runs any simulation: a job array (slurm) or `simulation.sh <id>` (local, and a worker's on
     /// either scheduler: it runs the simulation where it is, with the plan's MPI launcher).
     public func simulationsScript(_ plan: Plan) throws -> String {
-        var context = simulationContext(plan)
-        context["commands_file"] = ShellQuote.word(plan.studyDirectory + "/" + plan.scripts.commands)
+        var context = try simulationContext(plan)
         if plan.allocation != nil || plan.workers != nil {
             return try templates.render("local-simulation.sh", context)
         }
@@ -145,10 +147,13 @@ public struct ScriptRenderer: Sendable {
     }
 
     /// The batch script of one simulation (`packing: jobs`).
-    public func simulationScript(_ plan: Plan, _ job: SimulationJob) throws -> String {
-        var context = simulationContext(plan)
-        context["simulation_id"] = String(job.id)
-        context["command_line"] = try Self.commandLine(for: job)
+    public func simulationScript(_ plan: Plan, _ id: Int) throws -> String {
+        try simulationScript(plan, id, context: try simulationContext(plan))
+    }
+
+    private func simulationScript(_ plan: Plan, _ id: Int, context: [String: Any]) throws -> String {
+        var context = context
+        context["simulation_id"] = String(id)
         context["directives"] = try SlurmDirectives.directives(
             jobName: plan.simulationJobName,
             logsDirectory: plan.logsDirectory,
@@ -161,38 +166,18 @@ public struct ScriptRenderer: Sendable {
         return try templates.render("slurm-simulation.sbatch", context)
     }
 
-    /// The command file: line `id + 1` runs simulation `id`, as evaluated by the simulation scripts.
-    public func commandFile(_ plan: Plan) throws -> String {
-        var text = ""
-        text.reserveCapacity(plan.simulations.count * 128)
-        for (index, job) in plan.simulations.enumerated() {
-            guard job.id == index else {
-                throw PlanningError.write(path: plan.scripts.commands, reason: "simulation ids are not 0, 1, 2…")
-            }
-            text += try Self.commandLine(for: job)
-            text += "\n"
+    /// The values file: line `id + 1` is simulation `id`'s row (``SimulationRenderer/valuesRow(_:)``), read by the
+    /// simulation scripts. ``PlanWriter`` writes it, with `plan.json`'s table and `parameters.csv`, in one pass.
+    public func valuesFile(_ plan: Plan) throws -> String {
+        for (index, job) in plan.simulations.enumerated() where job.id != index {
+            throw PlanningError.write(path: plan.scripts.values, reason: "simulation ids are not 0, 1, 2…")
         }
-        return text
+        return PlanWriter.valuesFile(plan)
     }
 
-    /// One simulation's shell fragment: its environment, its working directory, then the MPI launcher
-    /// (`"${melissa_launch[@]}"`, set by the script) and its command. Always a single line.
-    public static func commandLine(for job: SimulationJob) throws -> String {
-        var line = ""
-        if !job.environment.isEmpty {
-            line += "export"
-            for variable in job.environment {
-                guard Self.isVariableName(variable.name) else {
-                    throw PlanningError.unsafeDirective(option: "environment", value: variable.name)
-                }
-                line += " " + variable.name + "=" + variable.word
-            }
-            line += "; "
-        }
-        line += "mkdir -p -- \(job.workingDirectory) && cd -- \(job.workingDirectory) || exit 1; "
-        line += "\"${melissa_launch[@]}\" " + job.command
-        guard !line.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { throw PlanningError.multilineCommand }
-        return line
+    /// One simulation's shell fragment, as the scripts run it (``SimulationRenderer/line(_:)``).
+    public static func commandLine(for simulation: RenderedSimulation) throws -> String {
+        try SimulationRenderer.line(simulation)
     }
 
     /// Whether `name` is a portable environment variable name.
@@ -242,8 +227,11 @@ public struct ScriptRenderer: Sendable {
         ]
     }
 
-    private func simulationContext(_ plan: Plan) -> [String: Any] {
+    private func simulationContext(_ plan: Plan) throws -> [String: Any] {
         var context = commonContext(plan, jobName: plan.simulationJobName, simulation: true)
+        context["simulation_function"] = try SimulationRenderer(plan: plan).functionLine()
+        context["values_file"] = ShellQuote.word(plan.studyDirectory + "/" + plan.scripts.values)
+        context["row_words"] = String(plan.parameters.count + 1)
         context["launch"] = ShellQuote.words(plan.simulation.launcher)
         context["setup"] = plan.simulation.setup
         context["simulation_count"] = String(plan.simulations.count)

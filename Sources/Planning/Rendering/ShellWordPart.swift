@@ -1,11 +1,14 @@
-/// A piece of one shell word: literal text, or the attempt number read from the environment at run time.
+/// A piece of one shell word: literal text, or a variable the shell expands when the simulation starts.
 enum ShellWordPart: Sendable, Hashable {
     /// Text taken as is.
     case literal(String)
-    /// `${MELISSA_ATTEMPT:-0}`, expanded by the shell when the simulation starts.
-    case attempt
+    /// `"${<name>}"`, expanded by the shell (a positional parameter, `melissa_id`, or `MELISSA_ATTEMPT:-0`).
+    case expansion(String)
 
-    /// The parts as one shell word: literals quoted, the attempt as `"${MELISSA_ATTEMPT:-0}"`.
+    /// `${MELISSA_ATTEMPT:-0}`, the attempt number read from the environment at run time.
+    static let attempt = ShellWordPart.expansion("MELISSA_ATTEMPT:-0")
+
+    /// The parts as one shell word: literals quoted, each expansion as `"${…}"`.
     static func word(_ parts: [ShellWordPart]) -> String {
         var merged: [ShellWordPart] = []
         for part in parts {
@@ -19,7 +22,7 @@ enum ShellWordPart: Sendable, Hashable {
         return merged.map { part in
             switch part {
             case .literal(let text): return ShellQuote.word(text)
-            case .attempt: return "\"${MELISSA_ATTEMPT:-0}\""
+            case .expansion(let name): return "\"${" + name + "}\""
             }
         }.joined()
     }

@@ -12,7 +12,8 @@ public struct TemplateSet: Sendable {
     public static let names = [
         "slurm-server.sbatch", "slurm-simulations.sbatch", "slurm-simulation.sbatch",
         "local-server.sh", "local-simulation.sh", "local-worker.sh", "slurm-allocation.sbatch", "slurm-worker.sbatch",
-        "exports", "simulation-run", "wait-forwarding-signals", "allocation-step", "site-header", "site-setup",
+        "exports", "simulation-run", "simulation-command", "wait-forwarding-signals", "allocation-step", "site-header",
+        "site-setup",
     ]
 
     /// The names taken from the study's template directory.

@@ -25,21 +25,28 @@ echo "$melissa_banner" >&2
 module load openmpi/4.1
 source "$HOME/heat-env.sh"
 melissa_launch=('mpirun' '-np' '4')
-melissa_commands='/scratch/melissa/heat/scripts/simulations.commands'
-# Line <id + 1> of the command file runs simulation <id>; every value in it is quoted. Once the launcher redrew a
-# simulation's parameters (after repeated crashes), the line it wrote in redrawn/<id>.command runs instead.
-melissa_redrawn="$MELISSA_STUDY_DIR/redrawn/$((10#$MELISSA_SIMULATION_ID)).command"
+melissa_id=$((10#$MELISSA_SIMULATION_ID))
+# The study's simulation command, environment and working directory, rendered once for every simulation: "${1}"…
+# are a simulation's parameter values (in plan.json's order), each one word; melissa_id is its id.
+melissa_simulation() {
+    export OMP_NUM_THREADS='2' HEAT_TAG='heat-'"${melissa_id}"'-'"${MELISSA_ATTEMPT:-0}"; mkdir -p -- '/scratch/melissa/heat/simulations/'"${melissa_id}" && cd -- '/scratch/melissa/heat/simulations/'"${melissa_id}" || exit 1; "${melissa_launch[@]}" '/home/alice/studies'/bin/heat --steps '50' --t0 "${1}" -n "${2}" --solver "${3}" --run "${melissa_id}"."${MELISSA_ATTEMPT:-0}"
+}
+melissa_values='/scratch/melissa/heat/scripts/simulations.values'
+# Line <id + 1> of the values file holds simulation <id>: its id, then its values, each one quoted shell word. Once
+# the launcher redrew a simulation's parameters (after repeated crashes), redrawn/<id>.values holds its row instead.
+melissa_redrawn="$MELISSA_STUDY_DIR/redrawn/$melissa_id.values"
 if [ -f "$melissa_redrawn" ]; then
-    melissa_line=$(sed -n '1{p;q}' "$melissa_redrawn")
+    melissa_row=$(sed -n '1{p;q}' "$melissa_redrawn")
 else
-    melissa_line=$(sed -n "$((10#$MELISSA_SIMULATION_ID + 1)){p;q}" "$melissa_commands")
+    melissa_row=$(sed -n "$((melissa_id + 1)){p;q}" "$melissa_values")
 fi
-if [ -z "$melissa_line" ]; then
-    echo "melissa: no simulation $MELISSA_SIMULATION_ID in $melissa_commands" >&2
+eval "melissa_words=($melissa_row)"
+if [ "${#melissa_words[@]}" -ne 4 ] || [ "${melissa_words[0]}" != "$melissa_id" ]; then
+    echo "melissa: no simulation $melissa_id in $melissa_values" >&2
     exit 2
 fi
 set -m
-( eval "$melissa_line" ) &
+( melissa_simulation "${melissa_words[@]:1}" ) &
 # The job runs in its own process group; a warning (SIGUSR1 before the walltime), SIGTERM or SIGINT is
 # passed on so that it can checkpoint and stop, as SIGTERM to all of it.
 # When the warning stopped it without success, the job ends itself with SIGUSR1 (Slurm: FAILED 0:10):
