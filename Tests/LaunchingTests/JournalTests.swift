@@ -90,6 +90,34 @@ import Testing
         #expect(try reopened.completedSimulations() == [0])
     }
 
+    /// Two processes opening a journal that does not exist yet at the same moment (the launcher creating it, `melissa
+    /// status` or a test reading it): both end with the whole schema, neither fails with `table study already
+    /// exists`. Separate pools on separate threads race exactly like separate processes; 30 rounds.
+    @Test func twoConnectionsCreatingTheSameNewJournalBothSucceed() async throws {
+        let directory = try LaunchingTestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for round in 0..<30 {
+            let path = directory.appendingPathComponent("journal-\(round).sqlite").path
+            let results = await withTaskGroup(of: String?.self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        do {
+                            let journal = try Journal(path: path)
+                            _ = try journal.study()
+                            return nil
+                        } catch {
+                            return "\(error)"
+                        }
+                    }
+                }
+                var errors: [String] = []
+                for await result in group { if let result { errors.append(result) } }
+                return errors
+            }
+            #expect(results.isEmpty, "round \(round): \(results)")
+        }
+    }
+
     @Test func aSecondConnectionReadsWhileTheFirstWrites() async throws {
         let directory = try LaunchingTestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

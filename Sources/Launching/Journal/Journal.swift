@@ -29,7 +29,25 @@ public final class Journal: Sendable {
         configuration.foreignKeysEnabled = true
         self.path = path
         pool = try DatabasePool(path: path, configuration: configuration)
-        try JournalSchema.migrator.migrate(pool)
+        try Self.migrate(pool)
+    }
+
+    /// Applies the migrations not applied yet. Another process may be migrating the same new journal at the same
+    /// moment (`melissa status` while the launcher creates it): the migrator checks which migrations are applied
+    /// before it takes the write lock, so the second one can find a table it was about to create already there
+    /// (`table study already exists`) or the migration recorded (`UNIQUE constraint failed: grdb_migrations`). It
+    /// then tries again, and finds those migrations applied; a migration that really fails fails 20 times.
+    static func migrate(_ pool: DatabasePool) throws {
+        var attempt = 0
+        while true {
+            do {
+                try JournalSchema.migrator.migrate(pool)
+                return
+            } catch is DatabaseError where attempt < 20 {
+                attempt += 1
+                usleep(20_000)
+            }
+        }
     }
 
     // MARK: The study row
