@@ -28,21 +28,22 @@ public final class Journal: Sendable {
         configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.foreignKeysEnabled = true
         self.path = path
-        pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrate(pool)
+        pool = try Self.open(path: path, configuration: configuration)
     }
 
-    /// Applies the migrations not applied yet. Another process may be migrating the same new journal at the same
-    /// moment (`melissa status` while the launcher creates it): the migrator checks which migrations are applied
-    /// before it takes the write lock, so the second one can find a table it was about to create already there
-    /// (`table study already exists`) or the migration recorded (`UNIQUE constraint failed: grdb_migrations`). It
-    /// then tries again, and finds those migrations applied; a migration that really fails fails 20 times.
-    static func migrate(_ pool: DatabasePool) throws {
+    /// Opens the pool and applies the migrations not applied yet. Another process may be creating the same new
+    /// journal at the same moment (`melissa status` while the launcher creates it): switching a new file to WAL can
+    /// find it locked, and the migrator checks which migrations are applied before it takes the write lock, so the
+    /// second one can find a table it was about to create already there (`table study already exists`) or the
+    /// migration recorded (`UNIQUE constraint failed: grdb_migrations`). It then tries again, and finds the file in
+    /// WAL mode and those migrations applied; a journal that really cannot be opened fails 20 times.
+    static func open(path: String, configuration: Configuration) throws -> DatabasePool {
         var attempt = 0
         while true {
             do {
+                let pool = try DatabasePool(path: path, configuration: configuration)
                 try JournalSchema.migrator.migrate(pool)
-                return
+                return pool
             } catch is DatabaseError where attempt < 20 {
                 attempt += 1
                 usleep(20_000)
