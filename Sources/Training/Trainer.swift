@@ -41,21 +41,21 @@ public final class Trainer: SurrogateTrainer {
     /// Weights kept by name (``keepWeights(as:)``).
     private var keptWeights: [String: [Float]] = [:]
 
-    /// A trainer with fresh weights drawn from the configuration's seed (He-uniform before ReLU and GELU,
-    /// LeCun-uniform before tanh and for the linear output layer; zero biases) and zero optimiser moments.
+    /// A trainer with fresh weights drawn from the configuration's seed (each layer's weights and biases uniform in
+    /// ±1/√fan_in, as PyTorch's `nn.Linear` draws them) and zero optimiser moments.
     public convenience init(configuration: TrainerConfiguration) throws {
         try configuration.validate()
         let architecture = configuration.architecture
         var generator = Xoshiro256StarStar(seed: configuration.seed)
         var parameters = [Float](repeating: 0, count: architecture.parameterCount)
         let layers = architecture.layers
-        for (index, layer) in layers.enumerated() {
-            let isHidden = index < layers.count - 1
-            let gain: Float = isHidden && architecture.activation != .tanh ? 6 : 3
-            let bound = (gain / Float(layer.inputs)).squareRoot()
-            for i in 0..<(layer.inputs * layer.outputs) {
+        for layer in layers {
+            let bound = 1 / Float(layer.inputs).squareRoot()
+            for i in 0..<(layer.inputs * layer.outputs + layer.outputs) {
                 let unit = Float(generator.next() >> 40) * 0x1p-24
-                parameters[layer.weightOffset + i] = (2 * unit - 1) * bound
+                let weights = layer.inputs * layer.outputs
+                let offset = i < weights ? layer.weightOffset + i : layer.biasOffset + i - weights
+                parameters[offset] = (2 * unit - 1) * bound
             }
         }
         let count = architecture.parameterCount

@@ -4,9 +4,9 @@ an MLP from (parameters, time step) to the whole field, hidden layers from confi
 study's training.pytorch.options.
 
 config["init"] chooses the initial weights: "torch" (the default: nn.Linear's own, uniform within
-±1/sqrt(fan_in) for weights and biases) or "melissa" (the native trainer's: He-uniform, bound sqrt(6/fan_in),
-before ReLU and GELU, LeCun-uniform, sqrt(3/fan_in), before tanh and for the output layer; zero biases), so that
-the two backends train the very same model (scripts/compare-backends).
+±1/sqrt(fan_in) for weights and biases, which is also the native trainer's scheme) or "he" (He-uniform, bound
+sqrt(6/fan_in), before ReLU and GELU, LeCun-uniform, sqrt(3/fan_in), before tanh and for the output layer; zero
+biases: the native trainer's scheme until 2026-12-04), for scripts/compare-backends.
 """
 
 import math
@@ -23,14 +23,14 @@ def make_model(inputs: int, outputs: int, config: dict) -> nn.Module:
     if name not in ACTIVATIONS:
         raise ValueError(f"activation {name!r}: expected one of {', '.join(ACTIVATIONS)}")
     init = config.get("init", "torch")
-    if init not in ("torch", "melissa"):
-        raise ValueError(f"init {init!r}: expected torch or melissa")
+    if init not in ("torch", "he"):
+        raise ValueError(f"init {init!r}: expected torch or he")
     layers, width = [], inputs
     for size in hidden:
         layers += [nn.Linear(width, int(size)), ACTIVATIONS[name]()]
         width = int(size)
     layers.append(nn.Linear(width, outputs))
-    if init == "melissa":
+    if init == "he":
         linears = [layer for layer in layers if isinstance(layer, nn.Linear)]
         with torch.no_grad():
             for index, layer in enumerate(linears):
