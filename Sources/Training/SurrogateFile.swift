@@ -37,44 +37,60 @@ public enum SurrogateFile {
         let header = SurrogateHeader(
             format: formatName, version: version, architecture: surrogate.architecture,
             parameterNames: surrogate.parameterNames, tensors: tensors, metadata: metadata)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var json = try encoder.encode(header)
-        while json.count % 8 != 0 { json.append(0x20) }
-        var data = Data(capacity: 16 + json.count + offset)
-        data.append(contentsOf: magic)
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
-        data.append(json)
+        var data = try container(header: header, blobBytes: offset)
         for (_, values) in arrays {
             for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
         }
         return data
     }
 
-    /// The free-form metadata of a model file (empty when it has none or its header cannot be read).
+    /// The start of a model file: the magic, the header's length and `header` as sorted JSON padded with spaces to a
+    /// multiple of 8, with room reserved for `blobBytes` more (the file's blob, which the caller appends).
+    static func container(header: some Encodable, blobBytes: Int) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var json = try encoder.encode(header)
+        while json.count % 8 != 0 { json.append(0x20) }
+        var data = Data(capacity: 16 + json.count + blobBytes)
+        data.append(contentsOf: magic)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(json)
+        return data
+    }
+
+    /// A model file's JSON header and the offset of its blob; throws the reason when `data` is not such a file.
+    static func header(of data: Data) throws -> (json: Data, blobStart: Int) {
+        func fail(_ reason: String) -> TrainingError { .malformedModelFile(path: "model", reason: reason) }
+        guard data.count >= 16, Array(data.prefix(8)) == magic else {
+            throw fail("it does not start with \"MLSMODEL\"")
+        }
+        let start = data.startIndex
+        let length = data[(start + 8)..<(start + 16)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard length <= UInt64(data.count - 16) else { throw fail("the header runs past the end of the file") }
+        return (data.subdata(in: (start + 16)..<(start + 16 + Int(length))), 16 + Int(length))
+    }
+
+    /// The free-form metadata of a model file of either kind (empty when it has none or its header cannot be read).
     public static func metadata(_ data: Data) -> [String: String] {
-        let bytes = [UInt8](data.prefix(1 << 20))
-        guard bytes.count >= 16, Array(bytes[0..<8]) == magic else { return [:] }
-        let headerLength = bytes[8..<16].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard headerLength <= UInt64(bytes.count - 16) else { return [:] }
         struct MetadataOnly: Decodable { var metadata: [String: String]? }
-        let header = try? JSONDecoder().decode(MetadataOnly.self, from: Data(bytes[16..<(16 + Int(headerLength))]))
-        return header?.metadata ?? [:]
+        guard let json = try? header(of: data).json else { return [:] }
+        return (try? JSONDecoder().decode(MetadataOnly.self, from: json))?.metadata ?? [:]
     }
 
     /// Reads a model file's bytes; `path` only names the file in errors.
     public static func decode(_ data: Data, path: String = "model") throws -> Surrogate {
         func fail(_ reason: String) -> TrainingError { .malformedModelFile(path: path, reason: reason) }
         let bytes = [UInt8](data)
-        guard bytes.count >= 16, Array(bytes[0..<8]) == magic else {
-            throw fail("it does not start with \"MLSMODEL\"")
+        let json: Data
+        let blobStart: Int
+        do {
+            (json, blobStart) = try Self.header(of: data)
+        } catch TrainingError.malformedModelFile(_, let reason) {
+            throw fail(reason)
         }
-        let headerLength = bytes[8..<16].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard headerLength <= UInt64(bytes.count - 16) else { throw fail("the header runs past the end of the file") }
-        let blobStart = 16 + Int(headerLength)
         let header: SurrogateHeader
         do {
-            header = try JSONDecoder().decode(SurrogateHeader.self, from: Data(bytes[16..<blobStart]))
+            header = try JSONDecoder().decode(SurrogateHeader.self, from: json)
         } catch {
             throw fail("unreadable header (\(error))")
         }

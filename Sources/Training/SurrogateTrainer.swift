@@ -33,10 +33,10 @@ public protocol SurrogateTrainer: AnyObject {
     /// The loss of each of this rank's samples at the latest step, in staging order (valid during the call).
     func withSampleLosses<Result>(_ body: (UnsafeBufferPointer<Float>) throws -> Result) rethrows -> Result
 
-    /// Adds the validation sums of `samples` (their time step is their input's last value) to `sums`, with `baseline`
-    /// the mean training field when known. Changes nothing but the staging buffers.
-    func evaluate<Samples: RandomAccessCollection<TrainingSample>>(
-        _ samples: Samples, baseline: [Float]?, into sums: inout ValidationSums
+    /// The network's raw (de-normalised) outputs for `samples`' inputs, in batches: `body` gets each sample's index
+    /// and its prediction (valid during the call only). Changes nothing but the staging buffers; not collective.
+    func forEachPrediction<Samples: RandomAccessCollection<TrainingSample>>(
+        _ samples: Samples, _ body: (Int, UnsafeBufferPointer<Float>) throws -> Void
     ) throws
 
     /// Keeps a copy of the current weights under `name` (the best validation's, the last), replacing one of that name.
@@ -53,6 +53,59 @@ public protocol SurrogateTrainer: AnyObject {
 
     /// Writes the trained model with its normalisation and `metadata` to `url` (a melissa model file).
     func exportModel(to url: URL, parameterNames: [String], metadata: [String: String]) throws
+}
+
+extension SurrogateTrainer {
+    /// Adds the validation sums of `samples` (their time step is their input's last value) to `sums`, with `baseline`
+    /// the mean training field when known. Changes nothing but the staging buffers.
+    public func evaluate<Samples: RandomAccessCollection<TrainingSample>>(
+        _ samples: Samples, baseline: [Float]?, into sums: inout ValidationSums
+    ) throws {
+        let scale = normalizer.outputStd
+        let array = Array(samples)
+        try forEachPrediction(array) { index, prediction in
+            let sample = array[index]
+            let step = Int((sample.input.last ?? -1).rounded())
+            sums.add(prediction: prediction, truth: sample.output, timeStep: step, scale: scale, baseline: baseline)
+        }
+    }
+}
+
+/// Copies `samples` (raw) row by row into `inputs` (`inputCount` values a row) and `outputs` (`outputCount` a row),
+/// after checking that there are at most `maxRows` and that each has the network's widths; returns how many.
+func stageSamples(
+    _ samples: some Collection<TrainingSample>, inputs: UnsafeMutablePointer<Float>,
+    outputs: UnsafeMutablePointer<Float>, architecture: MLPArchitecture, maxRows: Int
+) throws -> Int {
+    guard samples.count <= maxRows else { throw TrainingError.batchTooLarge(count: samples.count, maximum: maxRows) }
+    for (row, sample) in samples.enumerated() {
+        guard sample.input.count == architecture.inputCount, sample.output.count == architecture.outputCount else {
+            throw TrainingError.sampleShape(
+                expectedInputs: architecture.inputCount, expectedOutputs: architecture.outputCount,
+                inputs: sample.input.count, outputs: sample.output.count)
+        }
+        let rowInputs = inputs + row * architecture.inputCount
+        let rowOutputs = outputs + row * architecture.outputCount
+        sample.input.withUnsafeBufferPointer {
+            rowInputs.update(from: $0.baseAddress.unsafelyUnwrapped, count: $0.count)
+        }
+        sample.output.withUnsafeBufferPointer {
+            rowOutputs.update(from: $0.baseAddress.unsafelyUnwrapped, count: $0.count)
+        }
+    }
+    return samples.count
+}
+
+/// `(x − mean) · scale`, element by element, of `rows` rows of `width` values from `source` into `destination`.
+func normalizeRows(
+    _ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, mean: UnsafePointer<Float>,
+    scale: UnsafePointer<Float>, rows: Int, width: Int
+) {
+    for row in 0..<rows {
+        let from = source + row * width
+        let to = destination + row * width
+        for j in 0..<width { to[j] = (from[j] - mean[j]) * scale[j] }
+    }
 }
 
 extension Normalizer {

@@ -57,21 +57,8 @@ public struct TorchModelFile: Sendable, Hashable {
 
     /// Whether `data` is a model file of this kind (judged by its header's `format`).
     public static func isTorchModel(_ data: Data) -> Bool {
-        guard let header = try? headerBytes(data) else { return false }
-        return (try? JSONDecoder().decode(Format.self, from: header))?.format == formatName
-    }
-
-    private static func headerBytes(_ data: Data) throws -> Data {
-        let bytes = data.prefix(1 << 20)
-        guard bytes.count >= 16, Array(bytes.prefix(8)) == SurrogateFile.magic else {
-            throw TrainingError.malformedModelFile(path: "model", reason: "it does not start with \"MLSMODEL\"")
-        }
-        let start = bytes.startIndex
-        let length = bytes[(start + 8)..<(start + 16)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard length <= UInt64(data.count - 16) else {
-            throw TrainingError.malformedModelFile(path: "model", reason: "the header runs past the end of the file")
-        }
-        return data.subdata(in: (data.startIndex + 16)..<(data.startIndex + 16 + Int(length)))
+        guard let header = try? SurrogateFile.header(of: data) else { return false }
+        return (try? JSONDecoder().decode(Format.self, from: header.json))?.format == formatName
     }
 
     /// The file's bytes.
@@ -80,14 +67,7 @@ public struct TorchModelFile: Sendable, Hashable {
             format: Self.formatName, version: Self.version, backend: "pytorch", inputCount: inputCount,
             outputCount: outputCount, parameterNames: parameterNames, metadata: metadata,
             tensors: [Tensor(name: "torchscript", offset: 0, count: torchScript.count)])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var json = try encoder.encode(header)
-        while json.count % 8 != 0 { json.append(0x20) }
-        var data = Data(capacity: 16 + json.count + torchScript.count)
-        data.append(contentsOf: SurrogateFile.magic)
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
-        data.append(json)
+        var data = try SurrogateFile.container(header: header, blobBytes: torchScript.count)
         data.append(torchScript)
         return data
     }
@@ -101,8 +81,9 @@ public struct TorchModelFile: Sendable, Hashable {
     public init(_ data: Data, path: String = "model") throws {
         func fail(_ reason: String) -> TrainingError { .malformedModelFile(path: path, reason: reason) }
         let headerData: Data
+        let blobStart: Int
         do {
-            headerData = try Self.headerBytes(data)
+            (headerData, blobStart) = try SurrogateFile.header(of: data)
         } catch TrainingError.malformedModelFile(_, let reason) {
             throw fail(reason)
         }
@@ -121,7 +102,7 @@ public struct TorchModelFile: Sendable, Hashable {
         guard let tensor = header.tensors.first(where: { $0.name == "torchscript" }) else {
             throw fail("no tensor \"torchscript\"")
         }
-        let start = 16 + headerData.count + tensor.offset
+        let start = blobStart + tensor.offset
         guard tensor.offset >= 0, tensor.count > 0, start + tensor.count <= data.count else {
             throw fail("the TorchScript module lies outside the file")
         }

@@ -200,27 +200,9 @@ public final class TorchTrainer: SurrogateTrainer {
     /// Copies `samples` into the staging buffers; returns how many were staged.
     @discardableResult
     public func stage(_ samples: some Collection<TrainingSample>) throws -> Int {
-        let architecture = configuration.architecture
-        guard samples.count <= configuration.maxBatchSize else {
-            throw TrainingError.batchTooLarge(count: samples.count, maximum: configuration.maxBatchSize)
-        }
-        for (row, sample) in samples.enumerated() {
-            guard sample.input.count == architecture.inputCount, sample.output.count == architecture.outputCount
-            else {
-                throw TrainingError.sampleShape(
-                    expectedInputs: architecture.inputCount, expectedOutputs: architecture.outputCount,
-                    inputs: sample.input.count, outputs: sample.output.count)
-            }
-            let inputs = rawInputs.baseAddress.unsafelyUnwrapped + row * architecture.inputCount
-            let outputs = rawOutputs.baseAddress.unsafelyUnwrapped + row * architecture.outputCount
-            sample.input.withUnsafeBufferPointer {
-                inputs.update(from: $0.baseAddress.unsafelyUnwrapped, count: $0.count)
-            }
-            sample.output.withUnsafeBufferPointer {
-                outputs.update(from: $0.baseAddress.unsafelyUnwrapped, count: $0.count)
-            }
-        }
-        return samples.count
+        try stageSamples(
+            samples, inputs: rawInputs.baseAddress.unsafelyUnwrapped, outputs: rawOutputs.baseAddress.unsafelyUnwrapped,
+            architecture: configuration.architecture, maxRows: configuration.maxBatchSize)
     }
 
     private func refreshScales() {
@@ -235,11 +217,9 @@ public final class TorchTrainer: SurrogateTrainer {
     ) {
         mean.withUnsafeBufferPointer { mean in
             scale.withUnsafeBufferPointer { scale in
-                for row in 0..<rows {
-                    let from = source + row * width
-                    let to = destination + row * width
-                    for j in 0..<width { to[j] = (from[j] - mean[j]) * scale[j] }
-                }
+                normalizeRows(
+                    source, into: destination, mean: mean.baseAddress.unsafelyUnwrapped,
+                    scale: scale.baseAddress.unsafelyUnwrapped, rows: rows, width: width)
             }
         }
     }
@@ -327,19 +307,6 @@ public final class TorchTrainer: SurrogateTrainer {
         }
     }
 
-    /// Adds the validation sums of `samples` to `sums` (see ``SurrogateTrainer/evaluate(_:baseline:into:)``).
-    public func evaluate<Samples: RandomAccessCollection<TrainingSample>>(
-        _ samples: Samples, baseline: [Float]?, into sums: inout ValidationSums
-    ) throws {
-        let scale = normalizer.outputStd
-        let array = Array(samples)
-        try forEachPrediction(array) { index, prediction in
-            let sample = array[index]
-            let step = Int((sample.input.last ?? -1).rounded())
-            sums.add(prediction: prediction, truth: sample.output, timeStep: step, scale: scale, baseline: baseline)
-        }
-    }
-
     /// Keeps an in-memory copy of the model's weights under `name` (in the trainer process).
     public func keepWeights(as name: String) throws { try request(["op": "keep", "name": name]) }
 
@@ -390,12 +357,11 @@ public final class TorchTrainer: SurrogateTrainer {
     /// `<name>.pt`, and writes `url` as a melissa model file that embeds it (``TorchModelFile``).
     public func exportModel(to url: URL, parameterNames: [String], metadata: [String: String]) throws {
         let script = url.deletingPathExtension().appendingPathExtension("pt")
-        var command: [String: Any] = [
+        let command: [String: Any] = [
             "op": "export", "path": script.path, "input_mean": normalizer.inputMean.map(Double.init),
             "input_std": normalizer.inputStd.map(Double.init), "output_mean": normalizer.outputMean.map(Double.init),
             "output_std": normalizer.outputStd.map(Double.init), "metadata": metadata,
         ]
-        command["metadata"] = metadata
         try request(command)
         let bytes = try Data(contentsOf: script)
         try TorchModelFile.write(

@@ -175,27 +175,10 @@ public final class Trainer: SurrogateTrainer {
     /// Copies `samples` into the staging buffers; returns how many were staged.
     @discardableResult
     public func stage(_ samples: some Collection<TrainingSample>) throws -> Int {
-        let architecture = configuration.architecture
-        guard samples.count <= configuration.maxBatchSize else {
-            throw TrainingError.batchTooLarge(count: samples.count, maximum: configuration.maxBatchSize)
-        }
-        for (row, sample) in samples.enumerated() {
-            guard sample.input.count == architecture.inputCount, sample.output.count == architecture.outputCount
-            else {
-                throw TrainingError.sampleShape(
-                    expectedInputs: architecture.inputCount, expectedOutputs: architecture.outputCount,
-                    inputs: sample.input.count, outputs: sample.output.count)
-            }
-            let inputs = workspace.rawInputs.baseAddress.unsafelyUnwrapped + row * architecture.inputCount
-            let outputs = workspace.rawOutputs.baseAddress.unsafelyUnwrapped + row * architecture.outputCount
-            sample.input.withUnsafeBufferPointer {
-                inputs.update(from: $0.baseAddress.unsafelyUnwrapped, count: $0.count)
-            }
-            sample.output.withUnsafeBufferPointer {
-                outputs.update(from: $0.baseAddress.unsafelyUnwrapped, count: $0.count)
-            }
-        }
-        return samples.count
+        try stageSamples(
+            samples, inputs: workspace.rawInputs.baseAddress.unsafelyUnwrapped,
+            outputs: workspace.rawOutputs.baseAddress.unsafelyUnwrapped, architecture: configuration.architecture,
+            maxRows: configuration.maxBatchSize)
     }
 
     /// Lets `body` write a batch straight into the staging buffers: row-major `maxBatchSize × inputCount` inputs and
@@ -313,20 +296,6 @@ public final class Trainer: SurrogateTrainer {
         }
     }
 
-    /// Adds the validation sums of `samples` (their time step is their input's last value) to `sums`, with `baseline`
-    /// the mean training field when known.
-    public func evaluate<Samples: RandomAccessCollection<TrainingSample>>(
-        _ samples: Samples, baseline: [Float]?, into sums: inout ValidationSums
-    ) throws {
-        let scale = normalizer.outputStd
-        let array = Array(samples)
-        try forEachPrediction(array) { index, prediction in
-            let sample = array[index]
-            let step = Int((sample.input.last ?? -1).rounded())
-            sums.add(prediction: prediction, truth: sample.output, timeStep: step, scale: scale, baseline: baseline)
-        }
-    }
-
     /// The network's raw (de-normalised) output for one raw input, changing nothing but the staging buffers.
     public func predict(input: [Float]) throws -> [Float] {
         let architecture = configuration.architecture
@@ -363,15 +332,10 @@ public final class Trainer: SurrogateTrainer {
         _ source: UnsafeMutableBufferPointer<Float>, into destination: UnsafeMutableBufferPointer<Float>,
         mean: UnsafeMutableBufferPointer<Float>, scale: UnsafeMutableBufferPointer<Float>, rows: Int, width: Int
     ) {
-        let source = source.baseAddress.unsafelyUnwrapped
-        let destination = destination.baseAddress.unsafelyUnwrapped
-        let mean = mean.baseAddress.unsafelyUnwrapped
-        let scale = scale.baseAddress.unsafelyUnwrapped
-        for row in 0..<rows {
-            let from = source + row * width
-            let to = destination + row * width
-            for j in 0..<width { to[j] = (from[j] - mean[j]) * scale[j] }
-        }
+        Training.normalizeRows(
+            source.baseAddress.unsafelyUnwrapped, into: destination.baseAddress.unsafelyUnwrapped,
+            mean: mean.baseAddress.unsafelyUnwrapped, scale: scale.baseAddress.unsafelyUnwrapped, rows: rows,
+            width: width)
     }
 
     /// Fills the gradient (and the loss slot) for `count` staged rows, scaled for a global batch of `total`.

@@ -205,19 +205,15 @@ func torchRings(ofServer pid: Int32) -> [String] {
         def make_model(inputs, outputs, config):
             raise ValueError(f"no model for {inputs} inputs today")
         """.write(to: module, atomically: true, encoding: .utf8)
-        let (_, directory) = try plannedStudy(torchStudy(module: module.path))
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let server = try startLoggedServer(directory, run: 1)
-        defer { endIfRunning(server) }
-        let exit = try finish(server, directory: directory)
-        #expect(exit != 0)
-        let said = serverErrors(directory, run: 1)
-        #expect(
-            said.contains("the PyTorch trainer failed at `init`: ValueError: no model for 3 inputs today"), "\(said)")
-        #expect(said.contains("broken.py"), "the traceback names the user's file: \(said)")
-        #expect(waitForNoTorchTrainer(in: directory))
-        let rings = torchRings(ofServer: server.processIdentifier)
-        #expect(rings.isEmpty, "\(rings)")
+        try withFailedServer(torchStudy(module: module.path)) { said, directory, server in
+            #expect(
+                said.contains("the PyTorch trainer failed at `init`: ValueError: no model for 3 inputs today"),
+                "\(said)")
+            #expect(said.contains("broken.py"), "the traceback names the user's file: \(said)")
+            #expect(waitForNoTorchTrainer(in: directory))
+            let rings = torchRings(ofServer: server)
+            #expect(rings.isEmpty, "\(rings)")
+        }
     }
 
     /// An interpreter without torch: one clear sentence, no traceback.
@@ -230,17 +226,24 @@ func torchRings(ofServer pid: Int32) -> [String] {
     func anInterpreterWithoutTorchIsOneClearSentence() throws {
         var study = torchStudy()
         study.training.pytorch?.python = "/usr/bin/python3"
+        try withFailedServer(study) { said, _, _ in
+            // torch, or numpy before it: whichever is missing first is named.
+            #expect(said.contains("the PyTorch trainer cannot start: "), "\(said)")
+            #expect(said.contains(" is not installed for /usr/bin/python3: pip install "), "\(said)")
+            #expect(!said.contains("Traceback"), "\(said)")
+        }
+    }
+
+    /// Plans `study`, runs its server, expects it to fail, and gives `body` what it said on standard error, the study
+    /// directory (removed afterwards) and the server's pid.
+    private func withFailedServer(_ study: Study, _ body: (String, URL, Int32) throws -> Void) throws {
         let (_, directory) = try plannedStudy(study)
         defer { try? FileManager.default.removeItem(at: directory) }
         let server = try startLoggedServer(directory, run: 1)
         defer { endIfRunning(server) }
         let exit = try finish(server, directory: directory)
         #expect(exit != 0)
-        let said = serverErrors(directory, run: 1)
-        // torch, or numpy before it: whichever is missing first is named.
-        #expect(said.contains("the PyTorch trainer cannot start: "), "\(said)")
-        #expect(said.contains(" is not installed for /usr/bin/python3: pip install "), "\(said)")
-        #expect(!said.contains("Traceback"), "\(said)")
+        try body(serverErrors(directory, run: 1), directory, server.processIdentifier)
     }
 }
 
